@@ -1,0 +1,63 @@
+/**
+ * Reverse-mode autodiff over a {@linkcode Graph}: walks the nodes between the parameters and a
+ * scalar loss in reverse order and extends the same graph with each parameter's gradient, using the
+ * vector-Jacobian rules in vjp.ts.
+ *
+ * @example
+ * ```ts
+ * const [gw] = gradients(g, loss, [w]);
+ * g.output(gw, "grad_w");
+ * ```
+ */
+import { isFloat } from "./dtype.ts";
+import type { Graph, Value } from "./graph.ts";
+import { sameShape, showShape } from "./shape.ts";
+import { vjp } from "./vjp.ts";
+
+/** d loss / d param for each param, as new values in `g` (zeros where the loss does not depend on it). */
+export function gradients(g: Graph, loss: Value, params: readonly Value[]): Value[] {
+  if (!isFloat(loss.dtype) || loss.shape.some((d) => d !== 1)) {
+    throw new TypeError(
+      `gradients: the loss must be a floating-point scalar, got ${loss.dtype} ${
+        showShape(loss.shape)
+      }`,
+    );
+  }
+  const forward = g.nodes.slice();
+  const active = new Set(params.map((p) => p.name));
+  for (const n of forward) {
+    if (n.inputs.some((v) => v && active.has(v.name))) {
+      for (const o of n.outputs) if (isFloat(o.dtype)) active.add(o.name);
+    }
+  }
+
+  const grads = new Map<string, Value>([[loss.name, g.constant(1, loss.dtype, loss.shape)]]);
+  for (let i = forward.length - 1; i >= 0; i--) {
+    const node = forward[i];
+    const gys = node.outputs.map((o) => grads.get(o.name) ?? null);
+    if (gys.every((v) => v === null) || !node.inputs.some((v) => v && active.has(v.name))) continue;
+    const rule = vjp.get(node.opType);
+    if (!rule) {
+      throw new Error(
+        `gradients: no gradient rule for op "${node.opType}" (it produces "${
+          node.outputs[0].name
+        }")`,
+      );
+    }
+    const gxs = rule(g, node, gys);
+    node.inputs.forEach((x, k) => {
+      const gx = gxs[k];
+      if (!x || !gx || !active.has(x.name)) return;
+      if (gx.dtype !== x.dtype || !sameShape(gx.shape, x.shape)) {
+        throw new Error(
+          `gradients: the ${node.opType} rule returned ${gx.dtype} ${
+            showShape(gx.shape)
+          } for input "${x.name}" of ${x.dtype} ${showShape(x.shape)}`,
+        );
+      }
+      const prev = grads.get(x.name);
+      grads.set(x.name, prev ? g.add(prev, gx) : gx);
+    });
+  }
+  return params.map((p) => grads.get(p.name) ?? g.expand(g.constant(0, p.dtype), p.shape));
+}

@@ -1,0 +1,17 @@
+/**
+ * The model compiler: an ONNX graph builder with static shapes, and reverse-mode autodiff whose
+ * output is again ONNX.
+ */
+export {
+  type Attr,
+  Graph,
+  type Initializer,
+  type ModelOptions,
+  type Node,
+  type TensorData,
+  type Value,
+} from "./graph.ts";
+export { bfloat16Bits, float16Bits, typedArray } from "./graph.ts";
+export { bytesPerElement, type DType, isFloat, numel, onnxTypeCode } from "./dtype.ts";
+export { decodeModel } from "./onnx_proto.ts";
+export { gradients } from "./autodiff.ts";

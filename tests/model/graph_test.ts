@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { decodeModel, Graph } from "../../model/graph/mod.ts";
+import { ort } from "../../model/runtime.ts";
+import { compile } from "./_helpers.ts";
+
+Deno.test("a shape mismatch names the op and both shapes", () => {
+  const g = new Graph();
+  const a = g.input("a", "float32", [2, 3]);
+  const b = g.input("b", "float32", [4, 5]);
+  assert.throws(() => g.matMul(a, b), {
+    message: "MatMul: inner dimensions differ: [2,3] × [4,5]",
+  });
+  assert.throws(() => g.add(a, b), { message: "Add: shapes [2,3] and [4,5] do not broadcast" });
+});
+
+Deno.test("a dtype mismatch names the op, the values and their dtypes", () => {
+  const g = new Graph();
+  const a = g.input("a", "float32", [2]);
+  const b = g.input("b", "float16", [2]);
+  assert.throws(
+    () => g.mul(a, b),
+    /Mul: dtypes differ: "a" is float32 \[2\], "b" is float16 \[2\]/,
+  );
+});
+
+Deno.test("the emitted ModelProto decodes with the declared inputs, outputs and opset", () => {
+  const g = new Graph();
+  const x = g.input("x", "float32", [4, 3]);
+  const w = g.initializer("w", "float32", [3, 2], new Float32Array(6).fill(0.5));
+  g.output(g.tanh(g.matMul(x, w)), "y");
+  g.tanh(x); // dead: reaches no output and must be pruned
+  const model = decodeModel(g.toModel()) as any;
+  assert.equal(model.opset_import[0].version, 20);
+  assert.deepEqual(model.graph.input.map((v: any) => v.name), ["x"]);
+  assert.deepEqual(model.graph.output.map((v: any) => v.name), ["y"]);
+  assert.deepEqual(model.graph.node.map((n: any) => n.op_type), ["MatMul", "Tanh", "Identity"]);
+  assert.deepEqual(model.graph.initializer[0].dims, [3, 2]);
+});
+
+Deno.test("int64 ids fed as BigInt64Array gather the right embedding rows under Deno", async () => {
+  const g = new Graph();
+  const table = g.initializer(
+    "wte",
+    "float32",
+    [4, 2],
+    Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]),
+  );
+  const ids = g.input("ids", "int64", [3]);
+  g.output(g.gather(table, ids), "rows");
+  const out = await (await compile(g))({
+    ids: new ort.Tensor("int64", BigInt64Array.from([3n, 0n, 3n]), [3]),
+  });
+  assert.deepEqual(Array.from(out.rows.data as Float32Array), [30, 31, 0, 1, 30, 31]);
+});
+
+Deno.test("float16 constants round to nearest even", async () => {
+  const { float16Bits, bfloat16Bits } = await import("../../model/graph/mod.ts");
+  assert.equal(float16Bits(1), 0x3c00);
+  assert.equal(float16Bits(65504), 0x7bff);
+  assert.equal(float16Bits(70000), 0x7c00);
+  assert.equal(float16Bits(1 + 2 ** -11), 0x3c00); // tie goes to even
+  assert.equal(float16Bits(2 ** -24), 0x0001); // smallest subnormal
+  assert.equal(bfloat16Bits(1), 0x3f80);
+  assert.equal(bfloat16Bits(-2), 0xc000);
+});
