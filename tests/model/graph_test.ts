@@ -29,11 +29,20 @@ Deno.test("the emitted ModelProto decodes with the declared inputs, outputs and 
   const w = g.initializer("w", "float32", [3, 2], new Float32Array(6).fill(0.5));
   g.output(g.tanh(g.matMul(x, w)), "y");
   g.tanh(x); // dead: reaches no output and must be pruned
-  const model = decodeModel(g.toModel()) as any;
+  interface Decoded {
+    opset_import: { version: number }[];
+    graph: {
+      input: { name: string }[];
+      output: { name: string }[];
+      node: { op_type: string }[];
+      initializer: { dims: number[] }[];
+    };
+  }
+  const model = decodeModel(g.toModel()) as unknown as Decoded;
   assert.equal(model.opset_import[0].version, 20);
-  assert.deepEqual(model.graph.input.map((v: any) => v.name), ["x"]);
-  assert.deepEqual(model.graph.output.map((v: any) => v.name), ["y"]);
-  assert.deepEqual(model.graph.node.map((n: any) => n.op_type), ["MatMul", "Tanh", "Identity"]);
+  assert.deepEqual(model.graph.input.map((v) => v.name), ["x"]);
+  assert.deepEqual(model.graph.output.map((v) => v.name), ["y"]);
+  assert.deepEqual(model.graph.node.map((n) => n.op_type), ["MatMul", "Tanh", "Identity"]);
   assert.deepEqual(model.graph.initializer[0].dims, [3, 2]);
 });
 
