@@ -1,0 +1,13 @@
+/** The GPT: config and presets, parameters under GPT-2's names, the forward graph and the train step. */
+export { GptConfig, type PresetName, presets } from "./config.ts";
+export { countParams, initParams, type ParamSpec, paramSpecs } from "./params.ts";
+export { sinusoidalTable } from "./positional.ts";
+export { causalMask, type ForwardInputs, type ForwardOutputs, gptForward } from "./gpt.ts";
+export { type AttentionContext, type PastKeyValues, type Weights } from "./layers.ts";
+export {
+  buildTrainStepGraph,
+  computeDtype,
+  type Precision,
+  TrainStep,
+  type TrainStepShape,
+} from "./train_step.ts";

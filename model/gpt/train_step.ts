@@ -1,0 +1,170 @@
+/**
+ * The train step, compiled once: fp32 master weights and a micro-batch in; the summed
+ * cross-entropy and one fp32 gradient per parameter out. Low precision lives inside the graph:
+ * weights are cast to the compute dtype where they are used, logits go back to fp32 for the loss.
+ *
+ * The loss is a sum scaled by a `loss_scale` input, so the caller can normalise by the token count
+ * of the whole optimizer step (correct gradient accumulation) and apply the fp16 loss scale in one
+ * multiply.
+ */
+import { type DType, gradients, Graph, type Value } from "../graph/mod.ts";
+import { InputError } from "../errors.ts";
+import { createSession, type Device, ort, parseDevice } from "../runtime.ts";
+import type { GptConfig } from "./config.ts";
+import { gptForward } from "./gpt.ts";
+import { type ParamSpec, paramSpecs } from "./params.ts";
+
+export type Precision = "fp32" | "fp16" | "bf16";
+
+/** Compute dtype of each precision. */
+export const computeDtype: Readonly<Record<Precision, DType>> = {
+  fp32: "float32",
+  fp16: "float16",
+  bf16: "bfloat16",
+};
+
+/** Shape of the compiled step. */
+export interface TrainStepShape {
+  /** Sequences per micro-batch. */
+  microBatch: number;
+  /** Tokens per sequence; defaults to the context length. */
+  sequenceLength?: number;
+  precision: Precision;
+}
+
+/** Builds the train-step graph: inputs `ids`, `targets`, `loss_scale` and every parameter. */
+export function buildTrainStepGraph(cfg: GptConfig, shape: TrainStepShape): Graph {
+  const b = shape.microBatch, t = shape.sequenceLength ?? cfg.contextLength;
+  if (t > cfg.contextLength) {
+    throw new InputError(
+      "sequenceLength",
+      `${t} is longer than the context length ${cfg.contextLength}`,
+    );
+  }
+  const dtype = computeDtype[shape.precision];
+  const g = new Graph();
+  const ids = g.input("ids", "int64", [b, t]);
+  const targets = g.input("targets", "int64", [b, t]);
+  const lossScale = g.input("loss_scale", "float32", []);
+  const params = paramSpecs(cfg).map((s) => g.input(s.name, "float32", s.shape));
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const cast = new Map<string, Value>();
+  const weight = (name: string) => {
+    let v = cast.get(name);
+    if (!v) cast.set(name, v = g.cast(byName.get(name)!, dtype));
+    return v;
+  };
+  const { logits } = gptForward(g, cfg, weight, { ids, training: true }, dtype);
+  const scores = g.cast(g.reshape(logits, [b * t, cfg.vocabSize]), "float32");
+  const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
+  g.output(loss, "loss_sum");
+  gradients(g, g.mul(loss, lossScale), params).forEach((grad, i) =>
+    g.output(grad, `grad:${params[i].name}`)
+  );
+  return g;
+}
+
+/** Result of one micro-batch. */
+export interface MicroBatchResult {
+  /** Sum of the token losses (not scaled). */
+  lossSum: number;
+}
+
+/**
+ * A compiled train step bound to a session. Parameters and gradients are flat fp32 buffers in
+ * {@linkcode paramSpecs} order, so the optimizer and the all-reduce see one array each.
+ */
+export class TrainStep {
+  readonly specs: ParamSpec[];
+  /** Offset of each parameter in the flat buffers. */
+  readonly offsets: number[];
+  readonly size: number;
+  readonly #session: ort.InferenceSession;
+  readonly #shape: Required<TrainStepShape>;
+
+  private constructor(
+    session: ort.InferenceSession,
+    cfg: GptConfig,
+    shape: Required<TrainStepShape>,
+  ) {
+    this.#session = session;
+    this.#shape = shape;
+    this.specs = paramSpecs(cfg);
+    this.offsets = [];
+    let at = 0;
+    for (const s of this.specs) {
+      this.offsets.push(at);
+      at += s.shape.reduce((p, d) => p * d, 1);
+    }
+    this.size = at;
+  }
+
+  /** Compiles the step for `cfg` on `device`. */
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: { device?: Device | string; threads?: number } = {},
+  ): Promise<TrainStep> {
+    const device = typeof options.device === "string"
+      ? parseDevice(options.device)
+      : options.device ?? { kind: "cpu" };
+    if (shape.precision === "bf16" && device.kind === "cpu") {
+      throw new InputError(
+        "--precision",
+        "bf16 needs the CUDA execution provider: onnxruntime's CPU provider has no bfloat16 kernels (not even Cast); use fp16 or fp32 on CPU",
+      );
+    }
+    const full = { sequenceLength: cfg.contextLength, ...shape };
+    const session = await createSession(buildTrainStepGraph(cfg, full).toModel(), {
+      device,
+      threads: options.threads,
+    });
+    return new TrainStep(session, cfg, full);
+  }
+
+  /** Tokens in one micro-batch. */
+  get tokens(): number {
+    return this.#shape.microBatch * this.#shape.sequenceLength;
+  }
+
+  /**
+   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`.
+   * `ids` and `targets` hold microBatch × sequenceLength token ids.
+   */
+  async accumulate(
+    params: Float32Array,
+    ids: BigInt64Array,
+    targets: BigInt64Array,
+    lossScale: number,
+    grads: Float32Array,
+  ): Promise<MicroBatchResult> {
+    const { microBatch: b, sequenceLength: t } = this.#shape;
+    const feeds: Record<string, ort.Tensor> = {
+      ids: new ort.Tensor("int64", ids, [b, t]),
+      targets: new ort.Tensor("int64", targets, [b, t]),
+      loss_scale: new ort.Tensor("float32", Float32Array.of(lossScale), []),
+    };
+    this.specs.forEach((s, i) => {
+      const n = s.shape.reduce((p, d) => p * d, 1);
+      feeds[s.name] = new ort.Tensor(
+        "float32",
+        params.subarray(this.offsets[i], this.offsets[i] + n),
+        s.shape,
+      );
+    });
+    const out = await this.#session.run(feeds);
+    this.specs.forEach((s, i) => {
+      const grad = out[`grad:${s.name}`].data as Float32Array;
+      const base = this.offsets[i];
+      for (let j = 0; j < grad.length; j++) grads[base + j] += grad[j];
+    });
+    const result = { lossSum: Number(out.loss_sum.data[0]) };
+    for (const t of Object.values(out)) t.dispose();
+    return result;
+  }
+
+  /** Releases the session. */
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}
