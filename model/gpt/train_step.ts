@@ -34,6 +34,15 @@ export interface TrainStepShape {
 
 /** Builds the train-step graph: inputs `ids`, `targets`, `loss_scale` and every parameter. */
 export function buildTrainStepGraph(cfg: GptConfig, shape: TrainStepShape): Graph {
+  return lossGraph(cfg, shape, true);
+}
+
+/** The same loss without gradients or dropout, for evaluation. */
+export function buildEvalGraph(cfg: GptConfig, shape: TrainStepShape): Graph {
+  return lossGraph(cfg, shape, false);
+}
+
+function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Graph {
   const b = shape.microBatch, t = shape.sequenceLength ?? cfg.contextLength;
   if (t > cfg.contextLength) {
     throw new InputError(
@@ -45,7 +54,7 @@ export function buildTrainStepGraph(cfg: GptConfig, shape: TrainStepShape): Grap
   const g = new Graph();
   const ids = g.input("ids", "int64", [b, t]);
   const targets = g.input("targets", "int64", [b, t]);
-  const lossScale = g.input("loss_scale", "float32", []);
+  const lossScale = training ? g.input("loss_scale", "float32", []) : undefined;
   const params = paramSpecs(cfg).map((s) => g.input(s.name, "float32", s.shape));
   const byName = new Map(params.map((p) => [p.name, p]));
   const cast = new Map<string, Value>();
@@ -54,43 +63,40 @@ export function buildTrainStepGraph(cfg: GptConfig, shape: TrainStepShape): Grap
     if (!v) cast.set(name, v = g.cast(byName.get(name)!, dtype));
     return v;
   };
-  const { logits } = gptForward(g, cfg, weight, { ids, training: true }, dtype);
+  const { logits } = gptForward(g, cfg, weight, { ids, training }, dtype);
   const scores = g.cast(g.reshape(logits, [b * t, cfg.vocabSize]), "float32");
   const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
   g.output(loss, "loss_sum");
-  gradients(g, g.mul(loss, lossScale), params).forEach((grad, i) =>
-    g.output(grad, `grad:${params[i].name}`)
-  );
+  if (lossScale) {
+    gradients(g, g.mul(loss, lossScale), params).forEach((grad, i) =>
+      g.output(grad, `grad:${params[i].name}`)
+    );
+  }
   return g;
 }
 
-/** Result of one micro-batch. */
-export interface MicroBatchResult {
-  /** Sum of the token losses (not scaled). */
-  lossSum: number;
-}
+type StepOptions = { device?: Device | string; threads?: number };
 
 /**
- * A compiled train step bound to a session. Parameters and gradients are flat fp32 buffers in
+ * A compiled loss graph bound to a session. Parameters (and gradients) are flat fp32 buffers in
  * {@linkcode paramSpecs} order, so the optimizer and the all-reduce see one array each.
  */
-export class TrainStep {
+class CompiledLoss {
   readonly specs: ParamSpec[];
   /** Offset of each parameter in the flat buffers. */
-  readonly offsets: number[];
+  readonly offsets: number[] = [];
   readonly size: number;
-  readonly #session: ort.InferenceSession;
-  readonly #shape: Required<TrainStepShape>;
+  protected readonly session: ort.InferenceSession;
+  protected readonly shape: Required<TrainStepShape>;
 
-  private constructor(
+  protected constructor(
     session: ort.InferenceSession,
     cfg: GptConfig,
     shape: Required<TrainStepShape>,
   ) {
-    this.#session = session;
-    this.#shape = shape;
+    this.session = session;
+    this.shape = shape;
     this.specs = paramSpecs(cfg);
-    this.offsets = [];
     let at = 0;
     for (const s of this.specs) {
       this.offsets.push(at);
@@ -99,12 +105,12 @@ export class TrainStep {
     this.size = at;
   }
 
-  /** Compiles the step for `cfg` on `device`. */
-  static async create(
+  protected static async compileSession(
     cfg: GptConfig,
     shape: TrainStepShape,
-    options: { device?: Device | string; threads?: number } = {},
-  ): Promise<TrainStep> {
+    options: StepOptions,
+    build: (cfg: GptConfig, shape: TrainStepShape) => Graph,
+  ): Promise<[ort.InferenceSession, Required<TrainStepShape>]> {
     const device = typeof options.device === "string"
       ? parseDevice(options.device)
       : options.device ?? { kind: "cpu" };
@@ -115,34 +121,34 @@ export class TrainStep {
       );
     }
     const full = { sequenceLength: cfg.contextLength, ...shape };
-    const session = await createSession(buildTrainStepGraph(cfg, full).toModel(), {
-      device,
-      threads: options.threads,
-    });
-    return new TrainStep(session, cfg, full);
+    return [
+      await createSession(build(cfg, full).toModel(), { device, threads: options.threads }),
+      full,
+    ];
   }
 
   /** Tokens in one micro-batch. */
   get tokens(): number {
-    return this.#shape.microBatch * this.#shape.sequenceLength;
+    return this.shape.microBatch * this.shape.sequenceLength;
   }
 
-  /**
-   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`.
-   * `ids` and `targets` hold microBatch × sequenceLength token ids.
-   */
-  async accumulate(
+  /** The parameter named `name` as a view into the flat buffer. */
+  view(flat: Float32Array, name: string): Float32Array {
+    const i = this.specs.findIndex((s) => s.name === name);
+    if (i < 0) throw new RangeError(`No parameter named "${name}"`);
+    const n = this.specs[i].shape.reduce((p, d) => p * d, 1);
+    return flat.subarray(this.offsets[i], this.offsets[i] + n);
+  }
+
+  protected feeds(
     params: Float32Array,
     ids: BigInt64Array,
     targets: BigInt64Array,
-    lossScale: number,
-    grads: Float32Array,
-  ): Promise<MicroBatchResult> {
-    const { microBatch: b, sequenceLength: t } = this.#shape;
+  ): Record<string, ort.Tensor> {
+    const { microBatch: b, sequenceLength: t } = this.shape;
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [b, t]),
       targets: new ort.Tensor("int64", targets, [b, t]),
-      loss_scale: new ort.Tensor("float32", Float32Array.of(lossScale), []),
     };
     this.specs.forEach((s, i) => {
       const n = s.shape.reduce((p, d) => p * d, 1);
@@ -152,19 +158,71 @@ export class TrainStep {
         s.shape,
       );
     });
-    const out = await this.#session.run(feeds);
+    return feeds;
+  }
+
+  /** Releases the session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The train step: loss and gradients of one micro-batch. */
+export class TrainStep extends CompiledLoss {
+  /** Compiles the step for `cfg` on `options.device`. */
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: StepOptions = {},
+  ): Promise<TrainStep> {
+    const [session, full] = await CompiledLoss.compileSession(
+      cfg,
+      shape,
+      options,
+      buildTrainStepGraph,
+    );
+    return new TrainStep(session, cfg, full);
+  }
+
+  /**
+   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`; returns
+   * the summed (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids.
+   */
+  async accumulate(
+    params: Float32Array,
+    ids: BigInt64Array,
+    targets: BigInt64Array,
+    lossScale: number,
+    grads: Float32Array,
+  ): Promise<number> {
+    const feeds = this.feeds(params, ids, targets);
+    feeds.loss_scale = new ort.Tensor("float32", Float32Array.of(lossScale), []);
+    const out = await this.session.run(feeds);
     this.specs.forEach((s, i) => {
       const grad = out[`grad:${s.name}`].data as Float32Array;
       const base = this.offsets[i];
       for (let j = 0; j < grad.length; j++) grads[base + j] += grad[j];
     });
-    const result = { lossSum: Number(out.loss_sum.data[0]) };
+    const lossSum = Number(out.loss_sum.data[0]);
     for (const t of Object.values(out)) t.dispose();
-    return result;
+    return lossSum;
+  }
+}
+
+/** The forward-only loss of one micro-batch, for validation. */
+export class EvalStep extends CompiledLoss {
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: StepOptions = {},
+  ): Promise<EvalStep> {
+    const [session, full] = await CompiledLoss.compileSession(cfg, shape, options, buildEvalGraph);
+    return new EvalStep(session, cfg, full);
   }
 
-  /** Releases the session. */
-  async release(): Promise<void> {
-    await this.#session.release();
+  /** Summed token loss of the micro-batch. */
+  async lossSum(params: Float32Array, ids: BigInt64Array, targets: BigInt64Array): Promise<number> {
+    const out = await this.session.run(this.feeds(params, ids, targets));
+    return Number(out.loss_sum.data[0]);
   }
 }

@@ -1,0 +1,6 @@
+/** Training: hyper-parameters, samples, the optimizer step shared by all trainers, and the run log. */
+export { TrainConfig } from "./config.ts";
+export { type TokenArray, WindowSampler } from "./batches.ts";
+export { type AllReduce, type StepMetrics, Trainer, type TrainerInit } from "./trainer.ts";
+export { RunLog } from "./run_log.ts";
+export { loadTrainingData, type TrainingData } from "./data_source.ts";

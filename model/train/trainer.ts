@@ -1,0 +1,269 @@
+/**
+ * The training loop's one step, shared by the single-process trainer and the distributed worker:
+ * k micro-batches accumulate gradients normalised by the tokens of the whole optimizer step (across
+ * every worker), an optional all-reduce sums them across workers, then the fp16 overflow check,
+ * clipping, the learning-rate schedule and AdamW act on flat fp32 buffers.
+ *
+ * @example
+ * ```ts
+ * const trainer = await Trainer.create({ model, train, trainTokens, tokenizerJson });
+ * while (trainer.step < train.steps) console.log(await trainer.trainStep());
+ * ```
+ */
+import type { CheckpointContents, LoadedCheckpoint } from "../checkpoint/mod.ts";
+import { InputError } from "../errors.ts";
+import { type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
+import { EvalStep } from "../gpt/mod.ts";
+import { AdamW, clipGradNorm, hasInfOrNaN, LossScaler, lrAt, Rng } from "../optim/mod.ts";
+import type { Device } from "../runtime.ts";
+import { type TokenArray, WindowSampler } from "./batches.ts";
+import type { TrainConfig } from "./config.ts";
+
+/** Sums a buffer across all workers in place (the ring all-reduce; absent when training alone). */
+export type AllReduce = (buffer: Float32Array) => Promise<void>;
+
+/** What a trainer needs to start. */
+export interface TrainerInit {
+  model: GptConfig;
+  train: TrainConfig;
+  trainTokens: TokenArray;
+  valTokens?: TokenArray;
+  tokenizerJson: string;
+  device?: Device | string;
+  threads?: number;
+  /** This worker's place among `worldSize` data-parallel workers. */
+  rank?: number;
+  worldSize?: number;
+}
+
+/** One optimizer step's record: a line of metrics.jsonl. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  loss_scale: number;
+  tokens_per_s: number;
+  /** True when fp16 gradients overflowed and the update was skipped. */
+  skipped: boolean;
+}
+
+export class Trainer {
+  readonly model: GptConfig;
+  readonly train: TrainConfig;
+  /** Flat fp32 master weights, in paramSpecs order. */
+  readonly params: Float32Array;
+  /** Optimizer steps taken (skipped fp16 steps count: the data was consumed). */
+  step = 0;
+  /** Global samples consumed by all workers so far. */
+  dataPosition = 0;
+  rank: number;
+  worldSize: number;
+  readonly #trainStep: TrainStep;
+  readonly #evalStep: EvalStep | undefined;
+  readonly #sampler: WindowSampler;
+  readonly #valSampler: WindowSampler | undefined;
+  readonly #optimizer: AdamW;
+  readonly #scaler: LossScaler | undefined;
+  readonly #tokenizerJson: string;
+  /** Gradients, then one extra slot carrying the loss sum through the same all-reduce. */
+  readonly #gradsAndLoss: Float32Array;
+  readonly #ids: BigInt64Array;
+  readonly #targets: BigInt64Array;
+
+  private constructor(init: TrainerInit, trainStep: TrainStep, evalStep: EvalStep | undefined) {
+    this.model = init.model;
+    this.train = init.train;
+    this.rank = init.rank ?? 0;
+    this.worldSize = init.worldSize ?? 1;
+    this.#trainStep = trainStep;
+    this.#evalStep = evalStep;
+    this.#tokenizerJson = init.tokenizerJson;
+    const t = init.train.sequenceLength ?? init.model.contextLength;
+    this.#sampler = new WindowSampler(init.trainTokens, t, init.train.seed, "training split");
+    this.#valSampler = init.valTokens && init.valTokens.length > t
+      ? new WindowSampler(init.valTokens, t, init.train.seed, "validation split")
+      : undefined;
+
+    const rng = new Rng(init.train.seed);
+    const weights = initParams(init.model, () => rng.normal());
+    this.params = new Float32Array(trainStep.size);
+    trainStep.specs.forEach((s, i) => this.params.set(weights.get(s.name)!, trainStep.offsets[i]));
+    this.#optimizer = new AdamW(
+      trainStep.specs.map((s) => ({
+        name: s.name,
+        data: trainStep.view(this.params, s.name),
+        decay: s.decay,
+      })),
+      { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
+    );
+    this.#scaler = init.train.precision === "fp16" ? new LossScaler() : undefined;
+    this.#gradsAndLoss = new Float32Array(trainStep.size + 1);
+    this.#ids = new BigInt64Array(trainStep.tokens);
+    this.#targets = new BigInt64Array(trainStep.tokens);
+  }
+
+  /** Compiles the train (and, with validation data, eval) step and initialises the weights. */
+  static async create(init: TrainerInit): Promise<Trainer> {
+    const shape = {
+      microBatch: init.train.microBatch,
+      sequenceLength: init.train.sequenceLength,
+      precision: init.train.precision,
+    };
+    const options = { device: init.device, threads: init.threads };
+    const trainStep = await TrainStep.create(init.model, shape, options);
+    const evalStep = init.valTokens ? await EvalStep.create(init.model, shape, options) : undefined;
+    return new Trainer(init, trainStep, evalStep);
+  }
+
+  /** Samples one optimizer step consumes across all workers. */
+  get samplesPerStep(): number {
+    return this.train.microBatch * this.train.gradAccum * this.worldSize;
+  }
+
+  /** Tokens one optimizer step trains on across all workers. */
+  get tokensPerStep(): number {
+    return this.samplesPerStep * this.#trainStep.tokens / this.train.microBatch;
+  }
+
+  /** The learning rate of the next step. */
+  get lr(): number {
+    const { lr, minLr, warmupSteps, steps } = this.train;
+    return lrAt(this.step, { lr, minLr: minLr ?? lr / 10, warmupSteps, totalSteps: steps });
+  }
+
+  /** The global sample indices this worker trains on in the next step. */
+  stepSamples(): number[] {
+    const perWorker = this.train.microBatch * this.train.gradAccum;
+    const first = this.dataPosition + this.rank * perWorker;
+    return Array.from({ length: perWorker }, (_, i) => first + i);
+  }
+
+  /**
+   * One optimizer step. With `allReduce`, gradients (and the loss) are summed across workers
+   * before the update, so every worker applies the same update. `injectOverflow` poisons the
+   * gradients with an inf, for testing fp16 loss scaling.
+   */
+  async trainStep(allReduce?: AllReduce, injectOverflow = false): Promise<StepMetrics> {
+    const started = performance.now();
+    const { microBatch, gradAccum } = this.train;
+    const grads = this.#gradsAndLoss;
+    grads.fill(0);
+    const scale = this.#scaler?.scale ?? 1;
+    const samples = this.stepSamples();
+    let lossSum = 0;
+    for (let m = 0; m < gradAccum; m++) {
+      for (let r = 0; r < microBatch; r++) {
+        this.#sampler.fill(samples[m * microBatch + r], this.#ids, this.#targets, r);
+      }
+      lossSum += await this.#trainStep.accumulate(
+        this.params,
+        this.#ids,
+        this.#targets,
+        scale / this.tokensPerStep,
+        grads.subarray(0, this.#trainStep.size),
+      );
+    }
+    if (injectOverflow) grads[0] = Infinity;
+    grads[this.#trainStep.size] = lossSum;
+    if (allReduce) await allReduce(grads);
+    const loss = grads[this.#trainStep.size] / this.tokensPerStep;
+    const gradient = grads.subarray(0, this.#trainStep.size);
+
+    const lr = this.lr;
+    let gradNorm = NaN, skipped = false;
+    if (this.#scaler) {
+      skipped = this.#scaler.unscale([gradient]);
+      this.#scaler.update(skipped);
+    } else if (hasInfOrNaN([gradient])) {
+      throw new Error(
+        `Step ${this.step}: the fp32 gradients hold inf or NaN (loss ${loss}); lower --lr`,
+      );
+    }
+    if (!skipped) {
+      gradNorm = clipGradNorm([gradient], this.train.gradClip > 0 ? this.train.gradClip : Infinity);
+      this.#optimizer.step(
+        new Map(this.#trainStep.specs.map((s) => [s.name, this.#trainStep.view(gradient, s.name)])),
+        lr,
+      );
+    }
+    this.step++;
+    this.dataPosition += this.samplesPerStep;
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      step: this.step,
+      loss,
+      lr,
+      grad_norm: gradNorm,
+      loss_scale: this.#scaler?.scale ?? 1,
+      tokens_per_s: this.tokensPerStep / seconds,
+      skipped,
+    };
+  }
+
+  /** Mean token loss over the first `evalBatches` micro-batches of the validation split. */
+  async evaluate(): Promise<number | undefined> {
+    if (!this.#evalStep || !this.#valSampler) return undefined;
+    const { microBatch, evalBatches } = this.train;
+    const batches = Math.min(
+      evalBatches,
+      Math.max(1, Math.floor(this.#valSampler.windows / microBatch)),
+    );
+    let sum = 0;
+    for (let b = 0; b < batches; b++) {
+      for (let r = 0; r < microBatch; r++) {
+        this.#valSampler.fill(
+          (b * microBatch + r) % this.#valSampler.windows,
+          this.#ids,
+          this.#targets,
+          r,
+        );
+      }
+      sum += await this.#evalStep.lossSum(this.params, this.#ids, this.#targets);
+    }
+    return sum / (batches * this.#trainStep.tokens);
+  }
+
+  /** Everything a checkpoint stores to resume this run exactly. */
+  checkpointContents(): CheckpointContents {
+    const tensors = new Map(
+      this.#trainStep.specs.map((
+        s,
+      ) => [s.name, { data: this.#trainStep.view(this.params, s.name), shape: s.shape }]),
+    );
+    return {
+      config: this.model,
+      tensors,
+      tokenizerJson: this.#tokenizerJson,
+      optimizer: this.#optimizer.exportState(),
+      state: {
+        step: this.step,
+        data_position: this.dataPosition,
+        seed: this.train.seed,
+        loss_scale: this.#scaler?.exportState() ?? null,
+        train: this.train,
+      },
+    };
+  }
+
+  /** Restores weights, optimizer moments, loss scale and data position from a checkpoint. */
+  restore(ckpt: LoadedCheckpoint): void {
+    for (const s of this.#trainStep.specs) {
+      const t = ckpt.tensors.get(s.name);
+      if (!t || t.data.length !== this.#trainStep.view(this.params, s.name).length) {
+        throw new InputError(
+          `${ckpt.path}/model.safetensors`,
+          `tensor "${s.name}" is missing or has the wrong shape`,
+        );
+      }
+      this.#trainStep.view(this.params, s.name).set(t.data);
+    }
+    this.#optimizer.importState(ckpt.optimizer);
+    const state = ckpt.state as { step: number; data_position?: number; loss_scale?: unknown };
+    this.step = state.step;
+    this.dataPosition = state.data_position ?? 0;
+    if (this.#scaler && state.loss_scale) {
+      this.#scaler.importState(state.loss_scale as { scale: number; goodSteps: number });
+    }
+  }
+}
