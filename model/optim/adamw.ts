@@ -100,13 +100,7 @@ export class AdamW {
     for (const p of this.#params) {
       const w = p.data, g = grads.get(p.name)!, m = this.#m.get(p.name)!, v = this.#v.get(p.name)!;
       const keep = p.decay ? 1 - lr * this.weightDecay : 1;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i];
-        const decayed = Math.fround(w[i] * keep); // stored before the Adam step, as in PyTorch
-        m[i] = beta1 * m[i] + (1 - beta1) * gi;
-        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-        w[i] = decayed - stepSize * m[i] / (Math.sqrt(v[i]) / bias2Sqrt + eps);
-      }
+      adamwKernel(w, g, m, v, keep, beta1, beta2, stepSize, bias2Sqrt, eps);
     }
   }
 
@@ -136,5 +130,28 @@ export class AdamW {
       this.#v.get(p.name)!.set(state.v.get(p.name)!);
     }
     this.stepCount = state.step;
+  }
+}
+
+/** The per-element update, a plain function over typed arrays so V8 compiles one tight loop. */
+function adamwKernel(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  keep: number,
+  beta1: number,
+  beta2: number,
+  stepSize: number,
+  bias2Sqrt: number,
+  eps: number,
+): void {
+  const c1 = 1 - beta1, c2 = 1 - beta2;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const decayed = Math.fround(w[i] * keep); // stored before the Adam step, as in PyTorch
+    const mi = (m[i] = beta1 * m[i] + c1 * gi);
+    const vi = (v[i] = beta2 * v[i] + c2 * gi * gi);
+    w[i] = decayed - stepSize * Math.fround(mi) / (Math.sqrt(Math.fround(vi)) / bias2Sqrt + eps);
   }
 }
