@@ -1,0 +1,204 @@
+/**
+ * Writes a checkpoint directory atomically: every file goes into `.tmp-step-…-<uuid>/` inside the
+ * checkpoints directory and is fsynced, the directory is renamed to `step-NNNNNN`, then the `latest`
+ * pointer file is replaced atomically, then all but the newest `keepLast` checkpoints are removed.
+ * A crash at any point leaves the previous checkpoint and `latest` intact; a leftover temporary
+ * directory is never read and is removed by the next save. One writer per checkpoints directory.
+ *
+ * `latest` is a small file holding the step directory's name, not a symlink: a file is replaced
+ * atomically by rename on every platform, and survives copies, archives and transfers that drop or
+ * dereference symlinks.
+ *
+ * @example
+ * ```ts
+ * const { path } = await saveCheckpoint("runs/a/checkpoints", {
+ *   config, tensors, tokenizerJson, optimizer: adamw.exportState(),
+ *   state: { step: 100, dataPosition: 12800, rng: rng.exportState(), lossScale: 65536 },
+ * }, { keepLast: 3 });
+ * // path === "runs/a/checkpoints/step-000100"
+ * ```
+ */
+import { atomicWriteFile, atomicWriteText, syncDirectory } from "../atomic_write.ts";
+import { InputError } from "../errors.ts";
+import { sha256Hex } from "../sha256.ts";
+import type { AdamWState } from "../optim/mod.ts";
+import { type CheckpointModelConfig, toHfConfig } from "./hf_config.ts";
+import { elementCount, encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
+import {
+  CONFIG_FILE,
+  exists,
+  join,
+  LATEST_FILE,
+  listStepDirs,
+  M_PREFIX,
+  MODEL_FILE,
+  OPTIMIZER_FILE,
+  STATE_FILE,
+  STATE_FORMAT,
+  stepDirName,
+  TMP_PREFIX,
+  TOKENIZER_FILE,
+  V_PREFIX,
+} from "./_layout.ts";
+
+/** One fp32 tensor with its shape (Hugging Face GPT-2 layout, e.g. Conv1D weights as [in, out]). */
+export interface CheckpointTensor {
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+/** Training state stored in state.json; any JSON. `step` names the directory. */
+export interface TrainingState {
+  step: number;
+  [key: string]: unknown;
+}
+
+/** Everything a checkpoint holds. */
+export interface CheckpointContents {
+  config: CheckpointModelConfig;
+  /** Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`. */
+  tensors: ReadonlyMap<string, CheckpointTensor>;
+  /** The tokenizer in Hugging Face tokenizers JSON, stored verbatim. */
+  tokenizerJson: string;
+  optimizer: AdamWState;
+  state: TrainingState;
+}
+
+/** Options for {@linkcode saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** How many checkpoints to keep, newest first; 0 keeps all. Default 3. */
+  keepLast?: number;
+}
+
+/** What was written: the step directory and the sha256 of each file state.json vouches for. */
+export interface SavedCheckpoint {
+  path: string;
+  sha256: Record<string, string>;
+}
+
+/** Saves a checkpoint under `checkpointsDir` (e.g. `RUN/checkpoints`); see the module doc. */
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  contents: CheckpointContents,
+  options: SaveCheckpointOptions = {},
+): Promise<SavedCheckpoint> {
+  const keepLast = options.keepLast ?? 3;
+  const { step } = contents.state;
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new InputError("state.step", `Expected a non-negative integer, got ${step}`);
+  }
+  checkTying(contents);
+  const files = encodeFiles(contents);
+
+  await Deno.mkdir(checkpointsDir, { recursive: true });
+  await removeLeftovers(checkpointsDir);
+  const name = stepDirName(step);
+  const tmp = join(checkpointsDir, `${TMP_PREFIX}${name}-${crypto.randomUUID()}`);
+  await Deno.mkdir(tmp);
+  const sha256: Record<string, string> = {};
+  const recorded: Record<string, { sha256: string; bytes: number }> = {};
+  for (const [file, bytes] of files) {
+    await atomicWriteFile(join(tmp, file), bytes);
+    sha256[file] = await sha256Hex(bytes);
+    recorded[file] = { sha256: sha256[file], bytes: bytes.length };
+  }
+  const stateJson = { format: STATE_FORMAT, step, files: recorded, state: contents.state };
+  await atomicWriteText(join(tmp, STATE_FILE), JSON.stringify(stateJson, null, 2) + "\n");
+  await syncDirectory(tmp);
+
+  const final = join(checkpointsDir, name);
+  if (await exists(final)) {
+    // Saving the same step again (a replay after resume): move the old one aside first.
+    const aside = join(checkpointsDir, `${TMP_PREFIX}old-${name}-${crypto.randomUUID()}`);
+    await Deno.rename(final, aside);
+    await Deno.rename(tmp, final);
+    await Deno.remove(aside, { recursive: true });
+  } else {
+    await Deno.rename(tmp, final);
+  }
+  await syncDirectory(checkpointsDir);
+  await atomicWriteText(join(checkpointsDir, LATEST_FILE), name + "\n");
+  if (keepLast > 0) await prune(checkpointsDir, keepLast, name);
+  return { path: final, sha256 };
+}
+
+function encodeFiles(c: CheckpointContents): [string, Uint8Array][] {
+  const model = new Map<string, TensorToWrite>();
+  for (const [name, t] of c.tensors) {
+    if (elementCount(t.shape) !== t.data.length) {
+      throw new InputError(
+        name,
+        `Shape [${t.shape.join(", ")}] needs ${elementCount(t.shape)} elements, data has ` +
+          `${t.data.length}`,
+      );
+    }
+    model.set(name, { dtype: "F32", shape: t.shape, data: t.data });
+  }
+  const moments = new Map<string, TensorToWrite>();
+  for (const [prefix, src] of [[M_PREFIX, c.optimizer.m], [V_PREFIX, c.optimizer.v]] as const) {
+    for (const [name, data] of src) {
+      const shape = c.tensors.get(name)?.shape;
+      const fits = shape !== undefined && elementCount(shape) === data.length;
+      moments.set(prefix + name, { dtype: "F32", shape: fits ? shape : [data.length], data });
+    }
+  }
+  checkNoSharedMemory([...model, ...moments].map(([name, t]) => [name, t.data]));
+  const text = (s: string) => new TextEncoder().encode(s);
+  return [
+    [MODEL_FILE, encodeSafetensors(model, { format: "pt" })],
+    [
+      OPTIMIZER_FILE,
+      encodeSafetensors(moments, { format: "denoformer-adamw", step: String(c.optimizer.step) }),
+    ],
+    [CONFIG_FILE, text(JSON.stringify(toHfConfig(c.config), null, 2) + "\n")],
+    [TOKENIZER_FILE, text(c.tokenizerJson)],
+  ];
+}
+
+/** GPT-2 convention: a tied head is not stored; an untied one must be. */
+function checkTying(c: CheckpointContents): void {
+  const hasHead = c.tensors.has("lm_head.weight");
+  if (c.config.tieEmbeddings && hasHead) {
+    throw new InputError(
+      "lm_head.weight",
+      "Tied embeddings store transformer.wte.weight only: drop lm_head.weight",
+    );
+  }
+  if (!c.config.tieEmbeddings && c.tensors.has("transformer.wte.weight") && !hasHead) {
+    throw new InputError("lm_head.weight", "Untied embeddings need lm_head.weight in the tensors");
+  }
+}
+
+/** Two names backed by overlapping memory would store one buffer twice (safetensors forbids it). */
+function checkNoSharedMemory(views: [string, ArrayBufferView][]): void {
+  const byBuffer = new Map<ArrayBufferLike, [string, number, number][]>();
+  for (const [name, v] of views) {
+    if (v.byteLength === 0) continue;
+    const list = byBuffer.get(v.buffer) ?? [];
+    list.push([name, v.byteOffset, v.byteOffset + v.byteLength]);
+    byBuffer.set(v.buffer, list);
+  }
+  for (const list of byBuffer.values()) {
+    list.sort((a, b) => a[1] - b[1]);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i][1] < list[i - 1][2]) {
+        throw new InputError(
+          list[i][0],
+          `Shares memory with "${list[i - 1][0]}": store a shared (tied) tensor once`,
+        );
+      }
+    }
+  }
+}
+
+async function removeLeftovers(dir: string): Promise<void> {
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.startsWith(TMP_PREFIX)) await Deno.remove(join(dir, e.name), { recursive: true });
+  }
+}
+
+async function prune(dir: string, keepLast: number, newest: string): Promise<void> {
+  const all = await listStepDirs(dir);
+  const doomed = all.slice(0, Math.max(0, all.length - keepLast)).filter((d) => d.name !== newest);
+  for (const d of doomed) await Deno.remove(join(dir, d.name), { recursive: true });
+}

@@ -1,0 +1,280 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  type CheckpointContents,
+  type CheckpointModelConfig,
+  fromHfConfig,
+  loadCheckpoint,
+  saveCheckpoint,
+  toHfConfig,
+} from "../../model/checkpoint/mod.ts";
+import { ChecksumError, InputError } from "../../model/errors.ts";
+import { Rng } from "../../model/optim/mod.ts";
+
+const config: CheckpointModelConfig = {
+  vocabSize: 16,
+  contextLength: 8,
+  layers: 1,
+  heads: 2,
+  width: 4,
+  dropout: 0,
+  positional: "learned",
+  tieEmbeddings: true,
+  layerNormEpsilon: 1e-5,
+};
+
+function contents(step: number, seed = step): CheckpointContents {
+  const rng = new Rng(seed);
+  const t = (...shape: number[]) => {
+    const data = rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 0.02);
+    return { data, shape };
+  };
+  const tensors = new Map([
+    ["transformer.wte.weight", t(16, 4)],
+    ["transformer.wpe.weight", t(8, 4)],
+    ["transformer.h.0.attn.c_attn.weight", t(4, 12)],
+    ["transformer.h.0.attn.c_attn.bias", t(12)],
+    ["transformer.ln_f.weight", t(4)],
+  ]);
+  // Values a lossy writer would lose: -0, a subnormal, infinities, a NaN with a payload.
+  const odd = tensors.get("transformer.ln_f.weight")!.data;
+  odd.set([-0, 1e-45, Infinity, -Infinity]);
+  new Uint32Array(tensors.get("transformer.wpe.weight")!.data.buffer)[0] = 0x7fc01234;
+  const moments = (scale: number) =>
+    new Map([...tensors].map(([k, v]) => [k, v.data.map((x) => x * scale)] as const));
+  return {
+    config,
+    tensors,
+    tokenizerJson: JSON.stringify({ version: "1.0", model: { type: "BPE", vocab: { a: 0 } } }),
+    optimizer: { step, m: moments(0.1), v: moments(0.01) },
+    state: { step, dataPosition: step * 64, rng: rng.exportState(), lossScale: 65536 },
+  };
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function bits(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
+}
+
+Deno.test("checkpoint round trip is bit-exact for weights, moments, tokenizer, config and state", () =>
+  withTempDir(async (run) => {
+    const c = contents(100);
+    const saved = await saveCheckpoint(`${run}/checkpoints`, c);
+    assert.equal(saved.path, `${run}/checkpoints/step-000100`);
+    const names = [...Deno.readDirSync(saved.path)].map((e) => e.name).sort();
+    assert.deepEqual(names, [
+      "config.json",
+      "model.safetensors",
+      "optimizer.safetensors",
+      "state.json",
+      "tokenizer.json",
+    ]);
+    const loaded = await loadCheckpoint(run);
+    assert.equal(loaded.path, saved.path);
+    assert.deepEqual([...loaded.tensors.keys()].sort(), [...c.tensors.keys()].sort());
+    for (const [name, t] of c.tensors) {
+      assert.deepEqual(bits(loaded.tensors.get(name)!.data), bits(t.data), name);
+      assert.deepEqual(loaded.tensors.get(name)!.shape, t.shape);
+      assert.deepEqual(bits(loaded.optimizer.m.get(name)!), bits(c.optimizer.m.get(name)!));
+      assert.deepEqual(bits(loaded.optimizer.v.get(name)!), bits(c.optimizer.v.get(name)!));
+    }
+    assert.equal(loaded.optimizer.step, 100);
+    assert.equal(loaded.tokenizerJson, c.tokenizerJson);
+    assert.deepEqual(loaded.config, config);
+    assert.deepEqual(loaded.state, c.state);
+    assert.deepEqual(
+      Rng.fromState(loaded.state.rng as never).next(),
+      Rng.fromState(c.state.rng as never).next(),
+    );
+    assert.equal(loaded.hfConfig.tie_word_embeddings, true);
+    assert.ok(!loaded.tensors.has("lm_head.weight"), "tied head stored once, as wte");
+  }));
+
+Deno.test("state.json records the sha256 and size of every other file", () =>
+  withTempDir(async (run) => {
+    const { path } = await saveCheckpoint(run, contents(7));
+    const state = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
+    assert.equal(state.step, 7);
+    for (
+      const name of ["model.safetensors", "optimizer.safetensors", "config.json", "tokenizer.json"]
+    ) {
+      const bytes = await Deno.readFile(`${path}/${name}`);
+      assert.equal(state.files[name].sha256, createHash("sha256").update(bytes).digest("hex"));
+      assert.equal(state.files[name].bytes, bytes.length);
+    }
+  }));
+
+Deno.test("a flipped byte in model.safetensors is refused with a ChecksumError naming it", () =>
+  withTempDir(async (run) => {
+    const { path } = await saveCheckpoint(run, contents(1));
+    const file = `${path}/model.safetensors`;
+    const bytes = await Deno.readFile(file);
+    bytes[bytes.length - 5] ^= 0x01;
+    await Deno.writeFile(file, bytes);
+    await assert.rejects(() => loadCheckpoint(path), (err: Error) => {
+      assert.ok(err instanceof ChecksumError);
+      assert.equal(err.path, file);
+      assert.match(err.message, /model\.safetensors/);
+      return true;
+    });
+  }));
+
+Deno.test("a truncated file is refused with an error naming it", () =>
+  withTempDir(async (run) => {
+    const { path } = await saveCheckpoint(run, contents(1));
+    for (const name of ["model.safetensors", "optimizer.safetensors", "tokenizer.json"]) {
+      const file = `${path}/${name}`;
+      const bytes = await Deno.readFile(file);
+      await Deno.writeFile(file, bytes.subarray(0, bytes.length - 1));
+      await assert.rejects(() => loadCheckpoint(path), (err: Error) => {
+        assert.ok(err instanceof InputError);
+        assert.equal(err.where, file);
+        assert.match(err.message, /truncated/);
+        return true;
+      });
+      await Deno.writeFile(file, bytes);
+    }
+    await Deno.remove(`${path}/config.json`);
+    await assert.rejects(() => loadCheckpoint(path), /config\.json: Cannot read/);
+    await Deno.writeTextFile(`${path}/state.json`, "{");
+    await assert.rejects(() => loadCheckpoint(path), /state\.json: Not valid JSON/);
+  }));
+
+Deno.test("latest names the newest checkpoint and every way of pointing at it resolves there", () =>
+  withTempDir(async (run) => {
+    const dir = `${run}/checkpoints`;
+    await saveCheckpoint(dir, contents(100));
+    const { path } = await saveCheckpoint(dir, contents(200));
+    assert.equal(await Deno.readTextFile(`${dir}/latest`), "step-000200\n");
+    assert.ok((await Deno.lstat(`${dir}/latest`)).isFile, "latest is a plain file");
+    for (const p of [run, dir, `${dir}/latest`, path, `${path}/`]) {
+      assert.equal((await loadCheckpoint(p)).state.step, 200, p);
+    }
+    assert.equal((await loadCheckpoint(`${dir}/step-000100`)).state.step, 100);
+    await assert.rejects(() => loadCheckpoint(`${run}/nope`), InputError);
+  }));
+
+Deno.test("only the newest keepLast checkpoints are kept", () =>
+  withTempDir(async (dir) => {
+    for (const step of [1, 2, 3, 4, 5]) await saveCheckpoint(dir, contents(step), { keepLast: 2 });
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, ["latest", "step-000004", "step-000005"]);
+    await saveCheckpoint(dir, contents(6), { keepLast: 0 });
+    assert.equal([...Deno.readDirSync(dir)].length, 4, "keepLast 0 keeps all");
+  }));
+
+Deno.test("a crash mid-write leaves the previous checkpoint loadable and is cleaned up next save", () =>
+  withTempDir(async (dir) => {
+    await saveCheckpoint(dir, contents(100));
+    // Simulate a writer killed mid-way through step 200: a temp dir with a partial file.
+    const tmp = `${dir}/.tmp-step-000200-dead`;
+    await Deno.mkdir(tmp);
+    const full = await Deno.readFile(`${dir}/step-000100/model.safetensors`);
+    await Deno.writeFile(`${tmp}/model.safetensors`, full.subarray(0, 100));
+    const loaded = await loadCheckpoint(dir);
+    assert.equal(loaded.state.step, 100);
+    await saveCheckpoint(dir, contents(200));
+    assert.ok(![...Deno.readDirSync(dir)].some((e) => e.name.startsWith(".tmp")));
+    assert.equal((await loadCheckpoint(dir)).state.step, 200);
+  }));
+
+Deno.test("saving the same step again replaces that checkpoint", () =>
+  withTempDir(async (dir) => {
+    await saveCheckpoint(dir, contents(5, 1));
+    await saveCheckpoint(dir, contents(5, 2));
+    const loaded = await loadCheckpoint(dir);
+    const want = contents(5, 2).tensors.get("transformer.wte.weight")!.data;
+    assert.deepEqual(bits(loaded.tensors.get("transformer.wte.weight")!.data), bits(want));
+  }));
+
+Deno.test("a buffer stored under two names, or a tied head stored at all, is refused", () =>
+  withTempDir(async (dir) => {
+    const tied = contents(1);
+    const wte = tied.tensors.get("transformer.wte.weight")!;
+    const shared = new Map(tied.tensors).set("lm_head.weight", wte);
+    await assert.rejects(
+      () => saveCheckpoint(dir, { ...tied, tensors: shared }),
+      /lm_head\.weight: Tied embeddings store transformer\.wte\.weight only/,
+    );
+    await assert.rejects(
+      () =>
+        saveCheckpoint(dir, {
+          ...tied,
+          config: { ...config, tieEmbeddings: false },
+          tensors: shared,
+        }),
+      /Shares memory with "transformer\.wte\.weight"/,
+    );
+    await assert.rejects(
+      () => saveCheckpoint(dir, { ...tied, config: { ...config, tieEmbeddings: false } }),
+      /Untied embeddings need lm_head\.weight/,
+    );
+    const untied = new Map(tied.tensors).set("lm_head.weight", {
+      data: wte.data.slice(),
+      shape: wte.shape,
+    });
+    const m = new Map(tied.optimizer.m).set("lm_head.weight", wte.data.slice());
+    const v = new Map(tied.optimizer.v).set("lm_head.weight", wte.data.slice());
+    const { path } = await saveCheckpoint(dir, {
+      ...tied,
+      config: { ...config, tieEmbeddings: false },
+      tensors: untied,
+      optimizer: { step: 1, m, v },
+    });
+    const loaded = await loadCheckpoint(path);
+    assert.equal(loaded.config.tieEmbeddings, false);
+    assert.ok(loaded.tensors.has("lm_head.weight"));
+  }));
+
+Deno.test("config.json speaks Hugging Face GPT-2 and reads back, including a plain GPT-2 config", () => {
+  const hf = toHfConfig({ ...config, positional: "sinusoidal", dropout: 0.1 });
+  assert.equal(hf.model_type, "gpt2");
+  assert.deepEqual(hf.architectures, ["GPT2LMHeadModel"]);
+  assert.equal(hf.n_embd, 4);
+  assert.equal(hf.n_positions, 8);
+  assert.equal(hf.tie_word_embeddings, true);
+  assert.equal(fromHfConfig(JSON.parse(JSON.stringify(hf))).positional, "sinusoidal");
+  // The keys of the published gpt2 config.json (no denoformer block).
+  const gpt2 = {
+    activation_function: "gelu_new",
+    architectures: ["GPT2LMHeadModel"],
+    attn_pdrop: 0.1,
+    bos_token_id: 50256,
+    embd_pdrop: 0.1,
+    eos_token_id: 50256,
+    initializer_range: 0.02,
+    layer_norm_epsilon: 1e-05,
+    model_type: "gpt2",
+    n_ctx: 1024,
+    n_embd: 768,
+    n_head: 12,
+    n_layer: 12,
+    n_positions: 1024,
+    resid_pdrop: 0.1,
+    vocab_size: 50257,
+  };
+  assert.deepEqual(fromHfConfig(gpt2), {
+    vocabSize: 50257,
+    contextLength: 1024,
+    layers: 12,
+    heads: 12,
+    width: 768,
+    dropout: 0.1,
+    positional: "learned",
+    tieEmbeddings: true,
+    layerNormEpsilon: 1e-5,
+  });
+  assert.throws(() => fromHfConfig({ ...hf, n_embd: 8 }, "c.json"), /c\.json: n_embd: Disagrees/);
+  assert.throws(
+    () => fromHfConfig({ ...gpt2, model_type: "llama" }, "c.json"),
+    /c\.json: model_type/,
+  );
+});
