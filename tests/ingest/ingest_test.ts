@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { runIngest } from "../../ingest/mod.ts";
+import type { IngestResult } from "../../ingest/mod.ts";
+import { loadTokens, readManifest } from "../../model/data/mod.ts";
+import { ChecksumError } from "../../model/errors.ts";
+import { silentLogger } from "../../model/log.ts";
+import { loadTokenizer } from "../../model/tokenizer/mod.ts";
+import { charAccuracy } from "./_fixtures.ts";
+import { buildCorpus, CODE, OCR_LINES, PDF_PAGES, UNICODE_NAME, UNICODE_TEXT } from "./_corpus.ts";
+
+// One corpus and one full run (OCR included) shared by the tests below: OCR is the slow part.
+const root = await Deno.makeTempDir({ prefix: "ingest_test_" });
+let first: Promise<IngestResult> | undefined;
+function ingestOnce(): Promise<IngestResult> {
+  first ??= (async () => {
+    await buildCorpus(`${root}/in`);
+    return runIngest(
+      {
+        out: `${root}/out`,
+        inputs: [`${root}/in`],
+        dumpText: `${root}/text`,
+        shardTokens: 64,
+        vocabSize: 400,
+        seed: 3,
+      },
+      { log: silentLogger, progressWrite: () => {} },
+    );
+  })();
+  return first;
+}
+function entry(result: IngestResult, path: string) {
+  const f = result.manifest.files.find((f) => f.path === path);
+  assert.ok(f, `no manifest entry for ${path}`);
+  return f;
+}
+
+Deno.test("a multi-page PDF, a PNG of text, a code file and a text file come out with the right text", async () => {
+  const result = await ingestOnce();
+  const pdf = await Deno.readTextFile(`${root}/text/docs/paper.pdf.txt`);
+  assert.equal(pdf.trim(), PDF_PAGES.map((p) => p.join("\n")).join("\n\n"));
+  assert.equal(entry(result, "docs/paper.pdf").pages, 3);
+
+  const ocr = await Deno.readTextFile(`${root}/text/docs/scan.png.txt`);
+  const accuracy = charAccuracy(OCR_LINES.join(" "), ocr);
+  console.log(`OCR character accuracy: ${(accuracy * 100).toFixed(1)}%`);
+  assert.ok(accuracy >= 0.9, `OCR accuracy ${accuracy} below 0.9: ${JSON.stringify(ocr)}`);
+
+  assert.equal(
+    await Deno.readTextFile(`${root}/text/docs/sub/add.ts.txt`),
+    CODE,
+    "code is verbatim, indentation kept",
+  );
+  const code = entry(result, "docs/sub/add.ts");
+  assert.equal(code.kind, "code");
+  assert.equal(code.language, "typescript");
+
+  // Prose is whitespace-normalised; the first copy of a duplicate wins.
+  const readme = result.manifest.files.filter((f) => f.path.endsWith("readme.txt"));
+  assert.deepEqual(readme.map((f) => f.status).sort(), ["ok", "skipped"]);
+  const kept = readme.find((f) => f.status === "ok")!;
+  assert.equal(
+    await Deno.readTextFile(`${root}/text/${kept.path}.txt`),
+    "Deno runs TypeScript.\nIt has a standard library and a test runner.\n",
+  );
+  assert.match(readme.find((f) => f.status === "skipped")!.reason!, /^duplicate of "/);
+
+  const uni = entry(result, `docs/${UNICODE_NAME}`);
+  assert.equal(uni.status, "ok");
+  assert.equal(await Deno.readTextFile(`${root}/text/docs/${UNICODE_NAME}.txt`), UNICODE_TEXT);
+});
+
+Deno.test("every bad input gets a reason in the manifest and the run goes on", async () => {
+  const result = await ingestOnce();
+  const expect: [string, string, RegExp][] = [
+    ["bad/empty.txt", "skipped", /^empty file/],
+    ["bad/truncated.pdf", "skipped", /^truncated PDF/],
+    ["bad/corrupt.png", "skipped", /^corrupt PNG: bad CRC/],
+    ["bad/binary.txt", "skipped", /binary data .*\.txt extension/],
+    ["bad/invalid_utf8.txt", "ok", /^2 invalid UTF-8 sequence/],
+    ["bad/one_line.txt", "skipped", /^a single line of 10485760 characters/],
+    ["bad/loop", "skipped", /^symlink loop/],
+    ["bad/self_link", "skipped", /^symlink loop/],
+    ["bad/dangling.txt", "skipped", /^unreadable: dangling symlink/],
+    ["bad/pipe.txt", "skipped", /^unreadable: not a regular file \(a FIFO\)/],
+    ["bad/generated.ts", "skipped", /^generated: marker/],
+    ["bad/blank.png", "skipped", /^no text found by OCR/],
+  ];
+  for (const [path, status, reason] of expect) {
+    const f = entry(result, path);
+    assert.equal(f.status, status, `${path}: ${f.reason}`);
+    assert.match(f.reason ?? "", reason, path);
+  }
+  assert.equal(entry(result, "bad/invalid_utf8.txt").invalidSequences, 2);
+  const dumped = await Deno.readTextFile(`${root}/text/bad/invalid_utf8.txt.txt`);
+  assert.equal(dumped, "Mostly fine text, \ufffd( then more, \ufffd and the end.\n");
+  // Nothing got into the manifest twice and nothing was left out.
+  assert.equal(
+    new Set(result.manifest.files.map((f) => f.path)).size,
+    result.manifest.files.length,
+  );
+  assert.equal(result.manifest.files.length, 18);
+});
+
+Deno.test("shards verify, split by document, and decode back to the documents", async () => {
+  const result = await ingestOnce();
+  const manifest = await readManifest(`${root}/out`);
+  assert.deepEqual(manifest, result.manifest);
+  assert.equal(manifest.dtype, "uint16");
+  assert.ok(manifest.shards.length > 2, "small shardTokens gives several shards");
+  for (const s of manifest.shards.slice(0, -1)) {
+    if (manifest.shards[manifest.shards.indexOf(s) + 1].split === s.split) {
+      assert.equal(s.tokens, 64);
+    }
+  }
+  const tok = await loadTokenizer(`${root}/out/tokenizer.json`);
+  const ok = manifest.files.filter((f) => f.status === "ok");
+  let docs = 0;
+  for (const split of ["train", "val"] as const) {
+    const tokens = await loadTokens(`${root}/out`, split);
+    assert.equal(tokens.length, manifest.totals[split]);
+    const texts = tok.decode(tokens).split("<|endoftext|>").slice(0, -1);
+    docs += texts.length;
+    const files = ok.filter((f) => f.split === split);
+    assert.equal(texts.length, files.length);
+    assert.equal(tokens.length, files.reduce((n, f) => n + f.tokens, 0));
+  }
+  assert.equal(docs, ok.length);
+  assert.ok(ok.some((f) => f.split === "val") && ok.some((f) => f.split === "train"));
+});
+
+Deno.test("a re-run over the same inputs writes byte-identical shards and manifest", async () => {
+  const result = await ingestOnce();
+  const again = await runIngest(
+    { out: `${root}/out2`, inputs: [`${root}/in`], shardTokens: 64, vocabSize: 400, seed: 3 },
+    { log: silentLogger, progressWrite: () => {} },
+  );
+  assert.deepEqual(again.manifest.shards, result.manifest.shards);
+  assert.equal(
+    await Deno.readTextFile(`${root}/out2/manifest.json`),
+    await Deno.readTextFile(`${root}/out/manifest.json`),
+  );
+  // A different seed moves documents between splits or reorders them: different shards.
+  const reseeded = await runIngest(
+    {
+      out: `${root}/out3`,
+      inputs: [`${root}/in/docs`],
+      shardTokens: 64,
+      vocabSize: 400,
+      seed: 4,
+      valFraction: 0.5,
+    },
+    { log: silentLogger, progressWrite: () => {} },
+  );
+  assert.notDeepEqual(reseeded.manifest.shards, result.manifest.shards);
+});
+
+Deno.test("a corrupted shard is named by the reader", async () => {
+  await ingestOnce();
+  const dir = `${root}/corrupt`;
+  await Deno.mkdir(dir);
+  for await (const e of Deno.readDir(`${root}/out`)) {
+    await Deno.copyFile(`${root}/out/${e.name}`, `${dir}/${e.name}`);
+  }
+  const bytes = await Deno.readFile(`${dir}/train_00001.bin`);
+  bytes[3] ^= 1;
+  await Deno.writeFile(`${dir}/train_00001.bin`, bytes);
+  await assert.rejects(readManifest(dir), (err: unknown) => {
+    assert.ok(err instanceof ChecksumError);
+    assert.equal(err.path, `${dir}/train_00001.bin`);
+    return true;
+  });
+  await assert.rejects(loadTokens(dir, "train"), ChecksumError);
+});
+
+Deno.test({
+  name: "a file without read permission is skipped as unreadable (only testable when not root)",
+  ignore: Deno.uid() === 0,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/ok.txt`, "readable text");
+    await Deno.writeTextFile(`${dir}/secret.txt`, "hidden");
+    await Deno.chmod(`${dir}/secret.txt`, 0o000);
+    const r = await runIngest({ out: `${dir}/out`, inputs: [dir] }, {
+      log: silentLogger,
+      progressWrite: () => {},
+    });
+    const f = r.manifest.files.find((f) => f.path === "secret.txt")!;
+    assert.equal(f.status, "skipped");
+    assert.match(f.reason!, /permission denied/);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "cleanup of the shared corpus",
+  fn: async () => {
+    await first?.catch(() => {});
+    await Deno.remove(root, { recursive: true });
+  },
+});
