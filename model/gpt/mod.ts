@@ -5,8 +5,10 @@ export { sinusoidalTable } from "./positional.ts";
 export { causalMask, type ForwardInputs, type ForwardOutputs, gptForward } from "./gpt.ts";
 export { type AttentionContext, type PastKeyValues, type Weights } from "./layers.ts";
 export {
+  buildEvalGraph,
   buildTrainStepGraph,
   computeDtype,
+  EvalStep,
   type Precision,
   TrainStep,
   type TrainStepShape,

@@ -120,7 +120,7 @@ class CompiledLoss {
         "bf16 needs the CUDA execution provider: onnxruntime's CPU provider has no bfloat16 kernels (not even Cast); use fp16 or fp32 on CPU",
       );
     }
-    const full = { sequenceLength: cfg.contextLength, ...shape };
+    const full = { ...shape, sequenceLength: shape.sequenceLength ?? cfg.contextLength };
     return [
       await createSession(build(cfg, full).toModel(), { device, threads: options.threads }),
       full,

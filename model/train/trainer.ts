@@ -12,8 +12,7 @@
  */
 import type { CheckpointContents, LoadedCheckpoint } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
-import { type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
-import { EvalStep } from "../gpt/mod.ts";
+import { EvalStep, type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
 import { AdamW, clipGradNorm, hasInfOrNaN, LossScaler, lrAt, Rng } from "../optim/mod.ts";
 import type { Device } from "../runtime.ts";
 import { type TokenArray, WindowSampler } from "./batches.ts";
@@ -37,7 +36,7 @@ export interface TrainerInit {
 }
 
 /** One optimizer step's record: a line of metrics.jsonl. */
-export interface StepMetrics {
+export interface StepMetrics extends Record<string, unknown> {
   step: number;
   loss: number;
   lr: number;
