@@ -115,6 +115,11 @@ export class Trainer {
     return new Trainer(init, trainStep, evalStep);
   }
 
+  /** The last step's gradient: summed across workers, unscaled and clipped (a view, reused). */
+  get lastGradient(): Float32Array {
+    return this.#gradsAndLoss.subarray(0, this.#trainStep.size);
+  }
+
   /** Samples one optimizer step consumes across all workers. */
   get samplesPerStep(): number {
     return this.train.microBatch * this.train.gradAccum * this.worldSize;
