@@ -104,10 +104,13 @@ export class AdamW {
     }
   }
 
-  /** Copies of the moments and the step count, for a checkpoint. */
-  exportState(): AdamWState {
+  /**
+   * The moments and the step count, for a checkpoint: copies by default; `{ copy: false }` hands
+   * out the live buffers (no extra memory, but they change with the next step).
+   */
+  exportState(options: { copy?: boolean } = {}): AdamWState {
     const copy = (src: Map<string, Float32Array>) =>
-      new Map([...src].map(([k, a]) => [k, a.slice()] as const));
+      options.copy === false ? new Map(src) : new Map([...src].map(([k, a]) => [k, a.slice()]));
     return { step: this.stepCount, m: copy(this.#m), v: copy(this.#v) };
   }
 
