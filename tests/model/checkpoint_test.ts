@@ -321,3 +321,40 @@ Deno.test("checkGpt2Tensors names a missing, unexpected or misshapen tensor", ()
   assert.throws(() => checkGpt2Tensors(config, noWpe), /wpe\.weight: Missing/);
   checkGpt2Tensors({ ...config, positional: "sinusoidal" }, noWpe);
 });
+
+Deno.test("a writer killed at any moment leaves a loadable checkpoint, old or new", () =>
+  withTempDir(async (dir) => {
+    const child = new URL("./checkpoint_child.ts", import.meta.url).pathname;
+    const save = (step: number) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", child, dir, String(step), String(4 * 1024 * 1024)],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+    const first = save(100);
+    assert.ok((await first.output()).success);
+    const outcomes: number[] = [];
+    for (const [k, delayMs] of [0, 15, 40, 80, 160, 320].entries()) {
+      const step = 200 + k;
+      const proc = save(step);
+      const reader = proc.stdout.getReader();
+      let seen = "";
+      while (!seen.includes("saving\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        proc.kill("SIGKILL");
+      } catch { /* already finished */ }
+      await proc.status;
+      reader.releaseLock();
+      await proc.stdout.cancel().catch(() => {});
+      const loaded = await loadCheckpoint(dir); // must never throw
+      const wte = loaded.tensors.get("transformer.wte.weight")!.data;
+      assert.equal(wte[wte.length - 1], loaded.state.step, "weights belong to the step they claim");
+      outcomes.push(loaded.state.step);
+    }
+    console.log(`Loaded steps after kills at 0-320 ms: ${outcomes.join(", ")}`);
+  }));
