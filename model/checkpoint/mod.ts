@@ -23,3 +23,4 @@ export type {
 export { loadCheckpoint, resolveCheckpointDir } from "./load_checkpoint.ts";
 export type { LoadedCheckpoint } from "./load_checkpoint.ts";
 export { listStepDirs, stepDirName } from "./_layout.ts";
+export { checkGpt2Tensors, gpt2TensorShapes } from "./gpt2_layout.ts";

@@ -3,7 +3,7 @@
  * decoupled weight decay `p -= lr·wd·p` (only on parameters flagged `decay`), then the moments
  * `m = β1·m + (1-β1)·g`, `v = β2·v + (1-β2)·g²`, then
  * `p -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + eps)`.
- * Per-element arithmetic runs in float64 and is stored in fp32, like PyTorch's fp32 kernels.
+ * Every elementwise op rounds to fp32 as PyTorch's fp32 kernels do (see `adamwKernel`).
  *
  * @example
  * ```ts
@@ -104,10 +104,13 @@ export class AdamW {
     }
   }
 
-  /** Copies of the moments and the step count, for a checkpoint. */
-  exportState(): AdamWState {
+  /**
+   * The moments and the step count, for a checkpoint: copies by default; `{ copy: false }` hands
+   * out the live buffers (no extra memory, but they change with the next step).
+   */
+  exportState(options: { copy?: boolean } = {}): AdamWState {
     const copy = (src: Map<string, Float32Array>) =>
-      new Map([...src].map(([k, a]) => [k, a.slice()] as const));
+      options.copy === false ? new Map(src) : new Map([...src].map(([k, a]) => [k, a.slice()]));
     return { step: this.stepCount, m: copy(this.#m), v: copy(this.#v) };
   }
 
@@ -133,7 +136,12 @@ export class AdamW {
   }
 }
 
-/** The per-element update, a plain function over typed arrays so V8 compiles one tight loop. */
+/**
+ * The per-element update, written as PyTorch's fp32 kernels compute it: each tensor op rounds to
+ * fp32 (`Math.fround`), scalars are cast to fp32 first, and `add_(g, alpha)` and `addcmul_` end in
+ * a fused multiply-add (one rounding; a product of two fp32 values is exact in float64). Checked bit
+ * for bit against torch 1.13's `torch.optim.AdamW` (tests/model/optim_test.ts). A plain function over typed arrays so V8 compiles one tight loop.
+ */
 function adamwKernel(
   w: Float32Array,
   g: Float32Array,
@@ -146,12 +154,15 @@ function adamwKernel(
   bias2Sqrt: number,
   eps: number,
 ): void {
-  const c1 = 1 - beta1, c2 = 1 - beta2;
+  const f = Math.fround;
+  const keep32 = f(keep), b1 = f(beta1), b2 = f(beta2), c1 = f(1 - beta1), c2 = f(1 - beta2);
+  const bc2 = f(bias2Sqrt), eps32 = f(eps), negStep = f(-stepSize);
   for (let i = 0; i < w.length; i++) {
     const gi = g[i];
-    const decayed = Math.fround(w[i] * keep); // stored before the Adam step, as in PyTorch
-    const mi = (m[i] = beta1 * m[i] + c1 * gi);
-    const vi = (v[i] = beta2 * v[i] + c2 * gi * gi);
-    w[i] = decayed - stepSize * Math.fround(mi) / (Math.sqrt(Math.fround(vi)) / bias2Sqrt + eps);
+    const p = keep32 === 1 ? w[i] : f(w[i] * keep32); // param.mul_(1 - lr·wd)
+    const mi = (m[i] = f(f(m[i] * b1) + c1 * gi)); // exp_avg.mul_(β1).add_(g, alpha=1-β1)
+    const vi = (v[i] = f(f(v[i] * b2) + f(c2 * gi) * gi)); // .mul_(β2).addcmul_(g, g, 1-β2)
+    const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps32); // (v.sqrt() / sqrt(bc2)).add_(eps)
+    w[i] = f(p + f(f(negStep * mi) / denom)); // param.addcdiv_(m, denom, value=-lr/bc1)
   }
 }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  checkGpt2Tensors,
   type CheckpointContents,
   type CheckpointModelConfig,
   fromHfConfig,
+  gpt2TensorShapes,
   loadCheckpoint,
   saveCheckpoint,
   toHfConfig,
@@ -278,3 +280,81 @@ Deno.test("config.json speaks Hugging Face GPT-2 and reads back, including a pla
     /c\.json: model_type/,
   );
 });
+
+Deno.test("the GPT-2 layout for the 124M shape has GPT-2's 124,439,808 parameters", () => {
+  const gpt2 = {
+    ...config,
+    vocabSize: 50257,
+    contextLength: 1024,
+    layers: 12,
+    heads: 12,
+    width: 768,
+  };
+  const shapes = gpt2TensorShapes(gpt2);
+  const count = [...shapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+  assert.equal(count, 124_439_808);
+  assert.deepEqual(shapes.get("transformer.h.11.attn.c_attn.weight"), [768, 2304]);
+  assert.equal(shapes.size, 2 + 12 * 12 + 2);
+  const untied = gpt2TensorShapes({ ...gpt2, tieEmbeddings: false });
+  assert.deepEqual(untied.get("lm_head.weight"), [50257, 768]);
+});
+
+Deno.test("checkGpt2Tensors names a missing, unexpected or misshapen tensor", () => {
+  const shapes = gpt2TensorShapes(config);
+  const tensors = new Map([...shapes].map(([k, shape]) => [k, { shape }]));
+  checkGpt2Tensors(config, tensors);
+  const missing = new Map(tensors);
+  missing.delete("transformer.h.0.mlp.c_fc.bias");
+  assert.throws(
+    () => checkGpt2Tensors(config, missing),
+    /transformer\.h\.0\.mlp\.c_fc\.bias: Missing/,
+  );
+  const bad = new Map(tensors).set("transformer.wte.weight", { shape: [4, 16] });
+  assert.throws(
+    () => checkGpt2Tensors(config, bad),
+    /wte\.weight: Expected shape \[16, 4\], got \[4, 16\]/,
+  );
+  const extra = new Map(tensors).set("lm_head.weight", { shape: [16, 4] });
+  assert.throws(() => checkGpt2Tensors(config, extra), /lm_head\.weight: Unexpected tensor: tied/);
+  const noWpe = new Map(tensors);
+  noWpe.delete("transformer.wpe.weight");
+  assert.throws(() => checkGpt2Tensors(config, noWpe), /wpe\.weight: Missing/);
+  checkGpt2Tensors({ ...config, positional: "sinusoidal" }, noWpe);
+});
+
+Deno.test("a writer killed at any moment leaves a loadable checkpoint, old or new", () =>
+  withTempDir(async (dir) => {
+    const child = new URL("./checkpoint_child.ts", import.meta.url).pathname;
+    const save = (step: number) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", child, dir, String(step), String(4 * 1024 * 1024)],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+    const first = save(100);
+    assert.ok((await first.output()).success);
+    const outcomes: number[] = [];
+    for (const [k, delayMs] of [0, 15, 40, 80, 160, 320].entries()) {
+      const step = 200 + k;
+      const proc = save(step);
+      const reader = proc.stdout.getReader();
+      let seen = "";
+      while (!seen.includes("saving\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        proc.kill("SIGKILL");
+      } catch { /* already finished */ }
+      await proc.status;
+      reader.releaseLock();
+      await proc.stdout.cancel().catch(() => {});
+      const loaded = await loadCheckpoint(dir); // must never throw
+      const wte = loaded.tensors.get("transformer.wte.weight")!.data;
+      assert.equal(wte[wte.length - 1], loaded.state.step, "weights belong to the step they claim");
+      outcomes.push(loaded.state.step);
+    }
+    console.log(`Loaded steps after kills at 0-320 ms: ${outcomes.join(", ")}`);
+  }));
