@@ -16,7 +16,10 @@ export async function main(args: string[]): Promise<void> {
   });
   const cfg = GptConfig.parse(presets.gpt2);
   const precision = values.precision === "fp16" ? "fp16" : "fp32";
-  const runs = [];
+  const runs: Record<
+    "build_ms" | "serialise_ms" | "load_ms" | "total_ms" | "nodes" | "model_bytes",
+    number
+  >[] = [];
   for (let i = 0; i < Number(values.repeats); i++) {
     const t0 = performance.now();
     const graph = buildTrainStepGraph(cfg, { microBatch: 8, precision });
@@ -35,7 +38,7 @@ export async function main(args: string[]): Promise<void> {
       model_bytes: bytes.length,
     });
   }
-  const median = (key: keyof typeof runs[0]) =>
+  const median = (key: keyof (typeof runs)[0]) =>
     runs.map((r) => r[key]).sort((a, b) => a - b)[runs.length >> 1];
   console.log(JSON.stringify(
     {

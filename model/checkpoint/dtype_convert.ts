@@ -10,6 +10,7 @@
  * ```
  */
 import { InputError } from "../errors.ts";
+import { bfloat16Bits } from "../graph/mod.ts";
 import type { Dtype } from "./safetensors.ts";
 
 /** Floating element types that convert to and from fp32. */
@@ -47,17 +48,7 @@ export function float32ToDtype(data: Float32Array, dtype: FloatDtype): Uint8Arra
     case "F16":
       return new Uint8Array(Float16Array.from(data).buffer);
     case "BF16": {
-      const bits = new Uint32Array(Float32Array.from(data).buffer);
-      const out = new Uint16Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = float32BitsToBfloat16(bits[i]);
-      return new Uint8Array(out.buffer);
+      return new Uint8Array(Uint16Array.from(data, bfloat16Bits).buffer);
     }
   }
-}
-
-/** The bf16 bit pattern nearest to an fp32 bit pattern (round to nearest even). */
-export function float32BitsToBfloat16(bits: number): number {
-  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 0x0040) & 0xffff; // quiet NaN
-  const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
-  return (rounded >>> 16) & 0xffff;
 }

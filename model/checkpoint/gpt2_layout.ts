@@ -12,10 +12,10 @@
  * ```
  */
 import { InputError } from "../errors.ts";
-import type { CheckpointModelConfig } from "./hf_config.ts";
+import type { GptConfig } from "../gpt/config.ts";
 
 /** Every tensor GPT-2 has for `config`, in Hugging Face's order, with its shape. */
-export function gpt2TensorShapes(config: CheckpointModelConfig): Map<string, number[]> {
+export function gpt2TensorShapes(config: GptConfig): Map<string, number[]> {
   const { vocabSize: v, contextLength: t, width: c } = config;
   const shapes = new Map<string, number[]>([
     ["transformer.wte.weight", [v, c]],
@@ -37,7 +37,7 @@ export function gpt2TensorShapes(config: CheckpointModelConfig): Map<string, num
 
 /** Throws an InputError naming the first missing, unexpected or misshapen tensor. */
 export function checkGpt2Tensors(
-  config: CheckpointModelConfig,
+  config: GptConfig,
   tensors: ReadonlyMap<string, { shape: readonly number[] }>,
   source = "model.safetensors",
 ): void {

@@ -12,21 +12,7 @@
  */
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-
-/** The model fields a checkpoint needs; the GPT config schema has exactly these names. */
-export const CheckpointModelConfig = z.object({
-  vocabSize: z.number().int().positive(),
-  contextLength: z.number().int().positive(),
-  layers: z.number().int().positive(),
-  heads: z.number().int().positive(),
-  width: z.number().int().positive(),
-  dropout: z.number().min(0).max(1),
-  positional: z.enum(["learned", "sinusoidal"]),
-  tieEmbeddings: z.boolean(),
-  layerNormEpsilon: z.number().positive(),
-}).loose();
-/** Our model config as carried by a checkpoint (extra fields are kept). */
-export type CheckpointModelConfig = z.infer<typeof CheckpointModelConfig>;
+import { GptConfig } from "../gpt/config.ts";
 
 /** A config.json object: Hugging Face GPT-2 keys plus `denoformer`. */
 export type HfGpt2Config = Record<string, unknown> & {
@@ -38,11 +24,11 @@ export type HfGpt2Config = Record<string, unknown> & {
   n_head: number;
   layer_norm_epsilon: number;
   tie_word_embeddings: boolean;
-  denoformer: CheckpointModelConfig;
+  denoformer: GptConfig;
 };
 
 /** Maps our config to a Hugging Face GPT-2 config.json object; ours rides along under `denoformer`. */
-export function toHfConfig(config: CheckpointModelConfig): HfGpt2Config {
+export function toHfConfig(config: GptConfig): HfGpt2Config {
   return {
     model_type: "gpt2",
     architectures: ["GPT2LMHeadModel"],
@@ -87,7 +73,7 @@ const HfKeys = z.object({
  * Face GPT-2 config) maps to learned positions and GPT-2's defaults. Where both are present they must
  * agree. Errors name `source` and the field.
  */
-export function fromHfConfig(json: unknown, source = "config.json"): CheckpointModelConfig {
+export function fromHfConfig(json: unknown, source = "config.json"): GptConfig {
   const hf = HfKeys.safeParse(json);
   if (!hf.success) throw new InputError(source, zodMessage(hf.error));
   const h = hf.data;
@@ -109,7 +95,7 @@ export function fromHfConfig(json: unknown, source = "config.json"): CheckpointM
     layerNormEpsilon: h.layer_norm_epsilon,
   };
   if (h.denoformer === undefined) return fromHf;
-  const ours = CheckpointModelConfig.safeParse(h.denoformer);
+  const ours = GptConfig.safeParse(h.denoformer);
   if (!ours.success) throw new InputError(`${source}: denoformer`, zodMessage(ours.error));
   const pairs: [keyof typeof fromHf, string][] = [
     ["vocabSize", "vocab_size"],

@@ -15,7 +15,8 @@ import { ChecksumError, InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import type { AdamWState } from "../optim/mod.ts";
 import { dtypeToFloat32 } from "./dtype_convert.ts";
-import { type CheckpointModelConfig, fromHfConfig } from "./hf_config.ts";
+import { fromHfConfig } from "./hf_config.ts";
+import type { GptConfig } from "../gpt/config.ts";
 import { decodeSafetensors } from "./safetensors.ts";
 import type { CheckpointTensor, TrainingState } from "./save_checkpoint.ts";
 import {
@@ -41,7 +42,7 @@ import {
 export interface LoadedCheckpoint {
   /** The step directory that was read. */
   path: string;
-  config: CheckpointModelConfig;
+  config: GptConfig;
   /** config.json as stored (Hugging Face keys plus `denoformer`). */
   hfConfig: Record<string, unknown>;
   tensors: Map<string, CheckpointTensor>;

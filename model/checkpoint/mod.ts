@@ -8,9 +8,9 @@
 export { decodeSafetensors, DTYPE_BYTES, elementCount, encodeSafetensors } from "./safetensors.ts";
 export type { Dtype, SafetensorsFile, TensorRead, TensorToWrite } from "./safetensors.ts";
 export { readSafetensors, writeSafetensors } from "./safetensors_file.ts";
-export { dtypeToFloat32, float32BitsToBfloat16, float32ToDtype } from "./dtype_convert.ts";
+export { dtypeToFloat32, float32ToDtype } from "./dtype_convert.ts";
 export type { FloatDtype } from "./dtype_convert.ts";
-export { CheckpointModelConfig, fromHfConfig, toHfConfig } from "./hf_config.ts";
+export { fromHfConfig, toHfConfig } from "./hf_config.ts";
 export type { HfGpt2Config } from "./hf_config.ts";
 export { saveCheckpoint } from "./save_checkpoint.ts";
 export type {

@@ -22,7 +22,8 @@ import { atomicWriteFile, atomicWriteText, syncDirectory } from "../atomic_write
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import type { AdamWState } from "../optim/mod.ts";
-import { type CheckpointModelConfig, toHfConfig } from "./hf_config.ts";
+import { toHfConfig } from "./hf_config.ts";
+import type { GptConfig } from "../gpt/config.ts";
 import { elementCount, encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import {
   CONFIG_FILE,
@@ -55,7 +56,7 @@ export interface TrainingState {
 
 /** Everything a checkpoint holds. */
 export interface CheckpointContents {
-  config: CheckpointModelConfig;
+  config: GptConfig;
   /** Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`. */
   tensors: ReadonlyMap<string, CheckpointTensor>;
   /** The tokenizer in Hugging Face tokenizers JSON, stored verbatim. */

@@ -557,7 +557,7 @@ export function typedArray(dtype: DType, values: readonly number[]): TensorData 
     case "float64":
       return Float64Array.from(values);
     case "float16":
-      return Uint16Array.from(values, (v) => float16Bits(v));
+      return new Uint16Array(Float16Array.from(values).buffer);
     case "bfloat16":
       return Uint16Array.from(values, (v) => bfloat16Bits(v));
     case "int64":
@@ -572,39 +572,6 @@ export function typedArray(dtype: DType, values: readonly number[]): TensorData 
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half-precision bits of `v`, rounded to nearest even. */
-export function float16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let r = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    if (rem > half || (rem === half && (r & 1))) r++;
-    return sign | r;
-  }
-  let r = mant >>> 13;
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1))) {
-    r++;
-    if (r === 0x400) {
-      r = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | r;
-}
 
 /** bfloat16 bits of `v`, rounded to nearest even. */
 export function bfloat16Bits(v: number): number {

@@ -11,7 +11,7 @@ export {
   type TensorData,
   type Value,
 } from "./graph.ts";
-export { bfloat16Bits, float16Bits, typedArray } from "./graph.ts";
+export { bfloat16Bits, typedArray } from "./graph.ts";
 export { bytesPerElement, type DType, isFloat, numel, onnxTypeCode } from "./dtype.ts";
 export { decodeModel } from "./onnx_proto.ts";
 export { gradients } from "./autodiff.ts";

@@ -1,9 +1,9 @@
+import type { GptConfig } from "../../model/gpt/mod.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   checkGpt2Tensors,
   type CheckpointContents,
-  type CheckpointModelConfig,
   fromHfConfig,
   gpt2TensorShapes,
   loadCheckpoint,
@@ -13,7 +13,7 @@ import {
 import { ChecksumError, InputError } from "../../model/errors.ts";
 import { Rng } from "../../model/optim/mod.ts";
 
-const config: CheckpointModelConfig = {
+const config: GptConfig = {
   vocabSize: 16,
   contextLength: 8,
   layers: 1,

@@ -62,13 +62,18 @@ Deno.test("int64 ids fed as BigInt64Array gather the right embedding rows under 
   assert.deepEqual(Array.from(out.rows.data as Float32Array), [30, 31, 0, 1, 30, 31]);
 });
 
-Deno.test("float16 constants round to nearest even", async () => {
-  const { float16Bits, bfloat16Bits } = await import("../../model/graph/mod.ts");
-  assert.equal(float16Bits(1), 0x3c00);
-  assert.equal(float16Bits(65504), 0x7bff);
-  assert.equal(float16Bits(70000), 0x7c00);
-  assert.equal(float16Bits(1 + 2 ** -11), 0x3c00); // tie goes to even
-  assert.equal(float16Bits(2 ** -24), 0x0001); // smallest subnormal
+Deno.test("float16 and bfloat16 constants round to nearest even", async () => {
+  const { bfloat16Bits, typedArray } = await import("../../model/graph/mod.ts");
+  const half = (v: number) => (typedArray("float16", [v]) as Uint16Array)[0];
+  assert.equal(half(1), 0x3c00);
+  assert.equal(half(65504), 0x7bff);
+  assert.equal(half(70000), 0x7c00);
+  assert.equal(half(1 + 2 ** -11), 0x3c00); // tie goes to even
+  assert.equal(half(2 ** -24), 0x0001); // smallest subnormal
   assert.equal(bfloat16Bits(1), 0x3f80);
   assert.equal(bfloat16Bits(-2), 0xc000);
+  assert.equal(bfloat16Bits(1 + 2 ** -8), 0x3f80); // halfway, even stays
+  assert.equal(bfloat16Bits(1 + 3 * 2 ** -8), 0x3f82); // halfway, odd rounds up
+  assert.equal(bfloat16Bits(3.4028234663852886e38), 0x7f80); // overflows to inf
+  assert.equal(bfloat16Bits(NaN) & 0x7fc0, 0x7fc0); // NaN stays NaN
 });

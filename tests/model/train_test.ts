@@ -44,14 +44,6 @@ function unigramEntropyNats(ids: ArrayLike<number>): number {
   return h;
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
-  }
-  return m;
-}
-
 Deno.test("loss on real text falls well below the unigram entropy within a few hundred tiny steps", async () => {
   const trainer = await Trainer.create(
     init({ steps: 200, lr: 3e-3, warmupSteps: 10, microBatch: 8 }, { contextLength: 64 }),
