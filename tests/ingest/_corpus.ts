@@ -37,6 +37,7 @@ export async function buildCorpus(
   await Deno.writeFile(`${dir}/bad/empty.txt`, new Uint8Array(0));
   const pdf = makePdf(PDF_PAGES);
   await Deno.writeFile(`${dir}/bad/truncated.pdf`, pdf.subarray(0, Math.floor(pdf.length * 0.45)));
+  await Deno.writeFile(`${dir}/bad/locked.pdf`, makePdf(PDF_PAGES, { passwordProtected: true }));
   const png = makeTextPng(["CORRUPT"]);
   const broken = png.slice();
   for (let i = 60; i < 90; i++) broken[i] ^= 0x5a; // inside IDAT: the CRC no longer matches

@@ -5,8 +5,12 @@
  */
 import { deflateSync } from "node:zlib";
 
-/** A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. */
-export function makePdf(pages: string[][]): Uint8Array {
+/**
+ * A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. With
+ * `passwordProtected`, the trailer carries a standard-security /Encrypt dictionary whose user
+ * password is not empty, so readers must ask for a password.
+ */
+export function makePdf(pages: string[][], opts: { passwordProtected?: boolean } = {}): Uint8Array {
   const objects: string[] = [];
   const n = pages.length;
   // 1: catalog, 2: pages, 3: font, then per page: page object, content stream.
@@ -29,12 +33,24 @@ export function makePdf(pages: string[][]): Uint8Array {
     offsets[i] = out.length;
     out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
   }
+  let encrypt = "";
+  if (opts.passwordProtected) {
+    const id = objects.length;
+    offsets[id] = out.length;
+    const hex = (n: number) => "<" + "a5".repeat(n) + ">";
+    out += `${id} 0 obj\n<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${
+      hex(32)
+    } /P -4 >>\nendobj\n`;
+    objects.push("");
+    encrypt = ` /Encrypt ${id} 0 R /ID [${hex(16)} ${hex(16)}]`;
+  }
   const xref = out.length;
   out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
   for (let i = 1; i < objects.length; i++) {
     out += `${String(offsets[i]).padStart(10, "0")} 00000 n \n`;
   }
-  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  out +=
+    `trailer\n<< /Size ${objects.length} /Root 1 0 R${encrypt} >>\nstartxref\n${xref}\n%%EOF\n`;
   return new TextEncoder().encode(out);
 }
 

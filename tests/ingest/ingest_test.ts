@@ -74,6 +74,7 @@ Deno.test("every bad input gets a reason in the manifest and the run goes on", a
   const expect: [string, string, RegExp][] = [
     ["bad/empty.txt", "skipped", /^empty file/],
     ["bad/truncated.pdf", "skipped", /^truncated PDF/],
+    ["bad/locked.pdf", "skipped", /^encrypted PDF: a password is required/],
     ["bad/corrupt.png", "skipped", /^corrupt PNG: bad CRC/],
     ["bad/binary.txt", "skipped", /binary data .*\.txt extension/],
     ["bad/invalid_utf8.txt", "ok", /^2 invalid UTF-8 sequence/],
@@ -98,7 +99,7 @@ Deno.test("every bad input gets a reason in the manifest and the run goes on", a
     new Set(result.manifest.files.map((f) => f.path)).size,
     result.manifest.files.length,
   );
-  assert.equal(result.manifest.files.length, 18);
+  assert.equal(result.manifest.files.length, 19);
 });
 
 Deno.test("shards verify, split by document, and decode back to the documents", async () => {
