@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runIngest } from "../../ingest/mod.ts";
 import type { IngestResult } from "../../ingest/mod.ts";
-import { loadTokens, readManifest } from "../../model/data/mod.ts";
+import { loadTokens, readManifest, streamShards } from "../../model/data/mod.ts";
 import { ChecksumError } from "../../model/errors.ts";
 import { silentLogger } from "../../model/log.ts";
 import { loadTokenizer } from "../../model/tokenizer/mod.ts";
@@ -171,6 +171,28 @@ Deno.test("a corrupted shard is named by the reader", async () => {
     return true;
   });
   await assert.rejects(loadTokens(dir, "train"), ChecksumError);
+});
+
+Deno.test("on a terminal the progress bar redraws one line with MB/s, ETA and files done", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await buildCorpus(`${dir}/in`, { images: false, bad: false });
+    const out: string[] = [];
+    const r = await runIngest(
+      { out: `${dir}/out`, inputs: [`${dir}/in`], valFraction: 0.5, vocabSize: 300 },
+      { log: silentLogger, progressTty: true, progressWrite: (s) => out.push(s) },
+    );
+    assert.ok(out.length >= 5);
+    assert.ok(out.every((s) => s.startsWith("\r\x1b[2Kingest  [")));
+    assert.match(out.at(-1)!, /100% {2}[\d.]+ MB\/s {2}0:\d\d {2}files 4\/4\n$/);
+    // Streaming the val split gives the same tokens as loading it whole.
+    const streamed: number[] = [];
+    for await (const { tokens } of streamShards(`${dir}/out`, "val")) streamed.push(...tokens);
+    assert.deepEqual(streamed, [...await loadTokens(`${dir}/out`, "val")]);
+    assert.equal(streamed.length, r.manifest.totals.val);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({
