@@ -74,7 +74,9 @@ export async function runIngest(
   const started = now();
   const log = deps.log.child({ component: "ingest" });
 
-  const entries = await walkInputs(opts.inputs);
+  const entries = await walkInputs(opts.inputs, {
+    excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
+  });
   const sizes = await Promise.all(
     entries.map((e) => e.problem ? 0 : Deno.stat(e.path).then((s) => s.size, () => 0)),
   );
