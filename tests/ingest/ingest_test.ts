@@ -6,7 +6,15 @@ import { ChecksumError } from "../../model/errors.ts";
 import { silentLogger } from "../../model/log.ts";
 import { loadTokenizer } from "../../model/tokenizer/mod.ts";
 import { charAccuracy } from "./_fixtures.ts";
-import { buildCorpus, CODE, OCR_LINES, PDF_PAGES, UNICODE_NAME, UNICODE_TEXT } from "./_corpus.ts";
+import {
+  buildCorpus,
+  CODE,
+  OCR_LINES,
+  PDF_PAGES,
+  TIFF_LINES,
+  UNICODE_NAME,
+  UNICODE_TEXT,
+} from "./_corpus.ts";
 
 // One corpus and one full run (OCR included) shared by the tests below: OCR is the slow part.
 const root = await Deno.makeTempDir({ prefix: "ingest_test_" });
@@ -34,7 +42,7 @@ function entry(result: IngestResult, path: string) {
   return f;
 }
 
-Deno.test("a multi-page PDF, a PNG of text, a code file and a text file come out with the right text", async () => {
+Deno.test("a multi-page PDF, PNG and TIFF images of text, a code file and a text file come out with the right text", async () => {
   const result = await ingestOnce();
   const pdf = await Deno.readTextFile(`${root}/text/docs/paper.pdf.txt`);
   assert.equal(pdf.trim(), PDF_PAGES.map((p) => p.join("\n")).join("\n\n"));
@@ -44,6 +52,10 @@ Deno.test("a multi-page PDF, a PNG of text, a code file and a text file come out
   const accuracy = charAccuracy(OCR_LINES.join(" "), ocr);
   console.log(`OCR character accuracy: ${(accuracy * 100).toFixed(1)}%`);
   assert.ok(accuracy >= 0.9, `OCR accuracy ${accuracy} below 0.9: ${JSON.stringify(ocr)}`);
+  const tiff = await Deno.readTextFile(`${root}/text/docs/page.tiff.txt`);
+  const tiffAccuracy = charAccuracy(TIFF_LINES.join(" "), tiff);
+  console.log(`OCR character accuracy (TIFF): ${(tiffAccuracy * 100).toFixed(1)}%`);
+  assert.ok(tiffAccuracy >= 0.9, `TIFF OCR accuracy ${tiffAccuracy}: ${JSON.stringify(tiff)}`);
 
   assert.equal(
     await Deno.readTextFile(`${root}/text/docs/sub/add.ts.txt`),
@@ -99,7 +111,7 @@ Deno.test("every bad input gets a reason in the manifest and the run goes on", a
     new Set(result.manifest.files.map((f) => f.path)).size,
     result.manifest.files.length,
   );
-  assert.equal(result.manifest.files.length, 19);
+  assert.equal(result.manifest.files.length, 20);
 });
 
 Deno.test("shards verify, split by document, and decode back to the documents", async () => {
