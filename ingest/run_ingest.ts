@@ -18,6 +18,9 @@ import { summaryLine } from "./summary_line.ts";
 import { walkInputs } from "./walk_inputs.ts";
 import { removeStaleShards, writeShards } from "./write_shards.ts";
 
+/** Files read and extracted concurrently. */
+const FILES_IN_FLIGHT = 8;
+
 /** None of the inputs gave usable text; the run wrote nothing. */
 export class NoUsableInputError extends Error {
   readonly files: ManifestFile[];
@@ -71,7 +74,9 @@ export async function runIngest(
   const started = now();
   const log = deps.log.child({ component: "ingest" });
 
-  const entries = await walkInputs(opts.inputs);
+  const entries = await walkInputs(opts.inputs, {
+    excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
+  });
   const sizes = await Promise.all(
     entries.map((e) => e.problem ? 0 : Deno.stat(e.path).then((s) => s.size, () => 0)),
   );
@@ -88,8 +93,9 @@ export async function runIngest(
   try {
     let doneFiles = 0;
     const tick = (i: number) => bar.tick(sizes[i] / 1e6, `files ${++doneFiles}/${entries.length}`);
-    // Images go to the OCR pool concurrently; everything else is fast enough in order.
-    extracted = await Promise.all(entries.map(async (e, i) => {
+    // A few files in flight at once, so OCR (in its worker pool) overlaps with everything else,
+    // without opening every file of a large corpus at the same time.
+    extracted = await mapLimited(entries, FILES_IN_FLIGHT, async (e, i) => {
       const result: Extracted = e.problem
         ? {
           file: {
@@ -103,7 +109,7 @@ export async function runIngest(
         : await extractFile(e.path, e.relPath, ocr);
       tick(i);
       return result;
-    }));
+    });
   } finally {
     await ocr.close();
   }
@@ -221,6 +227,24 @@ function trainTokenizer(texts: string[], vocabSize: number, log: Logger): BpeTok
     ms: Math.round(performance.now() - t0),
   });
   return tok;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls pending; results keep the input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const runner = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  return out;
 }
 
 function countCodePoints(s: string): number {

@@ -11,22 +11,47 @@ export interface WalkEntry {
 /**
  * Walks files and folders in a deterministic order (names sorted by code point). Symbolic links are
  * followed; loops, dangling links, FIFOs, sockets, devices and folders that cannot be listed are
- * returned as entries with a `problem`, never thrown.
+ * returned as entries with a `problem`, never thrown. `.git`, `.hg` and `.svn` folders and
+ * `excludeDirs` are not entered.
  *
  * @example
  * ```ts
  * for (const e of await walkInputs(["corpus"])) console.log(e.relPath, e.problem ?? "ok");
  * ```
  */
-export async function walkInputs(inputs: readonly string[]): Promise<WalkEntry[]> {
+export async function walkInputs(
+  inputs: readonly string[],
+  opts: WalkOptions = {},
+): Promise<WalkEntry[]> {
   const out: WalkEntry[] = [];
   const prefixed = inputs.length > 1;
-  for (const input of inputs) {
+  const excluded = new Set<string>();
+  for (const dir of opts.excludeDirs ?? []) {
+    excluded.add(await Deno.realPath(dir).catch(() => dir));
+  }
+  const seen = new Set<string>();
+  for (const [i, input] of inputs.entries()) {
     const name = basename(input);
-    await visit(input, prefixed ? name : "", name, new Set(), out, true);
+    const found: WalkEntry[] = [];
+    await visit(input, prefixed ? name : "", name, new Set(), found, true, excluded);
+    for (const e of found) {
+      // Two inputs with the same name (a/x.txt, b/x.txt) must not share manifest paths.
+      if (seen.has(e.relPath)) e.relPath = `input${i + 1}/${e.relPath}`;
+      seen.add(e.relPath);
+      out.push(e);
+    }
   }
   return out;
 }
+
+/** Options for {@linkcode walkInputs}. */
+export interface WalkOptions {
+  /** Folders never entered, e.g. the output folder when it lies inside an input. */
+  excludeDirs?: readonly string[];
+}
+
+/** Version-control folders: never training text. */
+const SKIPPED_FOLDERS = new Set([".git", ".hg", ".svn"]);
 
 async function visit(
   path: string,
@@ -35,6 +60,7 @@ async function visit(
   ancestors: Set<string>,
   out: WalkEntry[],
   isRoot: boolean,
+  excluded: ReadonlySet<string>,
 ): Promise<void> {
   const fileRel = relPath || name;
   let info: Deno.FileInfo;
@@ -63,6 +89,7 @@ async function visit(
     real = await Deno.realPath(path).catch(() => path);
   }
   if (info.isDirectory) {
+    if (excluded.has(real) || (!isRoot && SKIPPED_FOLDERS.has(name))) return;
     if (ancestors.has(real)) {
       out.push({ path, relPath: fileRel, problem: "symlink loop: points to a folder above it" });
       return;
@@ -79,7 +106,7 @@ async function visit(
     const inner = new Set(ancestors).add(real);
     for (const n of names) {
       const childRel = isRoot && !relPath ? n : `${relPath}/${n}`;
-      await visit(`${path}/${n}`, childRel, n, inner, out, false);
+      await visit(`${path}/${n}`, childRel, n, inner, out, false, excluded);
     }
     return;
   }

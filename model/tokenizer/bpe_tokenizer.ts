@@ -47,6 +47,7 @@ export class BpeTokenizer {
   #mergedId: Int32Array;
   #tokenBytes: Uint8Array[];
   #specialByContent = new Map<string, number>();
+  #specialIds = new Set<number>();
   #specialRe: RegExp | undefined;
   #cache = new Map<string, number[]>();
   #scratch = new Uint8Array(1024);
@@ -83,6 +84,7 @@ export class BpeTokenizer {
     });
     for (const { content, id } of spec.specials) {
       this.#specialByContent.set(content, id);
+      this.#specialIds.add(id);
       this.#tokenBytes[id] = this.#encoder.encode(content);
     }
     this.endOfTextId = this.#specialByContent.get(END_OF_TEXT) ?? -1;
@@ -141,13 +143,13 @@ export class BpeTokenizer {
 
   /** Whether `id` is a special token. */
   isSpecial(id: number): boolean {
-    return this.spec.specials.some((s) => s.id === id);
+    return this.#specialIds.has(id);
   }
 
   #bytesOf(id: number, skipSpecial = false): Uint8Array {
     const bytes = this.#tokenBytes[id];
     if (bytes === undefined) throw new RangeError(`Token id ${id} is not in the vocabulary`);
-    if (skipSpecial && this.#specialByContent.get(new TextDecoder().decode(bytes)) === id) {
+    if (skipSpecial && this.#specialIds.has(id)) {
       return new Uint8Array(0);
     }
     return bytes;

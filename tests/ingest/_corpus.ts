@@ -1,5 +1,5 @@
 /** Builds the test corpus on disk: good files of every kind and every bad input the issue lists. */
-import { encodePng, makePdf, makeTextPng, renderText } from "./_fixtures.ts";
+import { encodePng, makePdf, makeTextPng, makeTextTiff, renderText } from "./_fixtures.ts";
 
 export const PDF_PAGES = [
   ["Attention is all you need.", "Transformers read the whole sequence at once."],
@@ -12,6 +12,7 @@ export const OCR_LINES = [
   "PACK MY BOX WITH FIVE",
   "DOZEN LIQUOR JUGS",
 ];
+export const TIFF_LINES = ["SCANNED PAGES OFTEN COME", "AS TIFF FILES 2024."];
 export const CODE =
   "export function add(a: number, b: number): number {\n  // keep indentation\n  return a + b;\n}\n";
 export const TEXT = "Deno runs TypeScript.\nIt has   a standard   library and a test runner.\n";
@@ -31,12 +32,14 @@ export async function buildCorpus(
   await Deno.writeTextFile(`${dir}/docs/${UNICODE_NAME}`, UNICODE_TEXT);
   if (opts.images ?? true) {
     await Deno.writeFile(`${dir}/docs/scan.png`, makeTextPng(OCR_LINES));
+    await Deno.writeFile(`${dir}/docs/page.tiff`, makeTextTiff(TIFF_LINES));
   }
   if (!(opts.bad ?? true)) return;
   await Deno.mkdir(`${dir}/bad`, { recursive: true });
   await Deno.writeFile(`${dir}/bad/empty.txt`, new Uint8Array(0));
   const pdf = makePdf(PDF_PAGES);
   await Deno.writeFile(`${dir}/bad/truncated.pdf`, pdf.subarray(0, Math.floor(pdf.length * 0.45)));
+  await Deno.writeFile(`${dir}/bad/locked.pdf`, makePdf(PDF_PAGES, { passwordProtected: true }));
   const png = makeTextPng(["CORRUPT"]);
   const broken = png.slice();
   for (let i = 60; i < 90; i++) broken[i] ^= 0x5a; // inside IDAT: the CRC no longer matches

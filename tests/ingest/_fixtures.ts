@@ -5,8 +5,12 @@
  */
 import { deflateSync } from "node:zlib";
 
-/** A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. */
-export function makePdf(pages: string[][]): Uint8Array {
+/**
+ * A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. With
+ * `passwordProtected`, the trailer carries a standard-security /Encrypt dictionary whose user
+ * password is not empty, so readers must ask for a password.
+ */
+export function makePdf(pages: string[][], opts: { passwordProtected?: boolean } = {}): Uint8Array {
   const objects: string[] = [];
   const n = pages.length;
   // 1: catalog, 2: pages, 3: font, then per page: page object, content stream.
@@ -29,12 +33,24 @@ export function makePdf(pages: string[][]): Uint8Array {
     offsets[i] = out.length;
     out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
   }
+  let encrypt = "";
+  if (opts.passwordProtected) {
+    const id = objects.length;
+    offsets[id] = out.length;
+    const hex = (n: number) => "<" + "a5".repeat(n) + ">";
+    out += `${id} 0 obj\n<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${
+      hex(32)
+    } /P -4 >>\nendobj\n`;
+    objects.push("");
+    encrypt = ` /Encrypt ${id} 0 R /ID [${hex(16)} ${hex(16)}]`;
+  }
   const xref = out.length;
   out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
   for (let i = 1; i < objects.length; i++) {
     out += `${String(offsets[i]).padStart(10, "0")} 00000 n \n`;
   }
-  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  out +=
+    `trailer\n<< /Size ${objects.length} /Root 1 0 R${encrypt} >>\nstartxref\n${xref}\n%%EOF\n`;
   return new TextEncoder().encode(out);
 }
 
@@ -133,12 +149,24 @@ export function encodePng(width: number, height: number, pixels: Uint8Array): Ui
 }
 
 /**
- * A PNG of `lines` of text, edges softened by a box blur as antialiased or scanned text looks
+ * Pixels of `lines` of text with edges softened by a box blur, as antialiased or scanned text looks
  * (tesseract reads hard-edged blocky glyphs worse).
  */
-export function makeTextPng(lines: string[], scale = 4, blurRadius = 2): Uint8Array {
+export function softText(lines: string[], scale = 4, blurRadius = 2) {
   const { width, height, pixels } = renderText(lines, scale);
-  return encodePng(width, height, boxBlur(width, height, pixels, blurRadius));
+  return { width, height, pixels: boxBlur(width, height, pixels, blurRadius) };
+}
+
+/** A PNG of `lines` of text; see {@linkcode softText}. */
+export function makeTextPng(lines: string[], scale = 4, blurRadius = 2): Uint8Array {
+  const { width, height, pixels } = softText(lines, scale, blurRadius);
+  return encodePng(width, height, pixels);
+}
+
+/** A TIFF of `lines` of text; see {@linkcode softText}. */
+export function makeTextTiff(lines: string[]): Uint8Array {
+  const { width, height, pixels } = softText(lines);
+  return encodeTiff(width, height, pixels);
 }
 
 function boxBlur(width: number, height: number, pixels: Uint8Array, r: number): Uint8Array {
@@ -155,6 +183,40 @@ function boxBlur(width: number, height: number, pixels: Uint8Array, r: number): 
       out[y * width + x] = Math.round(sum / n);
     }
   }
+  return out;
+}
+
+/** An uncompressed 8-bit grayscale baseline TIFF (little-endian, one strip). */
+export function encodeTiff(width: number, height: number, pixels: Uint8Array): Uint8Array {
+  const tags: [number, number, number][] = [ // tag, type (3 = SHORT, 4 = LONG), value
+    [256, 4, width],
+    [257, 4, height],
+    [258, 3, 8], // bits per sample
+    [259, 3, 1], // no compression
+    [262, 3, 1], // black is zero
+    [273, 4, 0], // strip offset, patched below
+    [277, 3, 1], // samples per pixel
+    [278, 4, height], // rows per strip
+    [279, 4, width * height], // strip byte count
+  ];
+  const ifdSize = 2 + tags.length * 12 + 4;
+  const dataAt = 8 + ifdSize;
+  tags[5][2] = dataAt;
+  const out = new Uint8Array(dataAt + pixels.length);
+  const dv = new DataView(out.buffer);
+  out.set([0x49, 0x49, 0x2a, 0x00]);
+  dv.setUint32(4, 8, true);
+  dv.setUint16(8, tags.length, true);
+  tags.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    dv.setUint16(at, tag, true);
+    dv.setUint16(at + 2, type, true);
+    dv.setUint32(at + 4, 1, true);
+    if (type === 3) dv.setUint16(at + 8, value, true);
+    else dv.setUint32(at + 8, value, true);
+  });
+  dv.setUint32(10 + tags.length * 12, 0, true); // no next IFD
+  out.set(pixels, dataAt);
   return out;
 }
 

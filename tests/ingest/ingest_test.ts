@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
 import { runIngest } from "../../ingest/mod.ts";
 import type { IngestResult } from "../../ingest/mod.ts";
-import { loadTokens, readManifest } from "../../model/data/mod.ts";
+import { loadTokens, readManifest, streamShards } from "../../model/data/mod.ts";
 import { ChecksumError } from "../../model/errors.ts";
 import { silentLogger } from "../../model/log.ts";
 import { loadTokenizer } from "../../model/tokenizer/mod.ts";
 import { charAccuracy } from "./_fixtures.ts";
-import { buildCorpus, CODE, OCR_LINES, PDF_PAGES, UNICODE_NAME, UNICODE_TEXT } from "./_corpus.ts";
+import {
+  buildCorpus,
+  CODE,
+  OCR_LINES,
+  PDF_PAGES,
+  TIFF_LINES,
+  UNICODE_NAME,
+  UNICODE_TEXT,
+} from "./_corpus.ts";
 
 // One corpus and one full run (OCR included) shared by the tests below: OCR is the slow part.
 const root = await Deno.makeTempDir({ prefix: "ingest_test_" });
@@ -34,7 +42,7 @@ function entry(result: IngestResult, path: string) {
   return f;
 }
 
-Deno.test("a multi-page PDF, a PNG of text, a code file and a text file come out with the right text", async () => {
+Deno.test("a multi-page PDF, PNG and TIFF images of text, a code file and a text file come out with the right text", async () => {
   const result = await ingestOnce();
   const pdf = await Deno.readTextFile(`${root}/text/docs/paper.pdf.txt`);
   assert.equal(pdf.trim(), PDF_PAGES.map((p) => p.join("\n")).join("\n\n"));
@@ -44,6 +52,10 @@ Deno.test("a multi-page PDF, a PNG of text, a code file and a text file come out
   const accuracy = charAccuracy(OCR_LINES.join(" "), ocr);
   console.log(`OCR character accuracy: ${(accuracy * 100).toFixed(1)}%`);
   assert.ok(accuracy >= 0.9, `OCR accuracy ${accuracy} below 0.9: ${JSON.stringify(ocr)}`);
+  const tiff = await Deno.readTextFile(`${root}/text/docs/page.tiff.txt`);
+  const tiffAccuracy = charAccuracy(TIFF_LINES.join(" "), tiff);
+  console.log(`OCR character accuracy (TIFF): ${(tiffAccuracy * 100).toFixed(1)}%`);
+  assert.ok(tiffAccuracy >= 0.9, `TIFF OCR accuracy ${tiffAccuracy}: ${JSON.stringify(tiff)}`);
 
   assert.equal(
     await Deno.readTextFile(`${root}/text/docs/sub/add.ts.txt`),
@@ -74,6 +86,7 @@ Deno.test("every bad input gets a reason in the manifest and the run goes on", a
   const expect: [string, string, RegExp][] = [
     ["bad/empty.txt", "skipped", /^empty file/],
     ["bad/truncated.pdf", "skipped", /^truncated PDF/],
+    ["bad/locked.pdf", "skipped", /^encrypted PDF: a password is required/],
     ["bad/corrupt.png", "skipped", /^corrupt PNG: bad CRC/],
     ["bad/binary.txt", "skipped", /binary data .*\.txt extension/],
     ["bad/invalid_utf8.txt", "ok", /^2 invalid UTF-8 sequence/],
@@ -98,7 +111,7 @@ Deno.test("every bad input gets a reason in the manifest and the run goes on", a
     new Set(result.manifest.files.map((f) => f.path)).size,
     result.manifest.files.length,
   );
-  assert.equal(result.manifest.files.length, 18);
+  assert.equal(result.manifest.files.length, 20);
 });
 
 Deno.test("shards verify, split by document, and decode back to the documents", async () => {
@@ -170,6 +183,28 @@ Deno.test("a corrupted shard is named by the reader", async () => {
     return true;
   });
   await assert.rejects(loadTokens(dir, "train"), ChecksumError);
+});
+
+Deno.test("on a terminal the progress bar redraws one line with MB/s, ETA and files done", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await buildCorpus(`${dir}/in`, { images: false, bad: false });
+    const out: string[] = [];
+    const r = await runIngest(
+      { out: `${dir}/out`, inputs: [`${dir}/in`], valFraction: 0.5, vocabSize: 300 },
+      { log: silentLogger, progressTty: true, progressWrite: (s) => out.push(s) },
+    );
+    assert.ok(out.length >= 5);
+    assert.ok(out.every((s) => s.startsWith("\r\x1b[2Kingest  [")));
+    assert.match(out.at(-1)!, /100% {2}[\d.]+ MB\/s {2}0:\d\d {2}files 4\/4\n$/);
+    // Streaming the val split gives the same tokens as loading it whole.
+    const streamed: number[] = [];
+    for await (const { tokens } of streamShards(`${dir}/out`, "val")) streamed.push(...tokens);
+    assert.deepEqual(streamed, [...await loadTokens(`${dir}/out`, "val")]);
+    assert.equal(streamed.length, r.manifest.totals.val);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({
