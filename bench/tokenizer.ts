@@ -9,6 +9,7 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { encode as gptEncodeO200k } from "gpt-tokenizer";
 import { encode as gptEncodeR50k } from "gpt-tokenizer/encoding/r50k_base";
 import { toTokenizerJson, trainBpe } from "../model/tokenizer/mod.ts";
+import { seededRandom } from "../model/optim/mod.ts";
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -69,7 +70,7 @@ function round(x: number): number {
  * and a little non-Latin text, in documents of a few kilobytes.
  */
 export function realisticText(bytesWanted: number, seed: number): string[] {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const onsets = [
     "",
     "b",
@@ -187,15 +188,4 @@ export function realisticText(bytesWanted: number, seed: number): string[] {
 
 function pick<T>(rng: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rng() * xs.length)];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

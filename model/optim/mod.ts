@@ -11,5 +11,5 @@ export type { LrSchedule } from "./lr_schedule.ts";
 export { clipGradNorm, globalNorm, scaleBuffers } from "./grad_clip.ts";
 export { hasInfOrNaN, LossScaler } from "./loss_scaler.ts";
 export type { LossScalerOptions, LossScalerState } from "./loss_scaler.ts";
-export { Rng } from "./rng.ts";
+export { Rng, seededRandom } from "./rng.ts";
 export type { RngState } from "./rng.ts";

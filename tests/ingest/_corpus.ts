@@ -1,5 +1,6 @@
 /** Builds the test corpus on disk: good files of every kind and every bad input the issue lists. */
 import { encodePng, makePdf, makeTextPng, makeTextTiff, renderText } from "./_fixtures.ts";
+import { seededRandom } from "../../model/optim/mod.ts";
 
 export const PDF_PAGES = [
   ["Attention is all you need.", "Transformers read the whole sequence at once."],
@@ -44,7 +45,7 @@ export async function buildCorpus(
   const broken = png.slice();
   for (let i = 60; i < 90; i++) broken[i] ^= 0x5a; // inside IDAT: the CRC no longer matches
   await Deno.writeFile(`${dir}/bad/corrupt.png`, broken);
-  const rng = mulberry32(7);
+  const rng = seededRandom(7);
   await Deno.writeFile(
     `${dir}/bad/binary.txt`,
     Uint8Array.from({ length: 4096 }, () => Math.floor(rng() * 256)),
@@ -85,16 +86,4 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-/** Small seeded PRNG for test data. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

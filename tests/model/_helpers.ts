@@ -1,18 +1,7 @@
 /** Test helpers: a seeded RNG and a way to run a built graph through a real onnxruntime session. */
 import { createSession, ort } from "../../model/runtime.ts";
 import type { Graph } from "../../model/graph/mod.ts";
-
-/** mulberry32: small, seeded, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../model/optim/mod.ts";
 
 /** Compiles `g` and returns a function that runs it on the given feeds. */
 export async function compile(

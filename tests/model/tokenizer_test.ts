@@ -9,6 +9,7 @@ import {
   toTokenizerJson,
   trainBpe,
 } from "../../model/tokenizer/mod.ts";
+import { seededRandom } from "../../model/optim/mod.ts";
 
 const CORPUS = [
   "The quick brown fox jumps over the lazy dog. It's the fox's 3rd jump today, isn't it?\n",
@@ -58,7 +59,7 @@ Deno.test("decode(encode(x)) === x for random strings with emoji, CJK and whites
   await saveTokenizer(`${dir}/tokenizer.json`, trained);
   const reloaded = await loadTokenizer(`${dir}/tokenizer.json`);
   await Deno.remove(dir, { recursive: true });
-  const rng = mulberry32(1234);
+  const rng = seededRandom(1234);
   const pools = [
     () => String.fromCharCode(0x20 + Math.floor(rng() * 95)), // printable ASCII
     () => " \t\n\r\u00a0\u3000"[Math.floor(rng() * 6)],
@@ -123,17 +124,6 @@ Deno.test("pre-tokenizer splits like GPT-2 and loses nothing", () => {
     " x",
   ]);
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random Unicode scalar value (no lone surrogates: those are not text and UTF-8 cannot hold them). */
 function randomScalar(rng: () => number): number {
