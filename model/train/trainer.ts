@@ -133,7 +133,9 @@ export class Trainer {
   /** The learning rate of the next step. */
   get lr(): number {
     const { lr, minLr, warmupSteps, steps } = this.train;
-    return lrAt(this.step, { lr, minLr: minLr ?? lr / 10, warmupSteps, totalSteps: steps });
+    // A run shorter than the default warmup warms up over all of it.
+    const warmup = Math.min(warmupSteps, steps);
+    return lrAt(this.step, { lr, minLr: minLr ?? lr / 10, warmupSteps: warmup, totalSteps: steps });
   }
 
   /** The global sample indices this worker trains on in the next step. */
