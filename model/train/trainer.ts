@@ -12,6 +12,7 @@
  */
 import type { CheckpointContents, LoadedCheckpoint } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
+import { sha256Hex } from "../sha256.ts";
 import { EvalStep, type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
 import { AdamW, clipGradNorm, hasInfOrNaN, LossScaler, lrAt, Rng } from "../optim/mod.ts";
 import type { Device } from "../runtime.ts";
@@ -152,6 +153,15 @@ export class Trainer {
    */
   async trainStep(allReduce?: AllReduce, injectOverflow = false): Promise<StepMetrics> {
     const started = performance.now();
+    await this.computeGradients(allReduce, injectOverflow);
+    return this.applyUpdate(started);
+  }
+
+  /**
+   * The first half of a step: this worker's micro-batches, then the all-reduce. Nothing of the
+   * trainer's state changes, so a distributed step aborted here (a peer died) is simply run again.
+   */
+  async computeGradients(allReduce?: AllReduce, injectOverflow = false): Promise<void> {
     const { microBatch, gradAccum } = this.train;
     const grads = this.#gradsAndLoss;
     grads.fill(0);
@@ -173,9 +183,12 @@ export class Trainer {
     if (injectOverflow) grads[0] = Infinity;
     grads[this.#trainStep.size] = lossSum;
     if (allReduce) await allReduce(grads);
-    const loss = grads[this.#trainStep.size] / this.tokensPerStep;
-    const gradient = grads.subarray(0, this.#trainStep.size);
+  }
 
+  /** The second half: fp16 overflow check, clipping, AdamW; advances the step and data position. */
+  applyUpdate(started = performance.now()): StepMetrics {
+    const loss = this.#gradsAndLoss[this.#trainStep.size] / this.tokensPerStep;
+    const gradient = this.lastGradient;
     const lr = this.lr;
     let gradNorm = NaN, skipped = false;
     if (this.#scaler) {
@@ -205,6 +218,13 @@ export class Trainer {
       tokens_per_s: this.tokensPerStep / seconds,
       skipped,
     };
+  }
+
+  /** sha256 of the weights, to check that every worker holds the same ones. */
+  weightsHash(): Promise<string> {
+    return sha256Hex(
+      new Uint8Array(this.params.buffer, this.params.byteOffset, this.params.byteLength),
+    );
   }
 
   /** Mean token loss over the first `evalBatches` micro-batches of the validation split. */
@@ -253,7 +273,7 @@ export class Trainer {
   }
 
   /** Restores weights, optimizer moments, loss scale and data position from a checkpoint. */
-  restore(ckpt: LoadedCheckpoint): void {
+  restore(ckpt: Pick<LoadedCheckpoint, "path" | "tensors" | "optimizer" | "state">): void {
     for (const s of this.#trainStep.specs) {
       const t = ckpt.tensors.get(s.name);
       if (!t || t.data.length !== this.#trainStep.view(this.params, s.name).length) {

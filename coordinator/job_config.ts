@@ -1,0 +1,32 @@
+/**
+ * The job a coordinator runs: the model (a preset plus overrides), the training hyper-parameters of
+ * `deno task train`, and the cluster's own settings. One zod schema, validated once at the edge
+ * (the `--config` file and flags).
+ */
+import { z } from "zod";
+import { GptConfig, presets } from "../model/gpt/mod.ts";
+import { TrainConfig } from "../model/train/mod.ts";
+
+export const JobConfig = z
+  .object({
+    preset: z.enum(["tiny", "small", "gpt2"]).default("tiny"),
+    /** Overrides of the preset's fields (vocabSize always comes from the data's tokenizer). */
+    model: z.record(z.string(), z.unknown()).default({}),
+    train: TrainConfig.prefault({}),
+    /** Workers needed before a step starts; with fewer, the job waits for joiners. */
+    minWorkers: z.number().int().positive().default(1),
+    heartbeatMs: z.number().int().positive().default(500),
+    /** A worker silent this long is declared dead and its step aborted. */
+    deadAfterMs: z.number().int().positive().default(4000),
+    /** Float format of gradients on the ring; accumulation is always fp32. */
+    wire: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
+    /** Ranks compare weight hashes every N steps (and at the end). */
+    hashEvery: z.number().int().positive().default(10),
+  })
+  .strict();
+export type JobConfig = z.infer<typeof JobConfig>;
+
+/** The model config of a job for a tokenizer of `vocabSize` tokens. */
+export function jobModel(job: JobConfig, vocabSize: number): GptConfig {
+  return GptConfig.parse({ ...presets[job.preset], ...job.model, vocabSize });
+}
