@@ -16,6 +16,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { InputError } from "../model/errors.ts";
 import { UnauthenticatedError } from "./grpc_error.ts";
+import { channelOptions } from "./limits.ts";
 
 /** PEM file paths. A server needs cert and key; a client needs CA (and cert and key for mTLS). */
 export const TlsFiles = z.object({
@@ -25,6 +26,11 @@ export const TlsFiles = z.object({
   keyPath: z.string().min(1).optional(),
   /** CA that signs the other side: a server given one requires client certificates. */
   caPath: z.string().min(1).optional(),
+  /**
+   * Client side: the name the server's certificate must carry, when it differs from the address
+   * dialled. Needed when dialling an IP under Deno, whose TLS refuses an IP as server name.
+   */
+  serverName: z.string().min(1).optional(),
 }).strict().refine((t) => (t.certPath === undefined) === (t.keyPath === undefined), {
   message: "certPath and keyPath go together",
 });
@@ -55,6 +61,12 @@ export function channelCredentials(tls?: TlsFiles): grpc.ChannelCredentials {
     tls.keyPath ? readPem(tls.keyPath, "--tls-key") : null,
     tls.certPath ? readPem(tls.certPath, "--tls-cert") : null,
   );
+}
+
+/** Channel options for a client: the job's limits, plus the server name override of `tls`. */
+export function clientChannelOptions(tls?: TlsFiles): grpc.ChannelOptions {
+  if (!tls?.serverName) return { ...channelOptions };
+  return { ...channelOptions, "grpc.ssl_target_name_override": tls.serverName };
 }
 
 const AUTH_KEY = "authorization";

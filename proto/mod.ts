@@ -22,6 +22,7 @@ export { channelOptions, MAX_CHUNK_BYTES, MAX_MESSAGE_BYTES } from "./limits.ts"
 export {
   channelCredentials,
   checkToken,
+  clientChannelOptions,
   serverCredentials,
   TlsFiles,
   tokenMetadata,

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   channelCredentials,
-  channelOptions,
+  clientChannelOptions,
   peerService,
   type TlsFiles,
   tokenMetadata,
@@ -27,7 +27,11 @@ export class PeerClient {
   constructor(address: string, options: { token: string; tls?: TlsFiles }) {
     this.address = address;
     this.#token = options.token;
-    this.#client = new grpc.Client(address, channelCredentials(options.tls), channelOptions);
+    this.#client = new grpc.Client(
+      address,
+      channelCredentials(options.tls),
+      clientChannelOptions(options.tls),
+    );
   }
 
   /**
