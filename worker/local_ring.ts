@@ -77,7 +77,27 @@ export class ProbeProcess {
 
 /** A ring of probe processes, rank i's right neighbour being rank (i + 1) mod n. */
 export class ProbeRing {
-  constructor(readonly procs: ProbeProcess[]) {}
+  constructor(
+    readonly procs: ProbeProcess[],
+    readonly job: string,
+    readonly token: string,
+  ) {}
+
+  /**
+   * Replaces rank `rank` with a fresh process (after a crash), then re-forms the ring under
+   * `ringVersion` so chunks of the aborted ring can never mix with the new one.
+   */
+  async respawn(rank: number, ringVersion: number): Promise<void> {
+    this.procs[rank].kill();
+    await this.procs[rank].child.status;
+    this.procs[rank] = await spawnProbe(rank, this.procs.length, this.job, this.token);
+    const n = this.procs.length;
+    await this.all((r) => ({
+      cmd: "connect",
+      right: this.procs[(r + 1) % n].address,
+      ringVersion,
+    }));
+  }
 
   /** Sends `commandFor(rank)` to every live rank at once; replies in rank order. */
   all(
@@ -109,7 +129,7 @@ export async function spawnProbeRing(
   const procs = await Promise.all(
     Array.from({ length: worldSize }, (_, rank) => spawnProbe(rank, worldSize, job, token)),
   );
-  const ring = new ProbeRing(procs);
+  const ring = new ProbeRing(procs, job, token);
   if (options.connect ?? true) {
     await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
   }

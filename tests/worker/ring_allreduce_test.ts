@@ -85,7 +85,7 @@ Deno.test("fp16 and bf16 wire formats stay within rounding tolerance and all ran
   }
 });
 
-Deno.test("a peer killed with SIGKILL mid all-reduce makes the survivors fail fast with a clear error", async () => {
+Deno.test("a peer killed with SIGKILL mid all-reduce makes the survivors fail fast; a restarted peer re-forms the ring", async () => {
   await using ring = await spawnProbeRing(3);
   const chunkTimeoutMs = 1500;
   const command = {
@@ -114,6 +114,12 @@ Deno.test("a peer killed with SIGKILL mid all-reduce makes the survivors fail fa
     );
   }
   assert.ok("exited" in (await pending[2]));
+
+  // A replacement process takes rank 2; the ring re-forms under a new version and is exact again.
+  await ring.respawn(2, 1);
+  const replies = await ring.all(() => ({ cmd: "allreduce", length: 4099, options: { step: 1 } }));
+  const want = await expectedHash(3, 4099, 0);
+  for (const reply of replies) assert.equal(reply.sha256, want, JSON.stringify(reply));
 });
 
 Deno.test("a frozen peer (SIGSTOP, connection left open) makes the survivors fail by deadline, not hang", async () => {
