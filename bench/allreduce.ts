@@ -1,0 +1,131 @@
+/**
+ * `deno task bench allreduce [--worlds 2,4] [--elements 10000000] [--chunk-bytes N] [--window N]
+ * [--wires fp32,bf16] [--warmup 2] [--calls 5]`
+ *
+ * Ring all-reduce (sum) of one fp32 buffer across real worker processes on loopback, measured as
+ * nccl-tests does: per call the slowest rank's time, median over the timed calls,
+ * algBw = bytes / time, busBw = algBw · 2(n − 1)/n, GB = 1e9 bytes. Next to it, in the same run,
+ * point-to-point gRPC throughput: one process streaming the same bytes to another over the same
+ * peer service. Compare with `../shared/peers/torch_allreduce_bench.py allreduce --world N` (gloo)
+ * run in the same session. A bf16 or fp16 wire row still counts the fp32 buffer's bytes (the
+ * bandwidth the caller sees), though half as many travel. Prints one JSON object; asserts nothing
+ * about time.
+ */
+import { parseArgs } from "node:util";
+import { spawnProbeRing } from "../worker/local_ring.ts";
+
+/** Runs the benchmark and prints its JSON. */
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      worlds: { type: "string", default: "2,4" },
+      elements: { type: "string", default: "10000000" },
+      "chunk-bytes": { type: "string", default: String(512 * 1024) },
+      window: { type: "string", default: "8" },
+      wires: { type: "string", default: "fp32,bf16" },
+      warmup: { type: "string", default: "2" },
+      calls: { type: "string", default: "5" },
+    },
+  });
+  const elements = Number(values.elements);
+  const bytes = elements * 4;
+  const chunkBytes = Number(values["chunk-bytes"]);
+  const window = Number(values.window);
+  const warmup = Number(values.warmup);
+  const calls = Number(values.calls);
+  const wires = values.wires.split(",");
+
+  const allreduce: Record<string, unknown>[] = [];
+  let p2p: Record<string, unknown> | undefined;
+  for (const n of values.worlds.split(",").map(Number)) {
+    await using ring = await spawnProbeRing(n, { job: "bench" });
+    if (n >= 2 && !p2p) p2p = await pointToPoint(ring, bytes, chunkBytes, window, warmup, calls);
+    for (const [w, wire] of wires.entries()) {
+      const times: number[] = [];
+      for (let call = 0; call < warmup + calls; call++) {
+        const replies = await ring.all(() => ({
+          cmd: "allreduce",
+          length: elements,
+          check: false,
+          options: { chunkBytes, window, wire, step: w * 1000 + call },
+        }));
+        const failed = replies.find((r) => r.failed || !r.ok);
+        if (failed) throw new Error(`All-reduce failed: ${failed.error}`);
+        if (new Set(replies.map((r) => r.sha256)).size !== 1) throw new Error("Ranks disagree");
+        if (call >= warmup) {
+          times.push(Math.max(...replies.map((r) => (r.times as number[])[0])) / 1000);
+        }
+      }
+      const seconds = median(times);
+      const algBw = bytes / seconds / 1e9;
+      allreduce.push({
+        world: n,
+        wire,
+        seconds_each: times.map((t) => round(t, 5)),
+        seconds_median: round(seconds, 5),
+        algBw_GBps: round(algBw, 4),
+        busBw_GBps: round((algBw * 2 * (n - 1)) / n, 4),
+      });
+    }
+  }
+  console.log(JSON.stringify(
+    {
+      bench: "allreduce",
+      transport: "grpc-js ring (reduce-scatter + all-gather) between deno processes on 127.0.0.1",
+      elements,
+      bytes,
+      chunkBytes,
+      window,
+      warmup,
+      calls,
+      time_definition: "per call the slowest rank's time; median of the timed calls",
+      bw_definition: "algBw = bytes/median time; busBw = algBw*2(N-1)/N; GB = 1e9 bytes",
+      allreduce,
+      point_to_point: p2p,
+      deno: Deno.version.deno,
+      cpus: navigator.hardwareConcurrency,
+    },
+    null,
+    2,
+  ));
+}
+
+/** One-way gRPC streaming throughput, rank 0 to rank 1, with the same chunk messages. */
+async function pointToPoint(
+  ring: Awaited<ReturnType<typeof spawnProbeRing>>,
+  bytes: number,
+  chunkBytes: number,
+  window: number,
+  warmup: number,
+  calls: number,
+): Promise<Record<string, unknown>> {
+  const times: number[] = [];
+  for (let call = 0; call < warmup + calls; call++) {
+    const step = 1_000_000 + call;
+    const [sent, received] = await Promise.all([
+      ring.procs[0].send({ cmd: "p2pSend", step, bytes, chunkBytes, window }),
+      ring.procs[1].send({ cmd: "p2pReceive", step, bytes, chunkBytes }),
+    ]);
+    if (!sent.ok || !received.ok) {
+      throw new Error(`Point-to-point failed: ${sent.error ?? received.error}`);
+    }
+    if (call >= warmup) times.push((sent.ms as number) / 1000);
+  }
+  const seconds = median(times);
+  return {
+    what: "one stream of SendChunks messages from one process to another, until acknowledged",
+    seconds_each: times.map((t) => round(t, 5)),
+    seconds_median: round(seconds, 5),
+    GBps: round(bytes / seconds / 1e9, 4),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toFixed(digits));
+}

@@ -1,0 +1,102 @@
+/**
+ * Transport security shared by every server and client of a job: optional TLS (mutual when a CA
+ * is given to the server) and the shared job token carried in call metadata.
+ *
+ * @example
+ * ```ts
+ * const tls = TlsFiles.parse({ certPath: "srv.pem", keyPath: "srv.key" });
+ * server.bindAsync("0.0.0.0:0", serverCredentials(tls), cb);
+ * const client = new grpc.Client(addr, channelCredentials({ caPath: "ca.pem" }));
+ * client.makeUnaryRequest(path, ser, de, req, tokenMetadata("s3cret"), cb);
+ * ```
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { InputError } from "../model/errors.ts";
+import { UnauthenticatedError } from "./grpc_error.ts";
+import { channelOptions } from "./limits.ts";
+
+/** PEM file paths. A server needs cert and key; a client needs CA (and cert and key for mTLS). */
+export const TlsFiles = z.object({
+  /** This side's certificate chain (PEM). */
+  certPath: z.string().min(1).optional(),
+  /** This side's private key (PEM). */
+  keyPath: z.string().min(1).optional(),
+  /** CA that signs the other side: a server given one requires client certificates. */
+  caPath: z.string().min(1).optional(),
+  /**
+   * Client side: the name the server's certificate must carry, when it differs from the address
+   * dialled. Needed when dialling an IP under Deno, whose TLS refuses an IP as server name.
+   */
+  serverName: z.string().min(1).optional(),
+}).strict().refine((t) => (t.certPath === undefined) === (t.keyPath === undefined), {
+  message: "certPath and keyPath go together",
+});
+export type TlsFiles = z.infer<typeof TlsFiles>;
+
+/** Server credentials: insecure without `tls`, TLS with it, mutual TLS when `tls.caPath` is set. */
+export function serverCredentials(tls?: TlsFiles): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  if (!tls.certPath || !tls.keyPath) {
+    throw new InputError("--tls-cert/--tls-key", "A TLS server needs both a certificate and a key");
+  }
+  const ca = tls.caPath ? readPem(tls.caPath, "--tls-ca") : null;
+  return grpc.ServerCredentials.createSsl(
+    ca,
+    [{
+      cert_chain: readPem(tls.certPath, "--tls-cert"),
+      private_key: readPem(tls.keyPath, "--tls-key"),
+    }],
+    ca !== null,
+  );
+}
+
+/** Channel credentials: insecure without `tls`; TLS trusting `caPath` (or system roots) otherwise. */
+export function channelCredentials(tls?: TlsFiles): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    tls.caPath ? readPem(tls.caPath, "--tls-ca") : null,
+    tls.keyPath ? readPem(tls.keyPath, "--tls-key") : null,
+    tls.certPath ? readPem(tls.certPath, "--tls-cert") : null,
+  );
+}
+
+/** Channel options for a client: the job's limits, plus the server name override of `tls`. */
+export function clientChannelOptions(tls?: TlsFiles): grpc.ChannelOptions {
+  if (!tls?.serverName) return { ...channelOptions };
+  return { ...channelOptions, "grpc.ssl_target_name_override": tls.serverName };
+}
+
+const AUTH_KEY = "authorization";
+
+/** Call metadata carrying the job token as `authorization: Bearer <token>`. */
+export function tokenMetadata(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(AUTH_KEY, `Bearer ${token}`);
+  return md;
+}
+
+/** Throws {@linkcode UnauthenticatedError} unless `metadata` carries exactly `token`. */
+export function checkToken(metadata: grpc.Metadata, token: string): void {
+  const values = metadata.get(AUTH_KEY);
+  if (values.length === 0) {
+    throw new UnauthenticatedError("Missing job token: no authorization metadata");
+  }
+  const presented = String(values[0]).replace(/^Bearer /, "");
+  // Compare digests so the comparison takes the same time whatever the lengths.
+  const a = createHash("sha256").update(presented).digest();
+  const b = createHash("sha256").update(token).digest();
+  if (!timingSafeEqual(a, b)) throw new UnauthenticatedError("Wrong job token");
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return Buffer.from(Deno.readFileSync(path));
+  } catch (err) {
+    throw new InputError(flag, `Cannot read "${path}": check the path and permissions`, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * `proto/`: the job's gRPC schemas and the small kit every service builds on: loading `.proto`
+ * files into grpc-js service definitions (protobufjs (de)serializers), size limits, TLS and token
+ * credentials, zod validation at the edge and the one error-to-status mapping.
+ *
+ * @example
+ * ```ts
+ * import { loadProtoFiles, protoPath, serviceDefinition } from "../proto/mod.ts";
+ * const root = loadProtoFiles([protoPath("peer.proto")]);
+ * const peer = serviceDefinition(root, "denoformer.v1.Peer");
+ * ```
+ */
+export {
+  loadProtoFiles,
+  messageCodec,
+  protoPath,
+  serviceDefinition,
+  UndecodableMessage,
+} from "./load.ts";
+export type { MessageCodec } from "./load.ts";
+export { channelOptions, MAX_CHUNK_BYTES, MAX_MESSAGE_BYTES } from "./limits.ts";
+export {
+  channelCredentials,
+  checkToken,
+  clientChannelOptions,
+  serverCredentials,
+  TlsFiles,
+  tokenMetadata,
+} from "./credentials.ts";
+export {
+  PreconditionError,
+  ResourceExhaustedError,
+  toGrpcError,
+  UnauthenticatedError,
+  UnavailableError,
+} from "./grpc_error.ts";
+export type { GrpcError } from "./grpc_error.ts";
+export { parseMessage } from "./validate.ts";
+export { AllReduceChunk, peerService, RingPhase, WireDtype } from "./peer.ts";

@@ -1,0 +1,126 @@
+/**
+ * The peer server in a real worker process refuses bad calls with the right status and keeps
+ * serving afterwards.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
+import { peerService, tokenMetadata } from "../../proto/mod.ts";
+import { spawnProbeRing } from "../../worker/local_ring.ts";
+
+const TOKEN = "probe-token";
+const path = peerService.SendChunks.path;
+
+/** Streams raw message bytes to SendChunks and returns the final status. */
+function sendRaw(
+  address: string,
+  messages: Uint8Array[],
+  metadata: grpc.Metadata,
+): Promise<{ code: grpc.status; details: string }> {
+  // No send limit on this client: the server's own receive limit must do the refusing.
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc.max_send_message_length": -1,
+  });
+  return new Promise((resolve) => {
+    const call = client.makeClientStreamRequest(
+      path,
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      metadata,
+      { deadline: Date.now() + 5000 },
+      (err) => {
+        client.close();
+        resolve(
+          err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: "" },
+        );
+      },
+    );
+    call.on("error", () => {});
+    for (const m of messages) call.write(m);
+    call.end();
+  });
+}
+
+const goodChunk = {
+  job_id: "probe-job",
+  ring_version: 7,
+  step: 1,
+  phase: "RING_PHASE_REDUCE_SCATTER",
+  dtype: "WIRE_DTYPE_FP32",
+  element_count: 2,
+  payload: new Uint8Array(8),
+};
+const encode = (m: Record<string, unknown>) => peerService.SendChunks.requestSerialize(m);
+
+Deno.test("the peer server refuses bad calls with a status and keeps serving", async () => {
+  await using ring = await spawnProbeRing(2);
+  const address = ring.procs[1].address;
+  const cases: [string, Uint8Array[], grpc.Metadata, grpc.status][] = [
+    ["no token", [encode(goodChunk)], new grpc.Metadata(), grpc.status.UNAUTHENTICATED],
+    [
+      "wrong token",
+      [encode(goodChunk)],
+      tokenMetadata("not-the-token"),
+      grpc.status.UNAUTHENTICATED,
+    ],
+    [
+      "garbage bytes",
+      [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x42])],
+      tokenMetadata(TOKEN),
+      grpc.status.INVALID_ARGUMENT,
+    ],
+    ["empty message", [new Uint8Array(0)], tokenMetadata(TOKEN), grpc.status.INVALID_ARGUMENT],
+    [
+      "payload length not matching element_count",
+      [encode({ ...goodChunk, element_count: 3 })],
+      tokenMetadata(TOKEN),
+      grpc.status.INVALID_ARGUMENT,
+    ],
+    [
+      "unknown enum value",
+      [encode({ ...goodChunk, dtype: 9 })],
+      tokenMetadata(TOKEN),
+      grpc.status.INVALID_ARGUMENT,
+    ],
+    [
+      "another job",
+      [encode({ ...goodChunk, job_id: "other-job" })],
+      tokenMetadata(TOKEN),
+      grpc.status.FAILED_PRECONDITION,
+    ],
+    [
+      "duplicate chunk",
+      [encode(goodChunk), encode(goodChunk)],
+      tokenMetadata(TOKEN),
+      grpc.status.FAILED_PRECONDITION,
+    ],
+    [
+      "message over the size limit",
+      [encode({ ...goodChunk, element_count: 1 << 20, payload: new Uint8Array(4 << 20) })],
+      tokenMetadata(TOKEN),
+      grpc.status.RESOURCE_EXHAUSTED,
+    ],
+  ];
+  for (const [name, messages, metadata, want] of cases) {
+    const got = await sendRaw(address, messages, metadata);
+    console.log(`${name}: ${grpc.status[got.code]}: ${got.details}`);
+    assert.equal(grpc.status[got.code], grpc.status[want], `${name}: ${got.details}`);
+    assert.ok(got.details.length > 0, `${name}: status without a message`);
+  }
+  // Still serving: a real all-reduce across both ranks succeeds.
+  const replies = await ring.all(() => ({ cmd: "allreduce", length: 999, options: { step: 3 } }));
+  for (const reply of replies) assert.equal(reply.maxAbsErr, 0, JSON.stringify(reply));
+});
+
+Deno.test("a rank presenting a wrong token cannot join the all-reduce: UNAUTHENTICATED", async () => {
+  await using ring = await spawnProbeRing(2);
+  await ring.procs[0].send({ cmd: "connect", right: ring.procs[1].address, token: "wrong" });
+  const replies = await ring.all(() => ({
+    cmd: "allreduce",
+    length: 100,
+    options: { step: 1, chunkTimeoutMs: 2000 },
+  }));
+  assert.equal(replies[0].failed, true);
+  assert.match(String(replies[0].error), /UNAUTHENTICATED: Wrong job token/);
+  assert.equal(replies[1].failed, true, "rank 1 must not finish without rank 0's chunks");
+});

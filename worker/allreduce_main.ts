@@ -1,0 +1,235 @@
+/**
+ * An all-reduce probe process: one rank of a ring, driven by JSON lines on stdin, answering JSON
+ * lines on stdout. Tests and `bench/allreduce.ts` spawn several (see local_ring.ts) to run the
+ * real transport between real processes.
+ *
+ *     deno run -A worker/allreduce_main.ts --rank 0 --world 2 --job j --token t [--port 0]
+ *
+ * Prints `listening on HOST:PORT`, then takes commands:
+ * `{"cmd":"connect","right":"HOST:PORT"}`, `{"cmd":"allreduce","step":1,"length":1000,...}`,
+ * `{"cmd":"p2pSend",...}`, `{"cmd":"p2pReceive",...}`, `{"cmd":"exit"}`.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { jsonLogger } from "../model/log.ts";
+import { sha256Hex } from "../model/sha256.ts";
+import { ChunkMailbox } from "./chunk_mailbox.ts";
+import { PeerClient } from "./peer_client.ts";
+import { startPeerServer } from "./peer_server.ts";
+import { AllReduceOptions, type Ring, ringAllReduce } from "./ring_allreduce.ts";
+
+/** Input patterns: `ints` are small integers (fp32 sums exact), `reals` are not. */
+export const ProbePattern = z.enum(["ints", "reals"]);
+export type ProbePattern = z.infer<typeof ProbePattern>;
+
+/** Value `i` of rank `rank`'s input buffer. */
+export function probeValue(pattern: ProbePattern, rank: number, i: number, seed: number): number {
+  if (pattern === "ints") return ((i * 7 + rank * 13 + seed) % 201) - 100;
+  return Math.sin(i * 0.001 * (rank + 1) + seed) * (1 + rank);
+}
+
+/** Rank `rank`'s input buffer. */
+export function probeInput(
+  pattern: ProbePattern,
+  rank: number,
+  length: number,
+  seed: number,
+): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = probeValue(pattern, rank, i, seed);
+  return out;
+}
+
+const Command = z.discriminatedUnion("cmd", [
+  z.object({
+    cmd: z.literal("connect"),
+    right: z.string(),
+    ringVersion: z.number().default(0),
+    /** Present this token instead of the job's (to test refusal). */
+    token: z.string().optional(),
+  }),
+  z.object({
+    cmd: z.literal("allreduce"),
+    length: z.number().int().min(0),
+    pattern: ProbePattern.default("ints"),
+    seed: z.number().int().default(0),
+    repeat: z.number().int().min(1).default(1),
+    /** Compare with a float64 sum of every rank's input (slow for big buffers). */
+    check: z.boolean().default(true),
+    // step, bucket, op, wire, chunkBytes, window, timeoutMs, chunkTimeoutMs
+    options: AllReduceOptions,
+  }),
+  z.object({
+    cmd: z.literal("p2pSend"),
+    step: z.number().int(),
+    bytes: z.number().int().positive(),
+    chunkBytes: z.number().int().positive(),
+    window: z.number().int().positive(),
+  }),
+  z.object({
+    cmd: z.literal("p2pReceive"),
+    step: z.number().int(),
+    bytes: z.number().int().positive(),
+    chunkBytes: z.number().int().positive(),
+  }),
+  z.object({ cmd: z.literal("exit") }),
+]);
+
+if (import.meta.main) await main(Deno.args);
+
+async function main(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rank: { type: "string" },
+      world: { type: "string" },
+      job: { type: "string", default: "probe" },
+      token: { type: "string", default: "" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "0" },
+    },
+  });
+  const rank = Number(values.rank);
+  const worldSize = Number(values.world);
+  const logger = jsonLogger({ component: "allreduce-probe", rank });
+  const mailbox = new ChunkMailbox(values.job);
+  const server = await startPeerServer({
+    host: values.host,
+    port: Number(values.port),
+    token: values.token,
+    mailbox,
+    logger,
+  });
+  console.log(`listening on ${server.address}`);
+  const ring: Ring = {
+    jobId: values.job,
+    ringVersion: 0,
+    rank,
+    worldSize,
+    mailbox,
+    right: undefined,
+  };
+  const reply = (obj: Record<string, unknown>) => console.log(JSON.stringify(obj));
+
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let pending = "";
+  for await (const text of lines) {
+    pending += text;
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.trim()) continue;
+      const cmd = Command.parse(JSON.parse(line));
+      if (cmd.cmd === "exit") {
+        ring.right?.close();
+        await server.close();
+        Deno.exit(0);
+      }
+      try {
+        reply({ ok: true, ...(await run(cmd, ring, values.token)) });
+      } catch (err) {
+        const e = err as Error;
+        reply({ ok: false, name: e.name, error: e.message });
+      }
+    }
+  }
+}
+
+async function run(
+  cmd: z.infer<typeof Command>,
+  ring: Ring,
+  token: string,
+): Promise<Record<string, unknown>> {
+  switch (cmd.cmd) {
+    case "connect":
+      ring.right?.close();
+      ring.right = new PeerClient(cmd.right, { token: cmd.token ?? token });
+      ring.ringVersion = cmd.ringVersion;
+      return {};
+    case "allreduce": {
+      const times: number[] = [];
+      let buffer = new Float32Array(0);
+      const started = performance.now();
+      try {
+        for (let r = 0; r < cmd.repeat; r++) {
+          buffer = probeInput(cmd.pattern, ring.rank, cmd.length, cmd.seed);
+          const stats = await ringAllReduce(buffer, ring, {
+            ...cmd.options,
+            step: cmd.options.step + r,
+          });
+          times.push(stats.ms);
+        }
+      } catch (err) {
+        const e = err as Error;
+        return {
+          failed: true,
+          name: e.name,
+          error: e.message,
+          elapsedMs: performance.now() - started,
+        };
+      }
+      return {
+        times,
+        sha256: await sha256Hex(new Uint8Array(buffer.buffer)),
+        maxAbsErr: cmd.check ? maxAbsError(buffer, cmd, ring.worldSize) : null,
+      };
+    }
+    case "p2pSend": {
+      const payload = new Uint8Array(cmd.chunkBytes).fill(7);
+      const count = Math.ceil(cmd.bytes / cmd.chunkBytes);
+      const started = performance.now();
+      const stream = ring.right!.openChunkStream({
+        deadline: Date.now() + 60_000,
+        window: cmd.window,
+        stallMs: 10_000,
+      });
+      for (let c = 0; c < count; c++) {
+        await stream.write({
+          job_id: ring.jobId,
+          ring_version: 0xffff_ffff,
+          step: cmd.step,
+          phase: "RING_PHASE_REDUCE_SCATTER",
+          chunk_index: c,
+          dtype: "WIRE_DTYPE_FP32",
+          element_count: payload.length / 4,
+          payload,
+        });
+      }
+      await stream.finish(10_000);
+      return { ms: performance.now() - started, bytes: count * payload.length };
+    }
+    case "p2pReceive": {
+      const count = Math.ceil(cmd.bytes / cmd.chunkBytes);
+      const id = { ringVersion: 0xffff_ffff, step: cmd.step, bucket: 0 };
+      let bytes = 0;
+      for (let c = 0; c < count; c++) {
+        const chunk = await ring.mailbox.take(
+          id,
+          { phase: "RING_PHASE_REDUCE_SCATTER", round: 0, chunkIndex: c },
+          10_000,
+        );
+        bytes += chunk.payload.length;
+      }
+      ring.mailbox.close(id);
+      return { bytes };
+    }
+    case "exit":
+      return {};
+  }
+}
+
+function maxAbsError(
+  result: Float32Array,
+  cmd: { pattern: ProbePattern; seed: number; options: { op?: "sum" | "mean" } },
+  worldSize: number,
+): number {
+  let worst = 0;
+  for (let i = 0; i < result.length; i++) {
+    let sum = 0;
+    for (let r = 0; r < worldSize; r++) sum += Math.fround(probeValue(cmd.pattern, r, i, cmd.seed));
+    const expected = cmd.options.op === "mean" ? sum / worldSize : sum;
+    worst = Math.max(worst, Math.abs(result[i] - expected));
+  }
+  return worst;
+}

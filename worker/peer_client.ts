@@ -1,0 +1,183 @@
+/**
+ * The client side of the peer service: one channel to the right neighbour, and per collective one
+ * `SendChunks` stream with a bounded number of chunks in flight and a deadline on every wait.
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  channelCredentials,
+  clientChannelOptions,
+  peerService,
+  type TlsFiles,
+  tokenMetadata,
+  UnavailableError,
+} from "../proto/mod.ts";
+import { ChunkTimeoutError } from "./chunk_mailbox.ts";
+
+/** A chunk as the serializer takes it (snake_case, as in peer.proto). */
+export type OutgoingChunk = Record<string, unknown> & { payload: Uint8Array };
+
+const sendChunks = peerService.SendChunks;
+
+/** A channel to one peer server. */
+export class PeerClient {
+  readonly address: string;
+  #client: grpc.Client;
+  #token: string;
+
+  constructor(address: string, options: { token: string; tls?: TlsFiles }) {
+    this.address = address;
+    this.#token = options.token;
+    this.#client = new grpc.Client(
+      address,
+      channelCredentials(options.tls),
+      clientChannelOptions(options.tls),
+    );
+  }
+
+  /**
+   * Opens a `SendChunks` stream that must finish by `deadline`. At most `window` chunks wait in
+   * the transport at once; `write` waits (up to `stallMs`) for room.
+   */
+  openChunkStream(options: ChunkStreamOptions): ChunkStream {
+    return new ChunkStream(this.#client, this.#token, this.address, options);
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** Limits of one chunk stream. */
+export interface ChunkStreamOptions {
+  /** Epoch milliseconds by which the whole call must be over. */
+  deadline: number;
+  /** Most chunks waiting in the transport at once. */
+  window: number;
+  /** Longest wait for room on the stream. */
+  stallMs: number;
+  /** Called once if the call ends with an error (the receiver refused, died or timed out). */
+  onError?: (err: Error) => void;
+}
+
+/** One open `SendChunks` call. */
+export class ChunkStream {
+  #call: grpc.ClientWritableStream<unknown>;
+  #inFlight = 0;
+  #window: number;
+  #stallMs: number;
+  #address: string;
+  #error: Error | undefined;
+  #reply: Promise<number>;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    client: grpc.Client,
+    token: string,
+    address: string,
+    options: ChunkStreamOptions,
+  ) {
+    this.#window = options.window;
+    this.#stallMs = options.stallMs;
+    this.#address = address;
+    let settle!: (err: Error | null, received: number) => void;
+    this.#reply = new Promise<number>((resolve, reject) => {
+      settle = (err, received) => err ? reject(err) : resolve(received);
+    });
+    this.#reply.catch(() => {}); // observed through #error and finish()
+    this.#call = client.makeClientStreamRequest(
+      sendChunks.path,
+      sendChunks.requestSerialize,
+      sendChunks.responseDeserialize,
+      tokenMetadata(token),
+      { deadline: options.deadline },
+      (err: grpc.ServiceError | null, reply?: unknown) => {
+        if (err) {
+          this.#error = new UnavailableError(
+            `Right neighbour ${address} ended the chunk stream: ${
+              grpc.status[err.code]
+            }: ${err.details}`,
+          );
+          this.#wake?.();
+          options.onError?.(this.#error);
+          return settle(this.#error, 0);
+        }
+        settle(null, Number((reply as { chunks_received?: number })?.chunks_received ?? 0));
+      },
+    );
+    this.#call.on("error", () => {}); // surfaced through the callback above
+  }
+
+  /** The stream's failure, if the call already ended with an error. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Queues one chunk; resolves once fewer than `window` chunks are waiting in the transport. */
+  async write(chunk: OutgoingChunk, signal?: AbortSignal): Promise<void> {
+    if (this.#error) throw this.#error;
+    this.#inFlight++;
+    this.#call.write(chunk, () => {
+      this.#inFlight--;
+      if (this.#inFlight < this.#window) this.#wake?.();
+    });
+    if (this.#inFlight >= this.#window) await this.#roomOrFail(signal);
+  }
+
+  /** Half-closes the stream and waits for the receiver's count of chunks. */
+  async finish(timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    if (this.#error) throw this.#error;
+    this.#call.end();
+    return await withTimeout(
+      this.#reply,
+      timeoutMs,
+      `No acknowledgement from right neighbour ${this.#address} within ${timeoutMs} ms`,
+      signal,
+    );
+  }
+
+  /** Cancels the call; the receiver learns its sender gave up. */
+  cancel(): void {
+    this.#call.cancel();
+  }
+
+  #roomOrFail(signal?: AbortSignal): Promise<void> {
+    const wait = new Promise<void>((resolve) => {
+      this.#wake = () => {
+        if (this.#inFlight < this.#window || this.#error) {
+          this.#wake = undefined;
+          resolve();
+        }
+      };
+    });
+    return withTimeout(
+      wait,
+      this.#stallMs,
+      `Right neighbour ${this.#address} took no chunk for ${this.#stallMs} ms`,
+      signal,
+    ).then(() => {
+      if (this.#error) throw this.#error;
+    });
+  }
+}
+
+/** Resolves like `promise`, or rejects after `ms` or when `signal` aborts. */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => finish(() => reject(signal!.reason));
+    const timer = setTimeout(() => finish(() => reject(new ChunkTimeoutError(message))), ms);
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      then();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * Wire formats for all-reduce chunks: fp32 as is, or fp16 / bf16 (half the bytes). Conversion from
+ * fp32 rounds to nearest, ties to even; NaN stays NaN; values past the format's range become
+ * ±Infinity. Accumulation always happens in fp32. Bytes are little-endian.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeWire(new Float32Array([1, 2.5]), "bf16"); // 4 bytes
+ * const sum = new Float32Array([1, 1]);
+ * accumulateWire(sum, bytes, "bf16"); // sum is [2, 3.5]
+ * ```
+ */
+import { z } from "zod";
+
+/** The float format of a chunk's payload on the wire. */
+export const WireFormat = z.enum(["fp32", "fp16", "bf16"]);
+export type WireFormat = z.infer<typeof WireFormat>;
+
+/** Bytes one element takes on the wire. */
+export const WIRE_BYTES: Record<WireFormat, number> = { fp32: 4, fp16: 2, bf16: 2 };
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error("Wire formats assume a little-endian host");
+}
+
+/** Encodes `src` into fresh bytes of `format` (a copy even for fp32, so `src` may change after). */
+export function encodeWire(src: Float32Array, format: WireFormat): Uint8Array {
+  switch (format) {
+    case "fp32":
+      return new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength));
+    case "fp16":
+      // Float16Array's conversion is IEEE roundTiesToEven.
+      return new Uint8Array(new Float16Array(src).buffer);
+    case "bf16":
+      return new Uint8Array(f32ToBf16(src).buffer);
+  }
+}
+
+/** `dst[i] += value i of bytes`; `bytes` holds exactly `dst.length` values of `format`. */
+export function accumulateWire(dst: Float32Array, bytes: Uint8Array, format: WireFormat): void {
+  const src = decodeView(bytes, format, dst.length);
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+/** `dst[i] = value i of bytes`; `bytes` holds exactly `dst.length` values of `format`. */
+export function copyWire(dst: Float32Array, bytes: Uint8Array, format: WireFormat): void {
+  dst.set(decodeView(bytes, format, dst.length));
+}
+
+/**
+ * Rounds `buf` in place to the values `format` can carry, so a rank that keeps its own copy holds
+ * exactly what its peers decode.
+ */
+export function roundToWire(buf: Float32Array, format: WireFormat): void {
+  if (format === "fp32") return;
+  copyWire(buf, encodeWire(buf, format), format);
+}
+
+/** fp32 → bf16 bit patterns, round to nearest even. */
+export function f32ToBf16(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    if ((x & 0x7fffffff) > 0x7f800000) out[i] = (x >>> 16) | 0x40; // quiet NaN, sign kept
+    else out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+/** bf16 bit patterns → fp32 (exact). */
+export function bf16ToF32(src: Uint16Array): Float32Array {
+  const bits = new Uint32Array(src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  return new Float32Array(bits.buffer);
+}
+
+function decodeView(
+  bytes: Uint8Array,
+  format: WireFormat,
+  count: number,
+): Float32Array | Float16Array {
+  const size = WIRE_BYTES[format];
+  if (bytes.length !== count * size) {
+    throw new RangeError(`Wire payload of ${bytes.length} bytes does not hold ${count} ${format}`);
+  }
+  // Typed-array views need aligned offsets; a decoded protobuf field sits wherever it sits.
+  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
+  switch (format) {
+    case "fp32":
+      return new Float32Array(aligned.buffer, aligned.byteOffset, count);
+    case "fp16":
+      return new Float16Array(aligned.buffer, aligned.byteOffset, count);
+    case "bf16":
+      return bf16ToF32(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
+  }
+}
