@@ -21,6 +21,7 @@ export interface StepPlan {
   right_address: string;
   load_state: boolean;
   report_hash: boolean;
+  evaluate: boolean;
 }
 
 /** The answer to a rank's report: apply the update or not, and whether to upload the state after. */
@@ -49,12 +50,15 @@ export interface JobOptions {
   deadAfterMs: number;
   checkpointEvery: number;
   hashEvery: number;
+  /** Rank 0 reports the validation loss every N steps (0: never). */
+  evalEvery: number;
   /** Where a resumed job starts. */
   startStep?: number;
   startDataPosition?: number;
   log: Logger;
   now?: () => number;
   onStep: (record: StepRecord) => void | Promise<void>;
+  onValLoss: (step: number, loss: number) => void | Promise<void>;
   onState: (step: number, bytes: Uint8Array) => void | Promise<void>;
 }
 
@@ -138,11 +142,12 @@ export class Job {
   }
 
   /** Resolves when the ring for the next step is formed (or the job is done). */
-  awaitStep(id: string, haveStep: number, weightsHash: string): Promise<StepPlan> {
+  awaitStep(id: string, haveStep: number, weightsHash: string, valLoss = -1): Promise<StepPlan> {
     const m = this.#member(id);
     m.lastSeen = this.#now();
     m.haveStep = haveStep;
     if (weightsHash) this.#checkHash(haveStep, id, weightsHash);
+    if (valLoss >= 0) void this.#o.onValLoss(haveStep, valLoss);
     m.pending?.reject(new Error("superseded by a newer AwaitStep"));
     const plan = new Promise<StepPlan>((resolve, reject) => (m.pending = { resolve, reject }));
     this.#advance();
@@ -238,6 +243,8 @@ export class Job {
         right_address: ring[(rank + 1) % ring.length].peerAddress,
         load_state: m.haveStep !== this.committedStep,
         report_hash: next % this.#o.hashEvery === 0 || next >= this.#stopAt,
+        evaluate: rank === 0 && this.#o.evalEvery > 0 &&
+          (next % this.#o.evalEvery === 0 || next >= this.#stopAt),
       })
     );
     this.#o.log.info("step started", { step: this.committedStep, world: ring.length, version });
@@ -327,6 +334,7 @@ const emptyPlan: StepPlan = {
   right_address: "",
   load_state: false,
   report_hash: false,
+  evaluate: false,
 };
 
 const abortVerdict: Verdict = { commit: false, upload_state: false };

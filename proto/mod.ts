@@ -37,3 +37,4 @@ export {
 export type { GrpcError } from "./grpc_error.ts";
 export { parseMessage } from "./validate.ts";
 export { AllReduceChunk, peerService, RingPhase, WireDtype } from "./peer.ts";
+export { coordinatorService } from "./coordinator.ts";

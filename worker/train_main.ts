@@ -13,7 +13,7 @@ import { InputError } from "../model/errors.ts";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
-import { intFlag, numberFlag, reportAndExit } from "./cli.ts";
+import { intFlag, numberFlag, reportAndExit } from "../model/cli.ts";
 
 const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
 

@@ -10,7 +10,7 @@
  * while (trainer.step < train.steps) console.log(await trainer.trainStep());
  * ```
  */
-import type { CheckpointContents, LoadedCheckpoint } from "../checkpoint/mod.ts";
+import type { CheckpointContents, TrainingStatePart } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import { EvalStep, type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
@@ -121,6 +121,11 @@ export class Trainer {
     return this.#gradsAndLoss.subarray(0, this.#trainStep.size);
   }
 
+  /** The last step's mean token loss over all workers (valid once its all-reduce is done). */
+  get lastLoss(): number {
+    return this.#gradsAndLoss[this.#trainStep.size] / this.tokensPerStep;
+  }
+
   /** Samples one optimizer step consumes across all workers. */
   get samplesPerStep(): number {
     return this.train.microBatch * this.train.gradAccum * this.worldSize;
@@ -187,7 +192,7 @@ export class Trainer {
 
   /** The second half: fp16 overflow check, clipping, AdamW; advances the step and data position. */
   applyUpdate(started = performance.now()): StepMetrics {
-    const loss = this.#gradsAndLoss[this.#trainStep.size] / this.tokensPerStep;
+    const loss = this.lastLoss;
     const gradient = this.lastGradient;
     const lr = this.lr;
     let gradNorm = NaN, skipped = false;
@@ -273,7 +278,7 @@ export class Trainer {
   }
 
   /** Restores weights, optimizer moments, loss scale and data position from a checkpoint. */
-  restore(ckpt: Pick<LoadedCheckpoint, "path" | "tensors" | "optimizer" | "state">): void {
+  restore(ckpt: TrainingStatePart & { path: string }): void {
     for (const s of this.#trainStep.specs) {
       const t = ckpt.tensors.get(s.name);
       if (!t || t.data.length !== this.#trainStep.view(this.params, s.name).length) {

@@ -3,7 +3,7 @@
  * and one place that turns errors into a message and an exit status.
  */
 import { ZodError } from "zod";
-import { ChecksumError, InputError } from "../model/errors.ts";
+import { ChecksumError, InputError } from "./errors.ts";
 
 /** A positive integer flag, or undefined when absent. */
 export function intFlag(value: string | undefined, flag: string): number | undefined {

@@ -1,11 +1,11 @@
 /**
- * The job a coordinator runs: the model (a preset plus overrides), the training hyper-parameters of
+ * The job a coordinator runs and its workers receive: the model (a preset plus overrides), the training hyper-parameters of
  * `deno task train`, and the cluster's own settings. One zod schema, validated once at the edge
  * (the `--config` file and flags).
  */
 import { z } from "zod";
-import { GptConfig, presets } from "../model/gpt/mod.ts";
-import { TrainConfig } from "../model/train/mod.ts";
+import { GptConfig, presets } from "../gpt/mod.ts";
+import { TrainConfig } from "./config.ts";
 
 export const JobConfig = z
   .object({

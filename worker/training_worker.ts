@@ -1,0 +1,270 @@
+/**
+ * A training worker: joins the coordinator, fetches and verifies its data, then runs steps as the
+ * coordinator plans them: micro-batches, ring all-reduce with its neighbours, and the update only
+ * once every rank reported success. A lease (heartbeat) runs beside it; when the ring version
+ * moves, the step in flight is aborted, never waited out.
+ */
+import { decodeTrainingState, encodeTrainingState } from "../model/checkpoint/mod.ts";
+import { Manifest } from "../model/data/mod.ts";
+import { ChecksumError } from "../model/errors.ts";
+import type { Logger } from "../model/log.ts";
+import { sha256Hex } from "../model/sha256.ts";
+import { JobConfig, jobModel, Trainer } from "../model/train/mod.ts";
+import { atomicWriteFile } from "../model/atomic_write.ts";
+import type { TlsFiles } from "../proto/mod.ts";
+import { ChunkMailbox } from "./chunk_mailbox.ts";
+import { CoordinatorClient } from "./coordinator_client.ts";
+import { PeerClient } from "./peer_client.ts";
+import { startPeerServer } from "./peer_server.ts";
+import { ringAllReduce } from "./ring_allreduce.ts";
+
+export interface TrainingWorkerOptions {
+  coordinator: string;
+  token: string;
+  name: string;
+  device: string;
+  threads?: number;
+  /** Where verified shards are cached between runs. */
+  cacheDir: string;
+  /** Interface the peer server binds and advertises. */
+  host: string;
+  tls?: TlsFiles;
+  log: Logger;
+  /** Give up reconnecting to a lost coordinator after this long. */
+  reconnectMs?: number;
+}
+
+interface Plan {
+  done: boolean;
+  step: number;
+  data_position: number;
+  rank: number;
+  world_size: number;
+  ring_version: number;
+  right_address: string;
+  load_state: boolean;
+  report_hash: boolean;
+  evaluate: boolean;
+}
+
+/** Runs until the job is done. Reconnects with backoff when the coordinator restarts. */
+export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void> {
+  const mailbox = new ChunkMailbox("denoformer");
+  const peer = await startPeerServer({
+    host: o.host,
+    port: 0,
+    token: o.token,
+    mailbox,
+    tls: o.tls,
+    logger: o.log,
+  });
+  const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
+  let trainer: Trainer | undefined;
+  try {
+    const deadline = Date.now() + (o.reconnectMs ?? 120_000);
+    let backoff = 200;
+    while (true) {
+      try {
+        trainer = await session(o, client, peer.address, mailbox, trainer);
+        return;
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        // UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or FAILED_PRECONDITION (9, "join again"): rejoin.
+        if (![14, 4, 9].includes(code ?? -1) || Date.now() > deadline) throw err;
+        o.log.warn("lost the coordinator; rejoining", {
+          error: String((err as Error).message),
+          backoffMs: backoff,
+        });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  } finally {
+    client.close();
+    await peer.close();
+  }
+}
+
+/** One membership: join, train until done or until the coordinator is lost. */
+async function session(
+  o: TrainingWorkerOptions,
+  client: CoordinatorClient,
+  peerAddress: string,
+  mailbox: ChunkMailbox,
+  previous: Trainer | undefined,
+): Promise<Trainer> {
+  const joined = await client.call<
+    { worker_id: string; job_json: string; manifest_json: string; heartbeat_ms: number }
+  >(
+    "Join",
+    { name: o.name, peer_address: peerAddress, device: o.device },
+  );
+  const id = joined.worker_id;
+  const log = o.log.child({ worker: id });
+  const job = JobConfig.parse(JSON.parse(joined.job_json));
+  const manifest = Manifest.parse(JSON.parse(joined.manifest_json));
+
+  let ringVersion = 0;
+  let abort = new AbortController();
+  let alive = true;
+  const heartbeat = (async () => {
+    while (alive) {
+      try {
+        const r = await client.call<{ ring_version: number }>(
+          "Heartbeat",
+          { worker_id: id },
+          joined.heartbeat_ms * 4,
+        );
+        if (r.ring_version !== ringVersion) {
+          abort.abort(new Error(`ring version moved to ${r.ring_version}`));
+        }
+      } catch (err) {
+        log.warn("heartbeat failed", { error: String((err as Error).message) });
+      }
+      await new Promise((r) => setTimeout(r, joined.heartbeat_ms));
+    }
+  })();
+
+  try {
+    const trainer = previous ?? await createTrainer(o, client, id, job, manifest, log);
+    let right: PeerClient | undefined;
+    let hash = "", valLoss = -1;
+    while (true) {
+      const plan = await client.call<Plan>(
+        "AwaitStep",
+        { worker_id: id, have_step: trainer.step, weights_hash: hash, val_loss: valLoss },
+        3_600_000,
+      );
+      hash = "";
+      valLoss = -1;
+      if (plan.done) {
+        log.info("job done", { step: trainer.step });
+        return trainer;
+      }
+      if (plan.load_state) {
+        trainer.restore(
+          decodeTrainingState(
+            await client.download("FetchState", { worker_id: id }),
+            "coordinator state",
+          ),
+        );
+        log.info("loaded state", { step: trainer.step });
+      }
+      if (trainer.step !== plan.step) {
+        throw new Error(`Planned step ${plan.step} but the weights are at ${trainer.step}`);
+      }
+      trainer.rank = plan.rank;
+      trainer.worldSize = plan.world_size;
+      trainer.dataPosition = plan.data_position;
+      ringVersion = plan.ring_version;
+      abort = new AbortController();
+      if (plan.world_size > 1 && right?.address !== plan.right_address) {
+        right?.close();
+        right = new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
+      }
+      const ring = {
+        jobId: mailbox.jobId,
+        ringVersion: plan.ring_version,
+        rank: plan.rank,
+        worldSize: plan.world_size,
+        mailbox,
+        right: plan.world_size > 1 ? right : undefined,
+      };
+      const started = performance.now();
+      let ok = true, error = "";
+      try {
+        await trainer.computeGradients((buf) =>
+          ringAllReduce(buf, ring, {
+            step: plan.step,
+            wire: job.wire,
+            signal: abort.signal,
+            chunkTimeoutMs: Math.max(2000, job.deadAfterMs),
+          }).then(() => {})
+        );
+      } catch (err) {
+        ok = false;
+        error = String((err as Error).message);
+        log.warn("step failed", { step: plan.step, error });
+      }
+      const loss = ok ? trainer.lastLoss : 0;
+      const verdict = await client.call<{ commit: boolean; upload_state: boolean }>(
+        "ReportReduced",
+        { worker_id: id, step: plan.step, ring_version: plan.ring_version, ok, loss, error },
+        3_600_000,
+      );
+      if (!verdict.commit) continue;
+      const m = trainer.applyUpdate(started);
+      if (plan.rank === 0) log.info("step", { ...m });
+      if (verdict.upload_state) {
+        await client.upload(id, trainer.step, encodeTrainingState(trainer.checkpointContents()));
+      }
+      if (plan.report_hash) hash = await trainer.weightsHash();
+      if (plan.evaluate) valLoss = (await trainer.evaluate()) ?? -1;
+    }
+  } finally {
+    alive = false;
+    abort.abort();
+    await heartbeat;
+  }
+}
+
+async function createTrainer(
+  o: TrainingWorkerOptions,
+  client: CoordinatorClient,
+  id: string,
+  job: JobConfig,
+  manifest: Manifest,
+  log: Logger,
+): Promise<Trainer> {
+  const fetch = (file: string, sha256: string) => cachedFile(o.cacheDir, client, id, file, sha256);
+  const tokenizerJson = new TextDecoder().decode(
+    await fetch(manifest.tokenizer.file, manifest.tokenizer.sha256),
+  );
+  const split = async (name: "train" | "val") => {
+    const shards = manifest.shards.filter((s) => s.split === name);
+    const parts = await Promise.all(shards.map((s) => fetch(s.file, s.sha256)));
+    const Array_ = manifest.dtype === "uint16" ? Uint16Array : Uint32Array;
+    const out = new Array_(parts.reduce((n, p) => n + p.length / Array_.BYTES_PER_ELEMENT, 0));
+    let at = 0;
+    for (const p of parts) {
+      const view = new Array_(p.slice().buffer);
+      out.set(view, at);
+      at += view.length;
+    }
+    return out;
+  };
+  const train = await split("train"), val = await split("val");
+  log.info("data ready", { trainTokens: train.length, valTokens: val.length });
+  return await Trainer.create({
+    model: jobModel(job, manifest.tokenizer.vocabSize),
+    train: job.train,
+    trainTokens: train,
+    valTokens: val.length ? val : undefined,
+    tokenizerJson,
+    device: o.device,
+    threads: o.threads,
+  });
+}
+
+/** A data file from the cache when its sha256 matches, else fetched from the coordinator. */
+async function cachedFile(
+  cacheDir: string,
+  client: CoordinatorClient,
+  id: string,
+  file: string,
+  sha256: string,
+): Promise<Uint8Array> {
+  const path = `${cacheDir}/${sha256}`;
+  try {
+    const bytes = await Deno.readFile(path);
+    if (await sha256Hex(bytes) === sha256) return bytes;
+  } catch {
+    // not cached yet
+  }
+  const bytes = await client.download("FetchShard", { worker_id: id, file });
+  const actual = await sha256Hex(bytes);
+  if (actual !== sha256) throw new ChecksumError(file, sha256, actual);
+  await Deno.mkdir(cacheDir, { recursive: true });
+  await atomicWriteFile(path, bytes);
+  return bytes;
+}
