@@ -152,7 +152,7 @@ async function main(args: string[]): Promise<void> {
   });
   if (resumed) state.state = { step: startStep, bytes: encodeTrainingState(resumed) };
 
-  const { server, port: bound } = await startCoordinatorServer(
+  const { port: bound } = await startCoordinatorServer(
     {
       job: state,
       token,
@@ -204,9 +204,10 @@ async function main(args: string[]): Promise<void> {
     data_ranges: ranges,
     weight_hash_checks: state.hashChecks(),
   }));
-  // grpc-js's graceful shutdown sends GOAWAY, which trips an nghttp2 assertion under Deno 2.9;
-  // every worker has finished, so ending the process closes the sockets just as well.
-  server.tryShutdown(() => {});
+  // grpc-js's graceful shutdown sends GOAWAY, which trips an nghttp2 assertion under Deno 2.9 on
+  // either side; workers exit as soon as they hear "done", so give them a moment, then end the
+  // process, which closes the sockets just as well.
+  await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   Deno.exit(0);
 }
 

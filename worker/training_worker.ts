@@ -47,7 +47,11 @@ interface Plan {
   evaluate: boolean;
 }
 
-/** Runs until the job is done. Reconnects with backoff when the coordinator restarts. */
+/**
+ * Runs until the job is done. Reconnects with backoff when the coordinator restarts. The peer
+ * server and the channel live as long as the process: closing them sends GOAWAY frames, which trip
+ * an nghttp2 assertion under Deno 2.9 (the process aborts), so the entry point exits instead.
+ */
 export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void> {
   const mailbox = new ChunkMailbox("denoformer");
   const peer = await startPeerServer({
@@ -60,28 +64,23 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
   let trainer: Trainer | undefined;
-  try {
-    const deadline = Date.now() + (o.reconnectMs ?? 120_000);
-    let backoff = 200;
-    while (true) {
-      try {
-        trainer = await session(o, client, peer.address, mailbox, trainer);
-        return;
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        // UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or FAILED_PRECONDITION (9, "join again"): rejoin.
-        if (![14, 4, 9].includes(code ?? -1) || Date.now() > deadline) throw err;
-        o.log.warn("lost the coordinator; rejoining", {
-          error: String((err as Error).message),
-          backoffMs: backoff,
-        });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
-      }
+  const deadline = Date.now() + (o.reconnectMs ?? 120_000);
+  let backoff = 200;
+  while (true) {
+    try {
+      trainer = await session(o, client, peer.address, mailbox, trainer);
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or FAILED_PRECONDITION (9, "join again"): rejoin.
+      if (![14, 4, 9].includes(code ?? -1) || Date.now() > deadline) throw err;
+      o.log.warn("lost the coordinator; rejoining", {
+        error: String((err as Error).message),
+        backoffMs: backoff,
+      });
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 5000);
     }
-  } finally {
-    client.close();
-    await peer.close();
   }
 }
 
@@ -202,9 +201,11 @@ async function session(
       if (plan.evaluate) valLoss = (await trainer.evaluate()) ?? -1;
     }
   } finally {
+    // The lease loop ends at its next wake-up; it is not awaited, so a finished worker exits
+    // before the coordinator closes its connections (see runTrainingWorker on GOAWAY).
     alive = false;
     abort.abort();
-    await heartbeat;
+    void heartbeat;
   }
 }
 

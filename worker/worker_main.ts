@@ -79,4 +79,5 @@ async function main(args: string[]): Promise<void> {
     tls,
     log: jsonLogger({ component: "worker", name }),
   });
+  Deno.exit(0);
 }
