@@ -289,3 +289,80 @@ Deno.test("a wrong token is refused and garbage to every RPC gets a status while
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(data, { recursive: true }));
+
+Deno.test("a restarted coordinator resumes from its checkpoint and the workers reconnect", async () => {
+  await withRun(async (run, config) => {
+    const token = "restart-token";
+    const args = [
+      "--data",
+      data,
+      "--out",
+      run,
+      "--config",
+      config,
+      "--steps",
+      "8",
+      "--token",
+      token,
+      "--min-workers",
+      "2",
+    ];
+    const first = spawn("coordinator/main.ts", [...args, "--port", "0"]);
+    const address = await first.address;
+    const workers = [0, 1].map((i) =>
+      spawn("worker/worker_main.ts", [
+        "--coordinator",
+        address,
+        "--threads",
+        "1",
+        "--name",
+        `r${i}`,
+        "--cache",
+        `${run}/cache${i}`,
+      ], {
+        DENOFORMER_TOKEN: token,
+      })
+    );
+    // Kill the coordinator once a checkpoint exists and training has gone past it.
+    for (let i = 0; i < 600; i++) {
+      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
+      if (lines.includes('"step":5,')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill("SIGKILL");
+    await first.child.status;
+    await first.stdout;
+    const port = address.split(":")[1];
+    const second = spawn("coordinator/main.ts", [...args, "--port", port, "--resume"]);
+    assert.equal((await second.child.status).code, 0);
+    const summary = JSON.parse((await second.stdout).trim().split("\n").pop()!);
+    assert.equal(summary.step, 8);
+    for (const w of workers) {
+      assert.equal((await w.child.status).code, 0, "workers rejoined and finished");
+    }
+    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
+      l,
+    ) => JSON.parse(l));
+    const resumedAt = records.findIndex((r, i) => i > 0 && r.step <= records[i - 1].step);
+    assert.ok(resumedAt > 0, "the second coordinator replayed from its checkpoint");
+    assert.equal(records[resumedAt].step, 5, "training resumed after the step-4 checkpoint");
+    assert.equal(
+      records[resumedAt].ranges[0].start,
+      records.find((r) => r.step === 5).ranges[0].start,
+      "from the same sample",
+    );
+    const metrics = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.deepEqual(metrics.filter((m) => "loss" in m).map((m) => m.step), [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+    ]);
+  }, { train: { ...job.train, checkpointEvery: 4 } });
+});
