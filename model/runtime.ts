@@ -83,7 +83,7 @@ function assertCudaAvailable(): void {
     "--device",
     "the CUDA execution provider is not installed. On a GPU host with CUDA 12, install it with " +
       "`ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node` " +
-      "(see docs/gpu.md), or use --device cpu",
+      '(see docs/distributed.md, "GPU hosts"), or use --device cpu',
   );
 }
 
