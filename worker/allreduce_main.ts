@@ -172,6 +172,14 @@ async function run(
       try {
         for (let r = 0; r < cmd.repeat; r++) {
           buffer = probeInput(cmd.pattern, ring.rank, cmd.length, cmd.seed);
+          // Barrier (a one-element all-reduce, bucket 1) so no rank's clock starts while another
+          // is still building its input, as gloo's benchmark does with dist.barrier().
+          await ringAllReduce(new Float32Array(1), ring, {
+            step: cmd.options.step + r,
+            bucket: cmd.options.bucket + 1,
+            timeoutMs: cmd.options.timeoutMs,
+            chunkTimeoutMs: cmd.options.chunkTimeoutMs,
+          });
           const stats = await ringAllReduce(buffer, ring, {
             ...cmd.options,
             step: cmd.options.step + r,
