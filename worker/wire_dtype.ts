@@ -95,6 +95,16 @@ function decodeView(
     case "fp16":
       return new Float16Array(aligned.buffer, aligned.byteOffset, count);
     case "bf16":
-      return bf16ToF32(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
+      return bf16IntoScratch(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
   }
+}
+
+/** A reused decode buffer: callers consume the result before the next decode. */
+let scratch = new Float32Array(0);
+
+function bf16IntoScratch(src: Uint16Array): Float32Array {
+  if (scratch.length < src.length) scratch = new Float32Array(src.length);
+  const bits = new Uint32Array(scratch.buffer, 0, src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  return scratch.subarray(0, src.length);
 }
