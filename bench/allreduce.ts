@@ -12,7 +12,7 @@
  * about time.
  */
 import { parseArgs } from "node:util";
-import { spawnProbeRing } from "../worker/local_ring.ts";
+import { spawnProbeRing } from "../worker/mod.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {

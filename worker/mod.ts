@@ -36,3 +36,5 @@ export {
 } from "./wire_dtype.ts";
 export { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
 export type { TcpPeerServer } from "./tcp_peer.ts";
+export { ProbeProcess, ProbeRing, spawnProbeRing } from "./local_ring.ts";
+export { probeInput, ProbePattern, probeValue, Transport } from "./allreduce_main.ts";

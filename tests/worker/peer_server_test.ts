@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { peerCodecs, peerService, tokenMetadata } from "../../proto/mod.ts";
-import { spawnProbeRing } from "../../worker/local_ring.ts";
+import { spawnProbeRing } from "../../worker/mod.ts";
 
 const TOKEN = "probe-token";
 const path = peerService.SendChunks.path;

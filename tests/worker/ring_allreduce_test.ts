@@ -3,8 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../model/sha256.ts";
-import { probeValue } from "../../worker/allreduce_main.ts";
-import { spawnProbeRing } from "../../worker/local_ring.ts";
+import { probeValue, spawnProbeRing } from "../../worker/mod.ts";
 
 /** The exact fp32 sum of every rank's `ints` input, computed here independently. */
 async function expectedHash(worldSize: number, length: number, seed: number, mean = false) {
