@@ -1,6 +1,6 @@
 /**
  * `deno task bench allreduce [--worlds 2,4] [--elements 10000000] [--chunk-bytes N] [--window N]
- * [--wires fp32,bf16] [--warmup 2] [--calls 5]`
+ * [--wires fp32,bf16] [--transports grpc,tcp] [--warmup 2] [--calls 5]`
  *
  * Ring all-reduce (sum) of one fp32 buffer across real worker processes on loopback, measured as
  * nccl-tests does: per call the slowest rank's time, median over the timed calls,
@@ -12,7 +12,7 @@
  * about time.
  */
 import { parseArgs } from "node:util";
-import { spawnProbeRing } from "../worker/local_ring.ts";
+import { spawnProbeRing } from "../worker/mod.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -21,9 +21,10 @@ export async function main(args: string[]): Promise<void> {
     options: {
       worlds: { type: "string", default: "2,4" },
       elements: { type: "string", default: "10000000" },
-      "chunk-bytes": { type: "string", default: String(512 * 1024) },
-      window: { type: "string", default: "8" },
+      "chunk-bytes": { type: "string", default: String(1024 * 1024) },
+      window: { type: "string", default: "16" },
       wires: { type: "string", default: "fp32,bf16" },
+      transports: { type: "string", default: "grpc,tcp" },
       warmup: { type: "string", default: "2" },
       calls: { type: "string", default: "5" },
     },
@@ -37,42 +38,51 @@ export async function main(args: string[]): Promise<void> {
   const wires = values.wires.split(",");
 
   const allreduce: Record<string, unknown>[] = [];
-  let p2p: Record<string, unknown> | undefined;
-  for (const n of values.worlds.split(",").map(Number)) {
-    await using ring = await spawnProbeRing(n, { job: "bench" });
-    if (n >= 2 && !p2p) p2p = await pointToPoint(ring, bytes, chunkBytes, window, warmup, calls);
-    for (const [w, wire] of wires.entries()) {
-      const times: number[] = [];
-      for (let call = 0; call < warmup + calls; call++) {
-        const replies = await ring.all(() => ({
-          cmd: "allreduce",
-          length: elements,
-          check: false,
-          options: { chunkBytes, window, wire, step: w * 1000 + call },
-        }));
-        const failed = replies.find((r) => r.failed || !r.ok);
-        if (failed) throw new Error(`All-reduce failed: ${failed.error}`);
-        if (new Set(replies.map((r) => r.sha256)).size !== 1) throw new Error("Ranks disagree");
-        if (call >= warmup) {
-          times.push(Math.max(...replies.map((r) => (r.times as number[])[0])) / 1000);
-        }
+  const p2p: Record<string, unknown>[] = [];
+  for (const transport of values.transports.split(",") as ("grpc" | "tcp")[]) {
+    for (const n of values.worlds.split(",").map(Number)) {
+      await using ring = await spawnProbeRing(n, { job: "bench", transport });
+      if (n >= 2 && !p2p.some((p) => p.transport === transport)) {
+        p2p.push({
+          transport,
+          ...await pointToPoint(ring, bytes, chunkBytes, window, warmup, calls),
+        });
       }
-      const seconds = median(times);
-      const algBw = bytes / seconds / 1e9;
-      allreduce.push({
-        world: n,
-        wire,
-        seconds_each: times.map((t) => round(t, 5)),
-        seconds_median: round(seconds, 5),
-        algBw_GBps: round(algBw, 4),
-        busBw_GBps: round((algBw * 2 * (n - 1)) / n, 4),
-      });
+      for (const [w, wire] of wires.entries()) {
+        const times: number[] = [];
+        for (let call = 0; call < warmup + calls; call++) {
+          const replies = await ring.all(() => ({
+            cmd: "allreduce",
+            length: elements,
+            check: false,
+            options: { chunkBytes, window, wire, step: w * 1000 + call },
+          }));
+          const failed = replies.find((r) => r.failed || !r.ok);
+          if (failed) throw new Error(`All-reduce failed: ${failed.error}`);
+          if (new Set(replies.map((r) => r.sha256)).size !== 1) throw new Error("Ranks disagree");
+          if (call >= warmup) {
+            times.push(Math.max(...replies.map((r) => (r.times as number[])[0])) / 1000);
+          }
+        }
+        const seconds = median(times);
+        const algBw = bytes / seconds / 1e9;
+        allreduce.push({
+          transport,
+          world: n,
+          wire,
+          seconds_each: times.map((t) => round(t, 5)),
+          seconds_median: round(seconds, 5),
+          algBw_GBps: round(algBw, 4),
+          busBw_GBps: round((algBw * 2 * (n - 1)) / n, 4),
+        });
+      }
     }
   }
   console.log(JSON.stringify(
     {
       bench: "allreduce",
-      transport: "grpc-js ring (reduce-scatter + all-gather) between deno processes on 127.0.0.1",
+      what: "ring all-reduce (reduce-scatter + all-gather) between deno processes on 127.0.0.1; " +
+        "transport grpc = grpc-js peer service, tcp = the same chunk messages on a plain socket",
       elements,
       bytes,
       chunkBytes,
@@ -91,7 +101,7 @@ export async function main(args: string[]): Promise<void> {
   ));
 }
 
-/** One-way gRPC streaming throughput, rank 0 to rank 1, with the same chunk messages. */
+/** One-way streaming throughput, rank 0 to rank 1, with the same chunk messages and transport. */
 async function pointToPoint(
   ring: Awaited<ReturnType<typeof spawnProbeRing>>,
   bytes: number,
@@ -114,7 +124,7 @@ async function pointToPoint(
   }
   const seconds = median(times);
   return {
-    what: "one stream of SendChunks messages from one process to another, until acknowledged",
+    what: "one stream of chunk messages from one process to another, until delivered",
     seconds_each: times.map((t) => round(t, 5)),
     seconds_median: round(seconds, 5),
     GBps: round(bytes / seconds / 1e9, 4),

@@ -160,6 +160,7 @@ async function main(args: string[]): Promise<void> {
       manifestJson: JSON.stringify(manifest),
       files,
       heartbeatMs: job.heartbeatMs,
+      transport: job.transport,
       log,
     },
     f.host!,

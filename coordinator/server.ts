@@ -23,6 +23,7 @@ const WorkerId = z.string().min(1).max(200);
 const JoinRequest = z.object({
   name: z.string().max(200),
   peer_address: z.string().min(3).max(300),
+  tcp_address: z.string().max(300),
   device: z.string(),
 });
 const HeartbeatRequest = z.object({ worker_id: WorkerId });
@@ -57,6 +58,8 @@ export interface CoordinatorServiceOptions {
   /** Files workers may fetch, by the name the manifest uses (shards and the tokenizer). */
   files: Map<string, string>;
   heartbeatMs: number;
+  /** Which of a worker's peer addresses its ring neighbour dials. */
+  transport: "tcp" | "grpc";
   log: Logger;
 }
 
@@ -106,7 +109,10 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
   return {
     Join: unary(o, "Join", (r) => {
       const req = parseMessage(JoinRequest, r, "JoinRequest");
-      const id = job.join(req.name || "worker", req.peer_address);
+      const id = job.join(
+        req.name || "worker",
+        o.transport === "tcp" ? req.tcp_address : req.peer_address,
+      );
       return {
         worker_id: id,
         job_json: o.jobJson,

@@ -85,10 +85,14 @@ export function checkToken(metadata: grpc.Metadata, token: string): void {
     throw new UnauthenticatedError("Missing job token: no authorization metadata");
   }
   const presented = String(values[0]).replace(/^Bearer /, "");
-  // Compare digests so the comparison takes the same time whatever the lengths.
+  if (!tokensEqual(presented, token)) throw new UnauthenticatedError("Wrong job token");
+}
+
+/** Constant-time token comparison (of digests, so lengths leak nothing either). */
+export function tokensEqual(presented: string, token: string): boolean {
   const a = createHash("sha256").update(presented).digest();
   const b = createHash("sha256").update(token).digest();
-  if (!timingSafeEqual(a, b)) throw new UnauthenticatedError("Wrong job token");
+  return timingSafeEqual(a, b);
 }
 
 function readPem(path: string, flag: string): Buffer {

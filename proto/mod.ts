@@ -26,6 +26,7 @@ export {
   serverCredentials,
   TlsFiles,
   tokenMetadata,
+  tokensEqual,
 } from "./credentials.ts";
 export {
   PreconditionError,
@@ -36,5 +37,12 @@ export {
 } from "./grpc_error.ts";
 export type { GrpcError } from "./grpc_error.ts";
 export { parseMessage } from "./validate.ts";
-export { AllReduceChunk, peerService, RingPhase, WireDtype } from "./peer.ts";
+export {
+  AllReduceChunk,
+  DataPlaneHello,
+  peerCodecs,
+  peerService,
+  RingPhase,
+  WireDtype,
+} from "./peer.ts";
 export { coordinatorService } from "./coordinator.ts";

@@ -3,13 +3,27 @@
  * incoming chunk is validated against.
  */
 import { z } from "zod";
-import { loadProtoFiles, protoPath, serviceDefinition } from "./load.ts";
+import { loadProtoFiles, messageCodec, protoPath, serviceDefinition } from "./load.ts";
 import { MAX_CHUNK_BYTES } from "./limits.ts";
 
 const root = loadProtoFiles([protoPath("peer.proto")]);
 
 /** grpc-js definition of `denoformer.v1.Peer`: `SendChunks` (client streaming). */
 export const peerService = serviceDefinition(root, "denoformer.v1.Peer");
+
+/** protobufjs codecs of the peer messages, for transports other than grpc-js. */
+export const peerCodecs = {
+  chunk: messageCodec(root, "denoformer.v1.AllReduceChunk"),
+  hello: messageCodec(root, "denoformer.v1.DataPlaneHello"),
+};
+
+/** The first message on a TCP data-plane connection. */
+export const DataPlaneHello = z.object({
+  job_id: z.string().min(1).max(256),
+  token: z.string().max(4096),
+  sender_rank: z.number().int().min(0),
+});
+export type DataPlaneHello = z.infer<typeof DataPlaneHello>;
 
 /** Wire dtypes as protobufjs names them in decoded messages. */
 export const WireDtype = z.enum(["WIRE_DTYPE_FP32", "WIRE_DTYPE_FP16", "WIRE_DTYPE_BF16"]);

@@ -4,6 +4,7 @@
  * real transport between real processes.
  *
  *     deno run -A worker/allreduce_main.ts --rank 0 --world 2 --job j --token t [--port 0]
+ *       [--transport grpc|tcp]
  *
  * Prints `listening on HOST:PORT`, then takes commands:
  * `{"cmd":"connect","right":"HOST:PORT"}`, `{"cmd":"allreduce","step":1,"length":1000,...}`,
@@ -16,6 +17,7 @@ import { sha256Hex } from "../model/sha256.ts";
 import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
+import { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
 import { AllReduceOptions, type Ring, ringAllReduce } from "./ring_allreduce.ts";
 
 /** Input patterns: `ints` are small integers (fp32 sums exact), `reals` are not. */
@@ -39,6 +41,10 @@ export function probeInput(
   for (let i = 0; i < length; i++) out[i] = probeValue(pattern, rank, i, seed);
   return out;
 }
+
+/** Which transport carries chunks: the gRPC peer service or the TCP data plane. */
+export const Transport = z.enum(["grpc", "tcp"]);
+export type Transport = z.infer<typeof Transport>;
 
 const Command = z.discriminatedUnion("cmd", [
   z.object({
@@ -87,19 +93,24 @@ async function main(args: string[]) {
       token: { type: "string", default: "" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "0" },
+      transport: { type: "string", default: "grpc" },
     },
   });
+  const transport = Transport.parse(values.transport);
   const rank = Number(values.rank);
   const worldSize = Number(values.world);
   const logger = jsonLogger({ component: "allreduce-probe", rank });
   const mailbox = new ChunkMailbox(values.job);
-  const server = await startPeerServer({
+  const serverOptions = {
     host: values.host,
     port: Number(values.port),
     token: values.token,
     mailbox,
     logger,
-  });
+  };
+  const server = transport === "grpc"
+    ? await startPeerServer(serverOptions)
+    : startTcpPeerServer(serverOptions);
   console.log(`listening on ${server.address}`);
   const ring: Ring = {
     jobId: values.job,
@@ -127,7 +138,7 @@ async function main(args: string[]) {
         Deno.exit(0);
       }
       try {
-        reply({ ok: true, ...(await run(cmd, ring, values.token)) });
+        reply({ ok: true, ...(await run(cmd, ring, values.token, transport)) });
       } catch (err) {
         const e = err as Error;
         reply({ ok: false, name: e.name, error: e.message });
@@ -140,11 +151,18 @@ async function run(
   cmd: z.infer<typeof Command>,
   ring: Ring,
   token: string,
+  transport: Transport,
 ): Promise<Record<string, unknown>> {
   switch (cmd.cmd) {
     case "connect":
       ring.right?.close();
-      ring.right = new PeerClient(cmd.right, { token: cmd.token ?? token });
+      ring.right = transport === "grpc"
+        ? new PeerClient(cmd.right, { token: cmd.token ?? token })
+        : new TcpPeerClient(cmd.right, {
+          jobId: ring.jobId,
+          token: cmd.token ?? token,
+          rank: ring.rank,
+        });
       ring.ringVersion = cmd.ringVersion;
       return {};
     case "allreduce": {
@@ -154,6 +172,14 @@ async function run(
       try {
         for (let r = 0; r < cmd.repeat; r++) {
           buffer = probeInput(cmd.pattern, ring.rank, cmd.length, cmd.seed);
+          // Barrier (a one-element all-reduce, bucket 1) so no rank's clock starts while another
+          // is still building its input, as gloo's benchmark does with dist.barrier().
+          await ringAllReduce(new Float32Array(1), ring, {
+            step: cmd.options.step + r,
+            bucket: cmd.options.bucket + 1,
+            timeoutMs: cmd.options.timeoutMs,
+            chunkTimeoutMs: cmd.options.chunkTimeoutMs,
+          });
           const stats = await ringAllReduce(buffer, ring, {
             ...cmd.options,
             step: cmd.options.step + r,

@@ -155,6 +155,21 @@ export class ChunkMailbox {
     }
   }
 
+  /**
+   * Fails every collective of ring version `ringVersion` that someone is waiting on now: the left
+   * neighbour's connection is gone, so none of their chunks will come.
+   */
+  failWaiting(ringVersion: number, err: Error): void {
+    const ids = new Set<string>();
+    for (const key of this.#waiters.keys()) {
+      if (key.startsWith(`${ringVersion}/`)) ids.add(key.split("/").slice(0, 3).join("/"));
+    }
+    for (const id of ids) {
+      const [rv, step, bucket] = id.split("/").map(Number);
+      this.fail({ ringVersion: rv, step, bucket }, err);
+    }
+  }
+
   /** Drops what is left of collective `id` and refuses its late chunks from now on. */
   close(id: CollectiveId): void {
     const cid = collectiveKey(id);

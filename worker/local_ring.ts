@@ -81,6 +81,7 @@ export class ProbeRing {
     readonly procs: ProbeProcess[],
     readonly job: string,
     readonly token: string,
+    readonly transport: "grpc" | "tcp",
   ) {}
 
   /**
@@ -90,7 +91,13 @@ export class ProbeRing {
   async respawn(rank: number, ringVersion: number): Promise<void> {
     this.procs[rank].kill();
     await this.procs[rank].child.status;
-    this.procs[rank] = await spawnProbe(rank, this.procs.length, this.job, this.token);
+    this.procs[rank] = await spawnProbe(
+      rank,
+      this.procs.length,
+      this.job,
+      this.token,
+      this.transport,
+    );
     const n = this.procs.length;
     await this.all((r) => ({
       cmd: "connect",
@@ -122,14 +129,18 @@ export class ProbeRing {
  */
 export async function spawnProbeRing(
   worldSize: number,
-  options: { job?: string; token?: string; connect?: boolean } = {},
+  options: { job?: string; token?: string; connect?: boolean; transport?: "grpc" | "tcp" } = {},
 ): Promise<ProbeRing> {
   const job = options.job ?? "probe-job";
   const token = options.token ?? "probe-token";
+  const transport = options.transport ?? "grpc";
   const procs = await Promise.all(
-    Array.from({ length: worldSize }, (_, rank) => spawnProbe(rank, worldSize, job, token)),
+    Array.from(
+      { length: worldSize },
+      (_, rank) => spawnProbe(rank, worldSize, job, token, transport),
+    ),
   );
-  const ring = new ProbeRing(procs, job, token);
+  const ring = new ProbeRing(procs, job, token, transport);
   if (options.connect ?? true) {
     await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
   }
@@ -141,6 +152,7 @@ async function spawnProbe(
   worldSize: number,
   job: string,
   token: string,
+  transport: "grpc" | "tcp",
 ): Promise<ProbeProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -155,6 +167,8 @@ async function spawnProbe(
       job,
       "--token",
       token,
+      "--transport",
+      transport,
     ],
     stdin: "piped",
     stdout: "piped",

@@ -16,7 +16,7 @@ export type { ChunkSlot, CollectiveId } from "./chunk_mailbox.ts";
 export { startPeerServer } from "./peer_server.ts";
 export type { PeerServer, PeerServerOptions } from "./peer_server.ts";
 export { ChunkStream, PeerClient } from "./peer_client.ts";
-export type { ChunkStreamOptions } from "./peer_client.ts";
+export type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 export {
   AllReduceError,
   AllReduceOptions,
@@ -34,3 +34,7 @@ export {
   WIRE_BYTES,
   WireFormat,
 } from "./wire_dtype.ts";
+export { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
+export type { TcpPeerServer } from "./tcp_peer.ts";
+export { ProbeProcess, ProbeRing, spawnProbeRing } from "./local_ring.ts";
+export { probeInput, ProbePattern, probeValue, Transport } from "./allreduce_main.ts";

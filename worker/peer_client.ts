@@ -3,6 +3,7 @@
  * `SendChunks` stream with a bounded number of chunks in flight and a deadline on every wait.
  */
 import * as grpc from "@grpc/grpc-js";
+import type { Buffer } from "node:buffer";
 import {
   channelCredentials,
   clientChannelOptions,
@@ -12,14 +13,12 @@ import {
   UnavailableError,
 } from "../proto/mod.ts";
 import { ChunkTimeoutError } from "./chunk_mailbox.ts";
-
-/** A chunk as the serializer takes it (snake_case, as in peer.proto). */
-export type OutgoingChunk = Record<string, unknown> & { payload: Uint8Array };
+import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 
 const sendChunks = peerService.SendChunks;
 
 /** A channel to one peer server. */
-export class PeerClient {
+export class PeerClient implements ChunkSink {
   readonly address: string;
   #client: grpc.Client;
   #token: string;
@@ -48,21 +47,9 @@ export class PeerClient {
   }
 }
 
-/** Limits of one chunk stream. */
-export interface ChunkStreamOptions {
-  /** Epoch milliseconds by which the whole call must be over. */
-  deadline: number;
-  /** Most chunks waiting in the transport at once. */
-  window: number;
-  /** Longest wait for room on the stream. */
-  stallMs: number;
-  /** Called once if the call ends with an error (the receiver refused, died or timed out). */
-  onError?: (err: Error) => void;
-}
-
 /** One open `SendChunks` call. */
-export class ChunkStream {
-  #call: grpc.ClientWritableStream<unknown>;
+export class ChunkStream implements ChunkWriter {
+  #call: grpc.ClientWritableStream<Buffer>;
   #inFlight = 0;
   #window: number;
   #stallMs: number;
@@ -87,7 +74,8 @@ export class ChunkStream {
     this.#reply.catch(() => {}); // observed through #error and finish()
     this.#call = client.makeClientStreamRequest(
       sendChunks.path,
-      sendChunks.requestSerialize,
+      // Chunks are serialized in write(), before their payload's buffer can change.
+      (bytes: Buffer) => bytes,
       sendChunks.responseDeserialize,
       tokenMetadata(token),
       { deadline: options.deadline },
@@ -117,7 +105,7 @@ export class ChunkStream {
   async write(chunk: OutgoingChunk, signal?: AbortSignal): Promise<void> {
     if (this.#error) throw this.#error;
     this.#inFlight++;
-    this.#call.write(chunk, () => {
+    this.#call.write(sendChunks.requestSerialize(chunk), () => {
       this.#inFlight--;
       if (this.#inFlight < this.#window) this.#wake?.();
     });

@@ -21,7 +21,7 @@ import { z } from "zod";
 import type { RingPhase } from "../proto/mod.ts";
 import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
-import type { OutgoingChunk, PeerClient } from "./peer_client.ts";
+import type { ChunkSink, OutgoingChunk } from "./chunk_sink.ts";
 import {
   accumulateWire,
   copyWire,
@@ -42,9 +42,9 @@ export const AllReduceOptions = z.object({
   /** Float format on the wire; accumulation is always fp32. */
   wire: WireFormat.default("fp32"),
   /** Payload bytes per chunk message. */
-  chunkBytes: z.number().int().min(256).max(MAX_CHUNK_BYTES).default(512 * 1024),
+  chunkBytes: z.number().int().min(256).max(MAX_CHUNK_BYTES).default(1024 * 1024),
   /** Chunks that may wait in the transport at once. */
-  window: z.number().int().min(1).max(64).default(8),
+  window: z.number().int().min(1).max(64).default(16),
   /** Deadline for the whole collective. */
   timeoutMs: z.number().int().positive().default(120_000),
   /** Longest wait for any one chunk, for room on the stream, or for the final acknowledgement. */
@@ -61,8 +61,11 @@ export interface Ring {
   worldSize: number;
   /** Where the peer server files chunks from the left neighbour. */
   mailbox: ChunkMailbox;
-  /** Channel to the right neighbour, rank (rank + 1) mod worldSize; unused when worldSize is 1. */
-  right: PeerClient | undefined;
+  /**
+   * Connection to the right neighbour, rank (rank + 1) mod worldSize (a gRPC `PeerClient` or a
+   * `TcpPeerClient`); unused when worldSize is 1.
+   */
+  right: ChunkSink | undefined;
 }
 
 /** What one all-reduce did. */

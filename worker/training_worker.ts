@@ -16,6 +16,8 @@ import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { CoordinatorClient } from "./coordinator_client.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
+import { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
+import type { ChunkSink } from "./chunk_sink.ts";
 import { ringAllReduce } from "./ring_allreduce.ts";
 
 export interface TrainingWorkerOptions {
@@ -62,13 +64,21 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
     tls: o.tls,
     logger: o.log,
   });
+  // Both listeners start: the job config, known only after joining, picks which one is dialled.
+  const tcp = startTcpPeerServer({ host: o.host, port: 0, token: o.token, mailbox, logger: o.log });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
   let trainer: Trainer | undefined;
   const deadline = Date.now() + (o.reconnectMs ?? 120_000);
   let backoff = 200;
   while (true) {
     try {
-      trainer = await session(o, client, peer.address, mailbox, trainer);
+      trainer = await session(
+        o,
+        client,
+        { grpc: peer.address, tcp: tcp.address },
+        mailbox,
+        trainer,
+      );
       return;
     } catch (err) {
       const code = (err as { code?: number }).code;
@@ -88,7 +98,7 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
 async function session(
   o: TrainingWorkerOptions,
   client: CoordinatorClient,
-  peerAddress: string,
+  peer: { grpc: string; tcp: string },
   mailbox: ChunkMailbox,
   previous: Trainer | undefined,
 ): Promise<Trainer> {
@@ -96,11 +106,16 @@ async function session(
     { worker_id: string; job_json: string; manifest_json: string; heartbeat_ms: number }
   >(
     "Join",
-    { name: o.name, peer_address: peerAddress, device: o.device },
+    { name: o.name, peer_address: peer.grpc, tcp_address: peer.tcp, device: o.device },
   );
   const id = joined.worker_id;
   const log = o.log.child({ worker: id });
   const job = JobConfig.parse(JSON.parse(joined.job_json));
+  if (o.tls && job.transport === "tcp") {
+    throw new Error(
+      'The job sends gradients over plain TCP but this worker was given TLS files: set "transport": "grpc"',
+    );
+  }
   const manifest = Manifest.parse(JSON.parse(joined.manifest_json));
 
   let ringVersion = 0;
@@ -126,7 +141,7 @@ async function session(
 
   try {
     const trainer = previous ?? await createTrainer(o, client, id, job, manifest, log);
-    let right: PeerClient | undefined;
+    let right: (ChunkSink & { address: string; close(): void }) | undefined;
     let hash = "", valLoss = -1;
     while (true) {
       const plan = await client.call<Plan>(
@@ -159,7 +174,13 @@ async function session(
       abort = new AbortController();
       if (plan.world_size > 1 && right?.address !== plan.right_address) {
         right?.close();
-        right = new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
+        right = job.transport === "tcp"
+          ? new TcpPeerClient(plan.right_address, {
+            jobId: mailbox.jobId,
+            token: o.token,
+            rank: plan.rank,
+          })
+          : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
       }
       const ring = {
         jobId: mailbox.jobId,

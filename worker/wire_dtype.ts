@@ -23,11 +23,14 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("Wire formats assume a little-endian host");
 }
 
-/** Encodes `src` into fresh bytes of `format` (a copy even for fp32, so `src` may change after). */
+/**
+ * Encodes `src` as bytes of `format`. For fp32 the result is a view of `src` (no copy): serialize
+ * it before `src` changes.
+ */
 export function encodeWire(src: Float32Array, format: WireFormat): Uint8Array {
   switch (format) {
     case "fp32":
-      return new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength));
+      return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     case "fp16":
       // Float16Array's conversion is IEEE roundTiesToEven.
       return new Uint8Array(new Float16Array(src).buffer);
@@ -53,7 +56,7 @@ export function copyWire(dst: Float32Array, bytes: Uint8Array, format: WireForma
  */
 export function roundToWire(buf: Float32Array, format: WireFormat): void {
   if (format === "fp32") return;
-  copyWire(buf, encodeWire(buf, format), format);
+  copyWire(buf, encodeWire(buf, format), format); // fp16/bf16 encodings are fresh arrays
 }
 
 /** fp32 → bf16 bit patterns, round to nearest even. */
@@ -92,6 +95,16 @@ function decodeView(
     case "fp16":
       return new Float16Array(aligned.buffer, aligned.byteOffset, count);
     case "bf16":
-      return bf16ToF32(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
+      return bf16IntoScratch(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
   }
+}
+
+/** A reused decode buffer: callers consume the result before the next decode. */
+let scratch = new Float32Array(0);
+
+function bf16IntoScratch(src: Uint16Array): Float32Array {
+  if (scratch.length < src.length) scratch = new Float32Array(src.length);
+  const bits = new Uint32Array(scratch.buffer, 0, src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  return scratch.subarray(0, src.length);
 }

@@ -18,6 +18,11 @@ export const JobConfig = z
     heartbeatMs: z.number().int().positive().default(500),
     /** A worker silent this long is declared dead and its step aborted. */
     deadAfterMs: z.number().int().positive().default(4000),
+    /**
+     * How gradient chunks travel between ring neighbours: `tcp` (a plain socket per neighbour,
+     * several times faster under Deno) or `grpc` (HTTP/2, and the only one with TLS).
+     */
+    transport: z.enum(["tcp", "grpc"]).default("tcp"),
     /** Float format of gradients on the ring; accumulation is always fp32. */
     wire: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
     /** Ranks compare weight hashes every N steps (and at the end). */

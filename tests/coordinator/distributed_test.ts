@@ -80,7 +80,7 @@ async function withRun(
   }
 }
 
-Deno.test("2 workers × k micro-batches end with the weights of one trainer with 2·k, identical on both ranks", async () => {
+Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of one trainer with 2·k, identical on both ranks", async () => {
   await withRun(async (run, config) => {
     const coord = spawn("coordinator/main.ts", [
       "--data",

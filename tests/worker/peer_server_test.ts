@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import { peerService, tokenMetadata } from "../../proto/mod.ts";
-import { spawnProbeRing } from "../../worker/local_ring.ts";
+import { peerCodecs, peerService, tokenMetadata } from "../../proto/mod.ts";
+import { spawnProbeRing } from "../../worker/mod.ts";
 
 const TOKEN = "probe-token";
 const path = peerService.SendChunks.path;
@@ -123,4 +123,67 @@ Deno.test("a rank presenting a wrong token cannot join the all-reduce: UNAUTHENT
   assert.equal(replies[0].failed, true);
   assert.match(String(replies[0].error), /UNAUTHENTICATED: Wrong job token/);
   assert.equal(replies[1].failed, true, "rank 1 must not finish without rank 0's chunks");
+});
+
+/** Opens a raw socket to a TCP data-plane server, sends `bytes`, returns what comes back. */
+async function rawTcp(address: string, bytes: Uint8Array[]): Promise<number[]> {
+  const [hostname, port] = address.split(":");
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const got: number[] = [];
+  try {
+    for (const b of bytes) await conn.write(b);
+    const buf = new Uint8Array(16);
+    while (true) {
+      const n = await conn.read(buf); // the server closes the connection on a bad message
+      if (n === null) break;
+      got.push(...buf.subarray(0, n));
+    }
+  } catch {
+    // reset by the server: as good as closed
+  } finally {
+    conn.close();
+  }
+  return got;
+}
+
+const delimited = (type: typeof peerCodecs.hello, m: Record<string, unknown>) =>
+  type.type.encodeDelimited(type.type.fromObject(m)).finish();
+
+Deno.test("the TCP data plane refuses a wrong token and garbage by closing, and keeps serving", async () => {
+  await using ring = await spawnProbeRing(2, { transport: "tcp" });
+  const address = ring.procs[1].address;
+  const hello = (token: string) =>
+    delimited(peerCodecs.hello, { job_id: "probe-job", token, sender_rank: 0 });
+  assert.deepEqual(await rawTcp(address, [hello("wrong")]), [0], "wrong token: answered 0");
+  assert.deepEqual(
+    await rawTcp(address, [delimited(peerCodecs.hello, { job_id: "x", token: TOKEN })]),
+    [0],
+    "another job: answered 0",
+  );
+  assert.deepEqual(await rawTcp(address, [new Uint8Array([3, 0xff, 0xff, 0xff])]), [0]);
+  assert.deepEqual(
+    await rawTcp(address, [hello(TOKEN), new Uint8Array([5, 0xff, 0xff, 0xff, 0xff, 0x0f])]),
+    [1],
+    "garbage after a good hello: admitted, then closed",
+  );
+  assert.deepEqual(
+    await rawTcp(address, [hello(TOKEN), new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])]),
+    [1],
+    "a length prefix past the size limit: closed",
+  );
+  const bad = delimited(peerCodecs.chunk, { ...goodChunk, element_count: 3 });
+  assert.deepEqual(await rawTcp(address, [hello(TOKEN), bad]), [1], "invalid chunk: closed");
+  // Still serving.
+  const replies = await ring.all(() => ({ cmd: "allreduce", length: 999, options: { step: 3 } }));
+  for (const reply of replies) assert.equal(reply.maxAbsErr, 0, JSON.stringify(reply));
+  // And a rank with the wrong token cannot join.
+  await ring.procs[0].send({ cmd: "connect", right: ring.procs[1].address, token: "wrong" });
+  const refused = await ring.all(() => ({
+    cmd: "allreduce",
+    length: 100,
+    options: { step: 4, chunkTimeoutMs: 2000 },
+  }));
+  assert.equal(refused[0].failed, true);
+  assert.match(String(refused[0].error), /refused this job's token/);
+  assert.equal(refused[1].failed, true);
 });

@@ -3,8 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../model/sha256.ts";
-import { probeValue } from "../../worker/allreduce_main.ts";
-import { spawnProbeRing } from "../../worker/local_ring.ts";
+import { probeValue, spawnProbeRing } from "../../worker/mod.ts";
 
 /** The exact fp32 sum of every rank's `ints` input, computed here independently. */
 async function expectedHash(worldSize: number, length: number, seed: number, mean = false) {
@@ -17,33 +16,35 @@ async function expectedHash(worldSize: number, length: number, seed: number, mea
   return await sha256Hex(new Uint8Array(out.buffer));
 }
 
-Deno.test("ringAllReduce sums bit-exactly on 1 to 5 processes for lengths that do not divide evenly", async () => {
-  // Small chunks make every segment span many chunks, so the pipeline and the mailbox's
-  // out-of-order path are exercised; lengths below the world size leave some segments empty.
-  const lengths = [1, 3, 1001, 12_347];
-  for (let n = 1; n <= 5; n++) {
-    await using ring = await spawnProbeRing(n);
-    for (const [i, length] of lengths.entries()) {
-      const replies = await ring.all(() => ({
-        cmd: "allreduce",
-        length,
-        seed: n + i,
-        options: { step: i, chunkBytes: 256, window: 4 },
-      }));
-      const want = await expectedHash(n, length, n + i);
-      for (const [rank, reply] of replies.entries()) {
-        assert.equal(reply.ok, true, JSON.stringify(reply));
-        assert.equal(
-          reply.failed,
-          undefined,
-          `n=${n} length=${length} rank ${rank}: ${reply.error}`,
-        );
-        assert.equal(reply.maxAbsErr, 0, `n=${n} length=${length} rank ${rank}`);
-        assert.equal(reply.sha256, want, `n=${n} length=${length} rank ${rank} differs`);
+for (const transport of ["grpc", "tcp"] as const) {
+  Deno.test(`ringAllReduce over ${transport} sums bit-exactly on 1 to 5 processes for lengths that do not divide evenly`, async () => {
+    // Small chunks make every segment span many chunks, so the pipeline and the mailbox's
+    // out-of-order path are exercised; lengths below the world size leave some segments empty.
+    const lengths = [1, 3, 1001, 12_347];
+    for (let n = 1; n <= 5; n++) {
+      await using ring = await spawnProbeRing(n, { transport });
+      for (const [i, length] of lengths.entries()) {
+        const replies = await ring.all(() => ({
+          cmd: "allreduce",
+          length,
+          seed: n + i,
+          options: { step: i, chunkBytes: 256, window: 4 },
+        }));
+        const want = await expectedHash(n, length, n + i);
+        for (const [rank, reply] of replies.entries()) {
+          assert.equal(reply.ok, true, JSON.stringify(reply));
+          assert.equal(
+            reply.failed,
+            undefined,
+            `n=${n} length=${length} rank ${rank}: ${reply.error}`,
+          );
+          assert.equal(reply.maxAbsErr, 0, `n=${n} length=${length} rank ${rank}`);
+          assert.equal(reply.sha256, want, `n=${n} length=${length} rank ${rank} differs`);
+        }
       }
     }
-  }
-});
+  });
+}
 
 Deno.test("ringAllReduce mean divides by the world size and leaves every rank identical", async () => {
   await using ring = await spawnProbeRing(4);
@@ -85,76 +86,86 @@ Deno.test("fp16 and bf16 wire formats stay within rounding tolerance and all ran
   }
 });
 
-Deno.test("a peer killed with SIGKILL mid all-reduce makes the survivors fail fast; a restarted peer re-forms the ring", async () => {
-  await using ring = await spawnProbeRing(3);
-  const chunkTimeoutMs = 1500;
-  const command = {
-    cmd: "allreduce",
-    length: 1_000_000,
-    repeat: 10_000, // runs until something breaks
-    check: false,
-    options: { step: 1, chunkBytes: 64 * 1024, chunkTimeoutMs, timeoutMs: 60_000 },
-  };
-  const pending = ring.procs.map((p) =>
-    p.send(command).catch((err): Record<string, unknown> => ({ exited: String(err) }))
-  );
-  await new Promise((r) => setTimeout(r, 1500));
-  const killedAt = performance.now();
-  ring.procs[2].kill("SIGKILL");
-  for (const rank of [0, 1]) {
-    const reply = await pending[rank];
-    const afterKillMs = performance.now() - killedAt;
-    console.log(`rank ${rank} failed ${afterKillMs.toFixed(0)} ms after the kill: ${reply.error}`);
-    assert.equal(reply.failed, true, JSON.stringify(reply));
-    assert.equal(reply.name, "AllReduceError");
-    assert.match(String(reply.error), /All-reduce of step \d+ failed on rank \d of 3: /);
-    assert.ok(
-      afterKillMs < 2 * chunkTimeoutMs + 1000,
-      `rank ${rank} took ${afterKillMs} ms to fail`,
+for (const transport of ["grpc", "tcp"] as const) {
+  Deno.test(`a peer killed with SIGKILL mid all-reduce makes the survivors fail fast; a restarted peer re-forms the ring (${transport})`, async () => {
+    await using ring = await spawnProbeRing(3, { transport });
+    const chunkTimeoutMs = 1500;
+    const command = {
+      cmd: "allreduce",
+      length: 1_000_000,
+      repeat: 10_000, // runs until something breaks
+      check: false,
+      options: { step: 1, chunkBytes: 64 * 1024, chunkTimeoutMs, timeoutMs: 60_000 },
+    };
+    const pending = ring.procs.map((p) =>
+      p.send(command).catch((err): Record<string, unknown> => ({ exited: String(err) }))
     );
-  }
-  assert.ok("exited" in (await pending[2]));
-
-  // A replacement process takes rank 2; the ring re-forms under a new version and is exact again.
-  await ring.respawn(2, 1);
-  const replies = await ring.all(() => ({ cmd: "allreduce", length: 4099, options: { step: 1 } }));
-  const want = await expectedHash(3, 4099, 0);
-  for (const reply of replies) assert.equal(reply.sha256, want, JSON.stringify(reply));
-});
-
-Deno.test("a frozen peer (SIGSTOP, connection left open) makes the survivors fail by deadline, not hang", async () => {
-  // A stopped process keeps its sockets open, so no transport event reports it: only the
-  // per-chunk deadlines can end the step (as with a dead host whose HTTP/2 session Deno never closes).
-  await using ring = await spawnProbeRing(3);
-  const chunkTimeoutMs = 1500;
-  const command = {
-    cmd: "allreduce",
-    length: 1_000_000,
-    repeat: 10_000,
-    check: false,
-    options: { step: 1, chunkBytes: 64 * 1024, chunkTimeoutMs, timeoutMs: 60_000 },
-  };
-  const pending = ring.procs.map((p) =>
-    p.send(command).catch((err): Record<string, unknown> => ({ exited: String(err) }))
-  );
-  await new Promise((r) => setTimeout(r, 1500));
-  const stoppedAt = performance.now();
-  ring.procs[2].kill("SIGSTOP");
-  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const killedAt = performance.now();
+    ring.procs[2].kill("SIGKILL");
     for (const rank of [0, 1]) {
       const reply = await pending[rank];
-      const afterStopMs = performance.now() - stoppedAt;
+      const afterKillMs = performance.now() - killedAt;
       console.log(
-        `rank ${rank} failed ${afterStopMs.toFixed(0)} ms after the stop: ${reply.error}`,
+        `rank ${rank} failed ${afterKillMs.toFixed(0)} ms after the kill: ${reply.error}`,
       );
       assert.equal(reply.failed, true, JSON.stringify(reply));
       assert.equal(reply.name, "AllReduceError");
+      assert.match(String(reply.error), /All-reduce of step \d+ failed on rank \d of 3: /);
       assert.ok(
-        afterStopMs < 3 * chunkTimeoutMs + 1000,
-        `rank ${rank} took ${afterStopMs} ms to fail`,
+        afterKillMs < 2 * chunkTimeoutMs + 1000,
+        `rank ${rank} took ${afterKillMs} ms to fail`,
       );
     }
-  } finally {
-    ring.procs[2].kill("SIGKILL");
-  }
-});
+    assert.ok("exited" in (await pending[2]));
+
+    // A replacement process takes rank 2; the ring re-forms under a new version and is exact again.
+    await ring.respawn(2, 1);
+    const replies = await ring.all(() => ({
+      cmd: "allreduce",
+      length: 4099,
+      options: { step: 1 },
+    }));
+    const want = await expectedHash(3, 4099, 0);
+    for (const reply of replies) assert.equal(reply.sha256, want, JSON.stringify(reply));
+  });
+}
+
+for (const transport of ["grpc", "tcp"] as const) {
+  Deno.test(`a frozen peer (SIGSTOP, connection left open) makes the survivors fail by deadline, not hang (${transport})`, async () => {
+    // A stopped process keeps its sockets open, so no transport event reports it: only the
+    // per-chunk deadlines can end the step (as with a dead host whose HTTP/2 session Deno never closes).
+    await using ring = await spawnProbeRing(3, { transport });
+    const chunkTimeoutMs = 1500;
+    const command = {
+      cmd: "allreduce",
+      length: 1_000_000,
+      repeat: 10_000,
+      check: false,
+      options: { step: 1, chunkBytes: 64 * 1024, chunkTimeoutMs, timeoutMs: 60_000 },
+    };
+    const pending = ring.procs.map((p) =>
+      p.send(command).catch((err): Record<string, unknown> => ({ exited: String(err) }))
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const stoppedAt = performance.now();
+    ring.procs[2].kill("SIGSTOP");
+    try {
+      for (const rank of [0, 1]) {
+        const reply = await pending[rank];
+        const afterStopMs = performance.now() - stoppedAt;
+        console.log(
+          `rank ${rank} failed ${afterStopMs.toFixed(0)} ms after the stop: ${reply.error}`,
+        );
+        assert.equal(reply.failed, true, JSON.stringify(reply));
+        assert.equal(reply.name, "AllReduceError");
+        assert.ok(
+          afterStopMs < 3 * chunkTimeoutMs + 1000,
+          `rank ${rank} took ${afterStopMs} ms to fail`,
+        );
+      }
+    } finally {
+      ring.procs[2].kill("SIGKILL");
+    }
+  });
+}
