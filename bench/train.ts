@@ -22,8 +22,17 @@ export async function main(args: string[]): Promise<void> {
       threads: { type: "string", default: "2" },
       peer: { type: "boolean", default: true },
       "no-peer": { type: "boolean", default: false },
+      workers: { type: "string" },
     },
   });
+  if (values.workers) {
+    const rows = [];
+    for (const preset of values.presets!.split(",") as ("tiny" | "small")[]) {
+      rows.push(await distributed(preset, Number(values.workers), preset === "tiny" ? 20 : 5));
+    }
+    console.log(JSON.stringify({ benchmark: "train --workers", rows }, null, 2));
+    return;
+  }
   const threads = Number(values.threads);
   const peak = await matmulPeak(threads);
   const rows: {
@@ -128,4 +137,92 @@ async function matmulPeak(threads: number): Promise<number> {
     times.push((performance.now() - s) / 1000);
   }
   return (2 * n ** 3) / median(times) / 1e9;
+}
+
+/**
+ * `--workers N`: the same step through the coordinator with N local workers of 1 thread each,
+ * against 1 worker with N threads, on the ring's default transport; PyTorch DDP the same way.
+ */
+export async function distributed(preset: "tiny" | "small", workers: number, steps: number) {
+  const root = new URL("../", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir();
+  try {
+    const data = `${dir}/data`;
+    await run([
+      "ingest/main.ts",
+      "--out",
+      data,
+      "--vocab-size",
+      "512",
+      "/usr/share/common-licenses/GPL-3",
+      "/usr/share/common-licenses/Apache-2.0",
+    ]);
+    const job = {
+      preset,
+      model: { vocabSize: presets[preset].vocabSize },
+      train: { microBatch: 8, gradAccum: 4, steps: steps + 2, evalEvery: 0, checkpointEvery: 0 },
+    };
+    await Deno.writeTextFile(`${dir}/job.json`, JSON.stringify(job));
+    const measure = async (n: number, threads: number) => {
+      const out = `${dir}/run-${n}x${threads}`;
+      await run([
+        "coordinator/main.ts",
+        "--data",
+        data,
+        "--out",
+        out,
+        "--config",
+        `${dir}/job.json`,
+        "--local-workers",
+        String(n),
+        "--threads",
+        String(threads),
+        "--port",
+        "0",
+      ]);
+      const lines = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      return median(lines.filter((l) => l.step > 2).map((l) => l.tokens_per_s));
+    };
+    const many = await measure(workers, 1), one = await measure(1, workers);
+    const ddpMany = await runPeer("torch_allreduce_bench.py", [
+      "ddp",
+      "--world",
+      String(workers),
+      "--threads",
+      "1",
+    ]);
+    const ddpOne = await runPeer("torch_allreduce_bench.py", [
+      "ddp",
+      "--world",
+      "1",
+      "--threads",
+      String(workers),
+    ]);
+    return {
+      preset,
+      [`ours_${workers}x1_tokens_per_s`]: many,
+      [`ours_1x${workers}_tokens_per_s`]: one,
+      ours_ratio: many / one,
+      target_ratio: 0.9,
+      [`pytorch_ddp_${workers}x1_tokens_per_s`]: ddpMany.tokens_per_s ?? ddpMany.unavailable,
+      [`pytorch_1x${workers}_tokens_per_s`]: ddpOne.tokens_per_s ?? ddpOne.unavailable,
+      pytorch_ratio: (ddpMany.tokens_per_s as number) / (ddpOne.tokens_per_s as number),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  async function run(args: string[]) {
+    const [script, ...rest] = args;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${root}${script}`, ...rest],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(`${script} failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
+    }
+  }
 }

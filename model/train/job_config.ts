@@ -6,11 +6,12 @@
 import { z } from "zod";
 import { GptConfig, presets } from "../gpt/mod.ts";
 import { TrainConfig } from "./config.ts";
+import { InputError } from "../errors.ts";
 
 export const JobConfig = z
   .object({
     preset: z.enum(["tiny", "small", "gpt2"]).default("tiny"),
-    /** Overrides of the preset's fields (vocabSize always comes from the data's tokenizer). */
+    /** Overrides of the preset's fields (vocabSize defaults to the data's tokenizer). */
     model: z.record(z.string(), z.unknown()).default({}),
     train: TrainConfig.prefault({}),
     /** Workers needed before a step starts; with fewer, the job waits for joiners. */
@@ -31,7 +32,17 @@ export const JobConfig = z
   .strict();
 export type JobConfig = z.infer<typeof JobConfig>;
 
-/** The model config of a job for a tokenizer of `vocabSize` tokens. */
+/**
+ * The model config of a job for a tokenizer of `vocabSize` tokens. The embedding table may be
+ * larger than the tokenizer (`model.vocabSize`, as GPT-2 pads 50257 to 50304), never smaller.
+ */
 export function jobModel(job: JobConfig, vocabSize: number): GptConfig {
-  return GptConfig.parse({ ...presets[job.preset], ...job.model, vocabSize });
+  const asked = job.model.vocabSize as number | undefined;
+  if (asked !== undefined && asked < vocabSize) {
+    throw new InputError(
+      "model.vocabSize",
+      `${asked} is smaller than the tokenizer's ${vocabSize} tokens`,
+    );
+  }
+  return GptConfig.parse({ ...presets[job.preset], ...job.model, vocabSize: asked ?? vocabSize });
 }
