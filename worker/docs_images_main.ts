@@ -1,0 +1,203 @@
+/**
+ * `deno task docs-images`: regenerates the pictures in docs/images from a real training run on the
+ * sample corpus that ships with the repo (samples/text).
+ *
+ *   deno task docs-images [--corpus DIR] [--out DIR] [--work DIR] [--steps N] [--vocab-size N]
+ *
+ * Steps: ingest the corpus (byte-level BPE), train the tiny preset, save and reload the checkpoint,
+ * then draw the loss curves (train and validation), the learning rate, a PCA projection of chosen
+ * words' token embeddings, the learned positional table and its position-to-position similarity,
+ * and, for comparison, the sinusoidal table. `OUT/run.json` records the figures the docs quote.
+ */
+import { parseArgs } from "node:util";
+import { IngestOptions, runIngest } from "../ingest/mod.ts";
+import { atomicWriteText } from "../model/atomic_write.ts";
+import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint/mod.ts";
+import {
+  nearestTokens,
+  positionalHeatmapSvg,
+  type PositionalTable,
+  positionalTable,
+  positionSimilaritySvg,
+  projectionSvg,
+  TokenEmbeddings,
+} from "../model/embeddings/mod.ts";
+import { GptConfig, presets, sinusoidalTable } from "../model/gpt/mod.ts";
+import { jsonLogger } from "../model/log.ts";
+import { Progress } from "../model/progress.ts";
+import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
+import { intFlag, reportAndExit } from "./cli.ts";
+
+const usage = `Usage: deno task docs-images [options]
+
+  --corpus DIR       text to train on (default samples/text)
+  --out DIR          where the images and run.json go (default docs/images)
+  --work DIR         ingest output, run log and checkpoint (default runs/docs-images)
+  --steps N          optimizer steps (default 400)
+  --vocab-size N     BPE vocabulary size (default 1024)
+  --seed S           seed for the tokenizer split, init and data order (default 1337)
+
+Writes OUT/loss.svg, OUT/lr.svg, OUT/embeddings_pca.svg, OUT/positions_learned.svg,
+OUT/positions_learned_similarity.svg, OUT/positions_sinusoidal.svg,
+OUT/positions_sinusoidal_similarity.svg and OUT/run.json.
+`;
+
+/** The words drawn in the projection: function words, numbers, and the corpus's own topics. */
+export const PROJECTION_WORDS = [
+  "the",
+  "a",
+  "of",
+  "and",
+  "to",
+  "is",
+  "one",
+  "two",
+  "four",
+  "model",
+  "word",
+  "words",
+  "token",
+  "tokens",
+  "vector",
+  "vectors",
+  "loss",
+  "attention",
+  "position",
+  "king",
+  "queen",
+  "man",
+  "woman",
+];
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (err) {
+    reportAndExit(err);
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const { values: f } = parseArgs({
+    args,
+    options: {
+      corpus: { type: "string", default: "samples/text" },
+      out: { type: "string", default: "docs/images" },
+      work: { type: "string", default: "runs/docs-images" },
+      steps: { type: "string" },
+      "vocab-size": { type: "string" },
+      seed: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (f.help) {
+    console.log(usage);
+    return;
+  }
+  const steps = intFlag(f.steps, "--steps") ?? 400;
+  const vocabSize = intFlag(f["vocab-size"], "--vocab-size") ?? 1024;
+  const seed = intFlag(f.seed, "--seed") ?? 1337;
+  const out = f.out!, work = f.work!;
+  const started = performance.now();
+  const log = jsonLogger({ component: "docs-images" });
+
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+  const data = `${work}/data`;
+  await runIngest(
+    IngestOptions.parse({ out: data, inputs: [f.corpus], vocabSize, valFraction: 0.15, seed }),
+    { log },
+  );
+  const tokens = await loadTrainingData(data);
+  const model = GptConfig.parse({ ...presets.tiny, vocabSize: tokens.vocabSize });
+  const train = TrainConfig.parse({
+    steps,
+    microBatch: 8,
+    lr: 1e-3,
+    warmupSteps: Math.max(1, Math.round(steps / 10)),
+    evalEvery: Math.max(1, Math.round(steps / 20)),
+    checkpointEvery: 0,
+    seed,
+  });
+  const trainer = await Trainer.create({
+    model,
+    train,
+    trainTokens: tokens.train,
+    valTokens: tokens.val,
+    tokenizerJson: tokens.tokenizerJson,
+  });
+  const runLog = await RunLog.open(`${work}/run`);
+  const bar = new Progress({ label: "train", total: steps, unit: "steps" });
+  const trainStarted = performance.now();
+  let last = { loss: NaN, val: NaN, tokensPerS: 0 };
+  while (trainer.step < steps) {
+    const m = await trainer.trainStep();
+    await runLog.write(m);
+    last = { ...last, loss: m.loss, tokensPerS: m.tokens_per_s };
+    bar.set(m.step, `loss ${m.loss.toFixed(3)}`);
+    if (m.step % train.evalEvery === 0 || m.step === steps) {
+      const val = await trainer.evaluate();
+      if (val !== undefined) {
+        await runLog.write({ step: m.step, val_loss: val });
+        last.val = val;
+      }
+    }
+  }
+  bar.done();
+  const trainSeconds = (performance.now() - trainStarted) / 1000;
+  await runLog.plot(
+    `Tiny GPT (${model.layers}×${model.width}, vocab ${model.vocabSize}) on ${f.corpus}`,
+  );
+  const saved = await saveCheckpoint(`${work}/run/checkpoints`, trainer.checkpointContents());
+  const ckpt = await loadCheckpoint(saved.path);
+
+  await Deno.mkdir(out, { recursive: true });
+  for (const name of ["loss.svg", "lr.svg"]) {
+    await atomicWriteText(`${out}/${name}`, await Deno.readTextFile(`${work}/run/${name}`));
+  }
+  const table = TokenEmbeddings.fromCheckpoint(ckpt);
+  const words = PROJECTION_WORDS.map((w) => table.word(w));
+  await atomicWriteText(
+    `${out}/embeddings_pca.svg`,
+    projectionSvg(words, `Token embeddings after ${steps} steps, PCA`),
+  );
+  const learned = positionalTable(ckpt);
+  await atomicWriteText(`${out}/positions_learned.svg`, positionalHeatmapSvg(learned));
+  await atomicWriteText(`${out}/positions_learned_similarity.svg`, positionSimilaritySvg(learned));
+  const flat = sinusoidalTable(model.contextLength, model.width);
+  const sinusoidal: PositionalTable = {
+    kind: "sinusoidal",
+    positions: model.contextLength,
+    width: model.width,
+    rows: Array.from(
+      { length: model.contextLength },
+      (_, p) => flat.subarray(p * model.width, (p + 1) * model.width),
+    ),
+  };
+  await atomicWriteText(`${out}/positions_sinusoidal.svg`, positionalHeatmapSvg(sinusoidal));
+  await atomicWriteText(
+    `${out}/positions_sinusoidal_similarity.svg`,
+    positionSimilaritySvg(sinusoidal),
+  );
+
+  const neighbours = Object.fromEntries(
+    ["model", "the", "attention"].map((w) => {
+      const v = table.word(w);
+      return [w, nearestTokens(table, v.vector, { k: 5, exclude: v.ids })];
+    }),
+  );
+  const summary = {
+    command: `deno task docs-images ${args.join(" ")}`.trim(),
+    corpus: f.corpus,
+    tokens: { train: tokens.train.length, val: tokens.val.length, vocabSize: tokens.vocabSize },
+    model,
+    train: { steps, microBatch: train.microBatch, lr: train.lr, warmupSteps: train.warmupSteps },
+    final: { trainLoss: last.loss, valLoss: last.val, tokensPerS: Math.round(last.tokensPerS) },
+    uniformLoss: Math.log(tokens.vocabSize),
+    trainSeconds: Math.round(trainSeconds * 10) / 10,
+    totalSeconds: Math.round((performance.now() - started) / 100) / 10,
+    multiTokenWords: words.filter((w) => w.ids.length > 1).map((w) => [w.word, w.pieces]),
+    neighbours,
+  };
+  await atomicWriteText(`${out}/run.json`, JSON.stringify(summary, null, 2) + "\n");
+  console.log(JSON.stringify({ out, checkpoint: saved.path, ...summary.final }));
+}
