@@ -27,6 +27,7 @@ import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
 import { intFlag, reportAndExit } from "./cli.ts";
+import { writeImage } from "./embeddings_main.ts";
 
 const usage = `Usage: deno task docs-images [options]
 
@@ -37,9 +38,9 @@ const usage = `Usage: deno task docs-images [options]
   --vocab-size N     BPE vocabulary size (default 1024)
   --seed S           seed for the tokenizer split, init and data order (default 1337)
 
-Writes OUT/loss.svg, OUT/lr.svg, OUT/embeddings_pca.svg, OUT/positions_learned.svg,
-OUT/positions_learned_similarity.svg, OUT/positions_sinusoidal.svg,
-OUT/positions_sinusoidal_similarity.svg and OUT/run.json.
+Writes OUT/loss.svg, OUT/lr.svg, OUT/embeddings_pca.svg, OUT/positions_learned.png,
+OUT/positions_learned_similarity.png, OUT/positions_sinusoidal.png,
+OUT/positions_sinusoidal_similarity.png (PNG via rsvg-convert) and OUT/run.json.
 `;
 
 /** The words drawn in the projection: function words, numbers, and the corpus's own topics. */
@@ -161,8 +162,9 @@ async function main(args: string[]): Promise<void> {
     projectionSvg(words, `Token embeddings after ${steps} steps, PCA`),
   );
   const learned = positionalTable(ckpt);
-  await atomicWriteText(`${out}/positions_learned.svg`, positionalHeatmapSvg(learned));
-  await atomicWriteText(`${out}/positions_learned_similarity.svg`, positionSimilaritySvg(learned));
+  // Heatmaps are PNG: as SVG each of 128 × 128 cells is a <rect>, 1.4 MB a picture.
+  await writeImage(`${out}/positions_learned.png`, positionalHeatmapSvg(learned));
+  await writeImage(`${out}/positions_learned_similarity.png`, positionSimilaritySvg(learned));
   const flat = sinusoidalTable(model.contextLength, model.width);
   const sinusoidal: PositionalTable = {
     kind: "sinusoidal",
@@ -173,11 +175,8 @@ async function main(args: string[]): Promise<void> {
       (_, p) => flat.subarray(p * model.width, (p + 1) * model.width),
     ),
   };
-  await atomicWriteText(`${out}/positions_sinusoidal.svg`, positionalHeatmapSvg(sinusoidal));
-  await atomicWriteText(
-    `${out}/positions_sinusoidal_similarity.svg`,
-    positionSimilaritySvg(sinusoidal),
-  );
+  await writeImage(`${out}/positions_sinusoidal.png`, positionalHeatmapSvg(sinusoidal));
+  await writeImage(`${out}/positions_sinusoidal_similarity.png`, positionSimilaritySvg(sinusoidal));
 
   const neighbours = Object.fromEntries(
     ["model", "the", "attention"].map((w) => {

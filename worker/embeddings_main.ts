@@ -142,15 +142,15 @@ export async function main(args: string[]): Promise<void> {
   } else if (command === "plot") {
     const ws = words.map(embed);
     const image = await writeImage(
-      f.out,
+      f.out!,
       projectionSvg(ws, `Token embeddings, PCA (step ${ckpt.state.step})`),
     );
     say([...notes(ws), `wrote ${image}`].join("\n"), { words: ws.map(describe), image });
   } else {
     const pos = positionalTable(ckpt);
-    const dot = f.out.lastIndexOf(".");
-    const similarityPath = `${f.out.slice(0, dot)}_similarity${f.out.slice(dot)}`;
-    const image = await writeImage(f.out, positionalHeatmapSvg(pos));
+    const out = f.out!, dot = out.lastIndexOf(".");
+    const similarityPath = `${out.slice(0, dot)}_similarity${out.slice(dot)}`;
+    const image = await writeImage(out, positionalHeatmapSvg(pos));
     const similarity = await writeImage(similarityPath, positionSimilaritySvg(pos));
     say(
       `${pos.kind} positions ${pos.positions} × ${pos.width}\nwrote ${image}\nwrote ${similarity}`,

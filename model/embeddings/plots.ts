@@ -29,6 +29,8 @@ export function projectionSvg(words: readonly WordVector[], title: string): stri
   const anyMulti = words.some((w) => w.ids.length > 1);
   return scatterSvg({
     title,
+    width: 860,
+    height: 640,
     xLabel: `PC 1 (${(explained[0] * 100).toFixed(1)}% of variance)`,
     yLabel: `PC 2 (${(explained[1] * 100).toFixed(1)}% of variance)`,
     points: words.map((w, i) => ({
