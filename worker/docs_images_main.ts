@@ -43,7 +43,10 @@ OUT/positions_learned_similarity.png, OUT/positions_sinusoidal.png,
 OUT/positions_sinusoidal_similarity.png (PNG via rsvg-convert) and OUT/run.json.
 `;
 
-/** The words drawn in the projection: function words, numbers, and the corpus's own topics. */
+/**
+ * The words drawn in the projection: function words, numbers, and the corpus's own topics (chosen
+ * so that no two labels overlap in the picture of the default run).
+ */
 export const PROJECTION_WORDS = [
   "the",
   "a",
@@ -55,15 +58,14 @@ export const PROJECTION_WORDS = [
   "two",
   "four",
   "model",
-  "word",
   "words",
   "token",
   "tokens",
   "vector",
-  "vectors",
-  "loss",
   "attention",
   "position",
+  "table",
+  "gradient",
   "king",
   "queen",
   "man",
