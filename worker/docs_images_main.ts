@@ -5,8 +5,8 @@
  *   deno task docs-images [--corpus DIR] [--out DIR] [--work DIR] [--steps N] [--vocab-size N]
  *
  * Steps: ingest the corpus (byte-level BPE), train the tiny preset, save and reload the checkpoint,
- * then draw the loss curves (train and validation), the learning rate, a PCA projection of chosen
- * words' token embeddings, the learned positional table and its position-to-position similarity,
+ * then draw the loss curves (train and validation), the learning rate, PCA and t-SNE projections of
+ * chosen words' token embeddings, the learned positional table and its position-to-position similarity,
  * and, for comparison, the sinusoidal table. `OUT/run.json` records the figures the docs quote.
  */
 import { parseArgs } from "node:util";
@@ -38,7 +38,8 @@ const usage = `Usage: deno task docs-images [options]
   --vocab-size N     BPE vocabulary size (default 1024)
   --seed S           seed for the tokenizer split, init and data order (default 1337)
 
-Writes OUT/loss.svg, OUT/lr.svg, OUT/embeddings_pca.svg, OUT/positions_learned.png,
+Writes OUT/loss.svg, OUT/lr.svg, OUT/embeddings_pca.svg, OUT/embeddings_tsne.svg,
+OUT/positions_learned.png,
 OUT/positions_learned_similarity.png, OUT/positions_sinusoidal.png,
 OUT/positions_sinusoidal_similarity.png (PNG via rsvg-convert) and OUT/run.json.
 `;
@@ -162,6 +163,10 @@ async function main(args: string[]): Promise<void> {
   await atomicWriteText(
     `${out}/embeddings_pca.svg`,
     projectionSvg(words, `Token embeddings after ${steps} steps, PCA`),
+  );
+  await atomicWriteText(
+    `${out}/embeddings_tsne.svg`,
+    projectionSvg(words, `Token embeddings after ${steps} steps, t-SNE`, { method: "tsne", seed }),
   );
   const learned = positionalTable(ckpt);
   // Heatmaps are PNG: as SVG each of 128 × 128 cells is a <rect>, 1.4 MB a picture.

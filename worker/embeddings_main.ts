@@ -27,7 +27,7 @@ import {
 } from "../model/embeddings/mod.ts";
 import { InputError } from "../model/errors.ts";
 import { heatmapSvg } from "../model/plot/mod.ts";
-import { intFlag, reportAndExit } from "./cli.ts";
+import { intFlag, numberFlag, reportAndExit } from "./cli.ts";
 
 const usage = `Usage: deno task embeddings --checkpoint PATH <command> [options]
 
@@ -35,7 +35,8 @@ Commands:
   similar WORD [--k N]              nearest tokens to WORD by cosine similarity, with scores
   analogy A B C [--k N]             nearest tokens to e(A) - e(B) + e(C), the inputs excluded
   compare WORD WORD... [--out FILE] cosine similarity matrix (and a heatmap with --out)
-  plot --out FILE WORD...           2-D PCA projection of the words' embeddings, labelled
+  plot --out FILE WORD...           2-D projection of the words' embeddings, labelled
+                                    (--method pca, or tsne with --perplexity X)
   positions --out FILE              heatmap of the positional table, and FILE's sibling
                                     <name>_similarity.<ext>: cosine of position i to position j
 
@@ -43,6 +44,8 @@ Options:
   --checkpoint PATH   run directory, its checkpoints/, or one step directory (required)
   --k N               how many neighbours (default 10)
   --out FILE          image to write: .svg, or .png (converted with rsvg-convert)
+  --method M          plot's projection: pca (default) or tsne
+  --perplexity X      t-SNE's effective number of neighbours (default min(30, (words-1)/3))
   --exact             encode words exactly as typed; by default a leading space is added
                       (" king", the form a word takes mid-sentence)
   --json              print one JSON object instead of text
@@ -68,6 +71,8 @@ export async function main(args: string[]): Promise<void> {
       checkpoint: { type: "string" },
       k: { type: "string" },
       out: { type: "string" },
+      method: { type: "string", default: "pca" },
+      perplexity: { type: "string" },
       exact: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -88,6 +93,24 @@ export async function main(args: string[]): Promise<void> {
   }
   checkArity(command, words, f.out);
   const k = intFlag(f.k, "--k") ?? 10;
+  if (f.method !== "pca" && f.method !== "tsne") {
+    throw new InputError("--method", `expected pca or tsne, got "${f.method}"`);
+  }
+  if (f.method === "tsne" && command === "plot" && words.length < 4) {
+    throw new InputError("--method", `tsne needs at least 4 words, got ${words.length}`);
+  }
+  const perplexity = numberFlag(f.perplexity, "--perplexity");
+  if (perplexity !== undefined && f.method !== "tsne") {
+    throw new InputError("--perplexity", "only applies to --method tsne");
+  }
+  if (perplexity !== undefined && !(perplexity >= 1 && perplexity <= (words.length - 1) / 3)) {
+    throw new InputError(
+      "--perplexity",
+      `expected 1 to ${
+        ((words.length - 1) / 3).toFixed(1)
+      } for ${words.length} words, got ${perplexity}`,
+    );
+  }
   if (k < 1) throw new InputError("--k", `expected at least 1, got "${f.k}"`);
   const ckpt = await loadCheckpoint(f.checkpoint);
   const table = TokenEmbeddings.fromCheckpoint(ckpt);
@@ -143,7 +166,11 @@ export async function main(args: string[]): Promise<void> {
     const ws = words.map(embed);
     const image = await writeImage(
       f.out!,
-      projectionSvg(ws, `Token embeddings, PCA (step ${ckpt.state.step})`),
+      projectionSvg(
+        ws,
+        `Token embeddings, ${f.method === "tsne" ? "t-SNE" : "PCA"} (step ${ckpt.state.step})`,
+        { method: f.method, perplexity },
+      ),
     );
     say([...notes(ws), `wrote ${image}`].join("\n"), { words: ws.map(describe), image });
   } else {

@@ -26,3 +26,5 @@ export type { PcaResult } from "./pca.ts";
 export { POSITION_EMBEDDING, positionalTable } from "./positional_table.ts";
 export type { PositionalTable } from "./positional_table.ts";
 export { positionalHeatmapSvg, positionSimilaritySvg, projectionSvg, wordLabel } from "./plots.ts";
+export { tsne } from "./tsne.ts";
+export type { TsneOptions, TsneResult } from "./tsne.ts";

@@ -1,5 +1,5 @@
 /**
- * The embedding pictures, as SVG documents: a labelled 2-D PCA projection of chosen words, the
+ * The embedding pictures, as SVG documents: a labelled 2-D projection (PCA or t-SNE) of chosen words, the
  * positional table as a heatmap (positions × dimensions), and position-to-position cosine
  * similarity. Shared by `deno task embeddings` and `deno task docs-images`.
  *
@@ -11,6 +11,7 @@
 import { heatmapSvg, scatterSvg } from "../plot/mod.ts";
 import { cosineMatrix } from "./cosine.ts";
 import { pca } from "./pca.ts";
+import { tsne } from "./tsne.ts";
 import type { PositionalTable } from "./positional_table.ts";
 import type { WordVector } from "./token_embeddings.ts";
 
@@ -19,20 +20,45 @@ export function wordLabel(w: WordVector): string {
   return w.ids.length > 1 ? `${w.word} (mean of ${w.ids.length})` : w.word;
 }
 
+/** How {@linkcode projectionSvg} projects. */
+export interface ProjectionOptions {
+  /** `pca` (default): linear, keeps global geometry; `tsne`: keeps neighbourhoods only. */
+  method?: "pca" | "tsne";
+  /** t-SNE's perplexity (default: its own). */
+  perplexity?: number;
+  seed?: number;
+}
+
 /**
- * A PCA scatter of `words`, each point labelled; words split into several tokens form their own
- * legend group, so a reader sees which points are means. Axis labels give each component's share
- * of the variance.
+ * A 2-D scatter of `words`, each point labelled; words split into several tokens form their own
+ * legend group, so a reader sees which points are means. PCA axes give each component's share of
+ * the variance; t-SNE axes say that only neighbourhoods are meaningful.
  */
-export function projectionSvg(words: readonly WordVector[], title: string): string {
-  const { coordinates, explained } = pca(words.map((w) => w.vector), 2);
+export function projectionSvg(
+  words: readonly WordVector[],
+  title: string,
+  options: ProjectionOptions = {},
+): string {
+  const vectors = words.map((w) => w.vector);
+  let coordinates: number[][], xLabel: string, yLabel: string;
+  if (options.method === "tsne") {
+    const r = tsne(vectors, { perplexity: options.perplexity, seed: options.seed });
+    coordinates = r.coordinates;
+    xLabel = `t-SNE 1 (perplexity ${r.perplexity.toFixed(1)}, KL ${r.kl.toFixed(3)})`;
+    yLabel = "t-SNE 2 (only neighbourhoods are meaningful)";
+  } else {
+    const r = pca(vectors, 2);
+    coordinates = r.coordinates;
+    xLabel = `PC 1 (${(r.explained[0] * 100).toFixed(1)}% of variance)`;
+    yLabel = `PC 2 (${(r.explained[1] * 100).toFixed(1)}% of variance)`;
+  }
   const anyMulti = words.some((w) => w.ids.length > 1);
   return scatterSvg({
     title,
     width: 860,
     height: 640,
-    xLabel: `PC 1 (${(explained[0] * 100).toFixed(1)}% of variance)`,
-    yLabel: `PC 2 (${(explained[1] * 100).toFixed(1)}% of variance)`,
+    xLabel,
+    yLabel,
     points: words.map((w, i) => ({
       x: coordinates[i][0],
       y: coordinates[i][1],

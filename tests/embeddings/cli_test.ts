@@ -90,6 +90,18 @@ Deno.test("plot writes an SVG with every word labelled and axes naming the compo
   assert.ok(texts.includes("mean of its tokens"), "legend marks the multi-token word");
 });
 
+Deno.test("plot --method tsne labels every word and names t-SNE on its axes", async () => {
+  const out = `${dir}/tsne.svg`;
+  const words = ["the", "and", "of", "a", "License", "software", "Program"];
+  await json("plot", "--method", "tsne", "--perplexity", "2", "--out", out, ...words);
+  const texts = svgTexts(await Deno.readTextFile(out));
+  for (const w of words) assert.ok(texts.includes(w), `label ${w}`);
+  assert.ok(
+    texts.some((t) => /^t-SNE 1 \(perplexity 2\.0, KL \d+\.\d+\)$/.test(t)),
+    texts.join("|"),
+  );
+});
+
 Deno.test("plot and positions write real PNG files when asked for .png", async () => {
   const plot = `${dir}/plot.png`, pos = `${dir}/pos.png`;
   await json("plot", "--out", plot, "the", "and", "of");
@@ -121,6 +133,28 @@ Deno.test("bad input exits 2 with a message naming the flag, command or file", a
     [["--checkpoint", dir, "plot", "--out", `${dir}/x.jpg`, "a", "b", "c"], /--out: .*"\S+x\.jpg"/],
     [["--checkpoint", dir, "similar", "x", "--k", "two"], /--k: expected a non-negative integer/],
     [["--checkpoint", dir, "frobnicate"], /command: expected one of similar, .*"frobnicate"/],
+    [
+      ["--checkpoint", dir, "plot", "--method", "umap", "--out", "x.svg", "a", "b", "c"],
+      /--method:/,
+    ],
+    [
+      [
+        "--checkpoint",
+        dir,
+        "plot",
+        "--method",
+        "tsne",
+        "--perplexity",
+        "5",
+        "--out",
+        "x.svg",
+        "a",
+        "b",
+        "c",
+        "d",
+      ],
+      /--perplexity: expected 1 to 1\.0 for 4 words, got 5/,
+    ],
     [["--checkpoint", `${dir}/nope`, "similar", "x"], /nope/],
   ];
   for (const [args, message] of cases) {
