@@ -40,6 +40,7 @@ export interface WordOptions {
   exact?: boolean;
 }
 
+/** The token embedding matrix with its tokenizer and row norms; build one with `fromCheckpoint`. */
 export class TokenEmbeddings {
   readonly vocabSize: number;
   readonly width: number;
