@@ -102,8 +102,12 @@ async function main(args: string[]): Promise<void> {
   if (!resumed) await Deno.writeTextFile(ranges, "");
   const title =
     `${job.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), distributed, ${job.train.precision}`;
-  const bar = new Progress({ label: "train", total: job.train.steps, unit: "steps" });
-  bar.set(startStep);
+  const bar = new Progress({
+    label: "train",
+    total: job.train.steps,
+    unit: "steps",
+    initial: startStep,
+  });
   const tokensPerWorker = job.train.microBatch * job.train.gradAccum *
     (job.train.sequenceLength ?? model.contextLength);
   let lastCommit = performance.now();

@@ -11,7 +11,7 @@ import { IngestOptions } from "./options.ts";
 import { NoUsableInputError, runIngest } from "./run_ingest.ts";
 
 const USAGE = `Usage: deno task ingest --out DIR [--vocab-size N] [--val-fraction F] [--seed S]
-       [--dump-text TEXTDIR] [--tokenizer tokenizer.json] [--shard-tokens N] PATH...`;
+       [--dump-text TEXTDIR] [--tokenizer tokenizer.json] [--shard-tokens N] [--ocr-workers N] PATH...`;
 
 /** Runs the CLI with `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {

@@ -13,6 +13,8 @@ export interface ProgressOptions {
   label: string;
   /** Total amount of work, or undefined when unknown (no bar, no ETA). */
   total?: number;
+  /** Work already done before this bar started (a resumed run): counted, but not in the rate. */
+  initial?: number;
   /** Unit for the rate, e.g. "files", "MB", "tok". */
   unit?: string;
   /** Defaults to stderr when it is a terminal. */
@@ -23,8 +25,9 @@ export interface ProgressOptions {
 }
 
 export class Progress {
-  #opts: Required<Omit<ProgressOptions, "total">> & { total?: number };
-  #done = 0;
+  #opts: Required<Omit<ProgressOptions, "total" | "initial">> & { total?: number };
+  #done: number;
+  #initial: number;
   #start: number;
   #lastPlain = -Infinity;
   #note = "";
@@ -40,6 +43,7 @@ export class Progress {
       ...opts,
     };
     this.#start = this.#opts.now();
+    this.#done = this.#initial = opts.initial ?? 0;
   }
 
   /** Adds `amount` of finished work; `note` (e.g. the current loss) is shown beside the bar. */
@@ -66,7 +70,7 @@ export class Progress {
   line(): string {
     const { label, total, unit } = this.#opts;
     const seconds = (this.#opts.now() - this.#start) / 1000;
-    const rate = seconds > 0 ? this.#done / seconds : 0;
+    const rate = seconds > 0 ? (this.#done - this.#initial) / seconds : 0;
     const parts = [label];
     if (total !== undefined && total > 0) {
       const frac = Math.min(1, this.#done / total);

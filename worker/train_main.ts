@@ -141,8 +141,12 @@ async function main(args: string[]): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
 
-  const bar = new Progress({ label: "train", total: train.steps, unit: "steps" });
-  bar.set(trainer.step);
+  const bar = new Progress({
+    label: "train",
+    total: train.steps,
+    unit: "steps",
+    initial: trainer.step,
+  });
   while (trainer.step < train.steps && !stop) {
     const m = await trainer.trainStep();
     await log.write(m);

@@ -14,10 +14,6 @@ const SHELL = new Set(["sh", "bash", "shell", "console"]);
  * Flags a task accepts but its --help does not list yet, with why. Each entry must still be missing
  * from the help (the test fails once the help is fixed, so the entry gets removed).
  */
-const HELP_GAPS: Record<string, string[]> = {
-  // ingest/main.ts parses --ocr-workers but its USAGE string omits it (owner: the ingest room).
-  ingest: ["--ocr-workers"],
-};
 
 interface Block {
   file: string;
@@ -98,7 +94,6 @@ Deno.test("every `deno task` command in docs names a real task and only flags it
       if (!flag) continue;
       checked++;
       if (text.includes(flag)) continue;
-      if (HELP_GAPS[task]?.includes(flag)) continue;
       problems.push(`${where}: "${flag}" is not in \`deno task ${task} --help\``);
     }
     const commands = text.split(/\nCommands:\n/)[1]?.split("\n\n")[0];
@@ -111,13 +106,6 @@ Deno.test("every `deno task` command in docs names a real task and only flags it
   }
   console.log(`${taskCommands().length} commands, ${checked} flags checked`);
   assert.deepEqual(problems, []);
-});
-
-Deno.test("flags excused as missing from a task's --help are still missing (else drop the excuse)", async () => {
-  for (const [task, flags] of Object.entries(HELP_GAPS)) {
-    const text = await help(task);
-    for (const flag of flags) assert.ok(!text.includes(flag), `${task} --help now lists ${flag}`);
-  }
 });
 
 Deno.test("every name a docs TypeScript block imports from the repo is exported by that module", async () => {

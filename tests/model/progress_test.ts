@@ -42,3 +42,20 @@ Deno.test("progress redraws one line with control codes on a terminal", () => {
   assert.ok(out[0].startsWith("\r\x1b[2K"));
   assert.ok(out[1].endsWith("\n"));
 });
+
+Deno.test("a resumed bar counts earlier work in the total but not in the rate", () => {
+  const lines: string[] = [];
+  let t = 0;
+  const bar = new Progress({
+    label: "train",
+    total: 100,
+    initial: 50,
+    unit: "steps",
+    tty: false,
+    write: (s) => lines.push(s),
+    now: () => t,
+  });
+  t = 1000;
+  bar.set(52);
+  assert.match(lines[0], /52\/100 steps {2}52% {2}2 steps\/s {2}ETA 0:24/);
+});
