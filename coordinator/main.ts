@@ -27,8 +27,11 @@ import { startCoordinatorServer } from "./server.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
 
-  --data DIR             ingest output (manifest.json, shards, tokenizer)
-  --out RUN              run directory (metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg)
+  --data DIR             ingest output (manifest.json, shards, tokenizer); without it, the bundled
+                         samples/ corpus is ingested into RUN/data, 2 local workers train the tiny
+                         preset, and the result is served (see --serve)
+  --out RUN              run directory (metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg;
+                         default runs/default without --data)
   --config FILE          job config JSON: { preset, model, train, minWorkers, wire, ... }
   --steps N              optimizer steps (overrides the config)
   --host HOST            interface to listen on (default 127.0.0.1)
@@ -38,6 +41,9 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --min-workers N        workers needed before a step starts (default from the config, 1)
   --token T              job token workers must present (default: a random one, printed)
   --resume               continue from RUN's latest checkpoint
+  --serve                after training, start the inference server on the checkpoint, stream a
+                         sample generation and keep serving until Ctrl-C (default without --data)
+  --prompt TEXT          the sample generation's prompt
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
 `;
 
@@ -59,11 +65,13 @@ async function main(args: string[]): Promise<void> {
       steps: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "50051" },
-      "local-workers": { type: "string", default: "0" },
+      "local-workers": { type: "string" },
       threads: { type: "string" },
       "min-workers": { type: "string" },
       token: { type: "string" },
       resume: { type: "boolean", default: false },
+      serve: { type: "boolean" },
+      prompt: { type: "string", default: "The model" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
@@ -74,13 +82,16 @@ async function main(args: string[]): Promise<void> {
     console.log(usage);
     return;
   }
-  if (!f.data) throw new InputError("--data", "is required (an ingest output directory)");
-  if (!f.out) throw new InputError("--out", "is required (the run directory)");
+  // Without --data: the whole pipeline on the bundled sample corpus.
+  const demo = !f.data;
+  if (!f.out && !demo) throw new InputError("--out", "is required (the run directory)");
+  const run = f.out ?? "runs/default";
+  const data = f.data ?? await ingestSamples(`${run}/data`);
   const job = await readJobConfig(f.config, {
     steps: intFlag(f.steps, "--steps"),
     minWorkers: intFlag(f["min-workers"], "--min-workers"),
-  });
-  const localWorkers = intFlag(f["local-workers"], "--local-workers")!;
+  }, demo ? demoJob : {});
+  const localWorkers = intFlag(f["local-workers"], "--local-workers") ?? (demo ? 2 : 0);
   const port = intFlag(f.port, "--port")!;
   const token = f.token ?? crypto.randomUUID();
   const tls = f["tls-cert"]
@@ -88,13 +99,12 @@ async function main(args: string[]): Promise<void> {
     : undefined;
   const log = jsonLogger({ component: "coordinator" });
 
-  const manifest = await readManifest(f.data);
-  const files = new Map(manifest.shards.map((s) => [s.file, `${f.data}/${s.file}`]));
-  files.set(manifest.tokenizer.file, `${f.data}/${manifest.tokenizer.file}`);
-  const tokenizerJson = await Deno.readTextFile(`${f.data}/${manifest.tokenizer.file}`);
+  const manifest = await readManifest(data);
+  const files = new Map(manifest.shards.map((s) => [s.file, `${data}/${s.file}`]));
+  files.set(manifest.tokenizer.file, `${data}/${manifest.tokenizer.file}`);
+  const tokenizerJson = await Deno.readTextFile(`${data}/${manifest.tokenizer.file}`);
   const model = jobModel(job, manifest.tokenizer.vocabSize);
 
-  const run = f.out;
   const resumed = f.resume ? await loadCheckpoint(run) : undefined;
   const startStep = resumed?.state.step ?? 0;
   const runLog = await RunLog.open(run, startStep);
@@ -201,14 +211,19 @@ async function main(args: string[]): Promise<void> {
   await runLog.plot(title);
   await Promise.all(children.map((c) => c.status));
   Deno.removeSignalListener("SIGINT", onSignal);
-  console.log(JSON.stringify({
+  const summary = {
     run,
     step: state.committedStep,
     checkpoint: `${run}/checkpoints/latest`,
     plot: `${run}/loss.svg`,
     data_ranges: ranges,
     weight_hash_checks: state.hashChecks(),
-  }));
+  };
+  console.log(JSON.stringify(summary));
+  if ((f.serve ?? demo) && !interrupted) {
+    await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
+    await serveAndShow(run, f.prompt!);
+  }
   // grpc-js's graceful shutdown sends GOAWAY, which trips an nghttp2 assertion under Deno 2.9 on
   // either side; workers exit as soon as they hear "done", so give them a moment, then end the
   // process, which closes the sockets just as well.
@@ -216,11 +231,25 @@ async function main(args: string[]): Promise<void> {
   Deno.exit(0);
 }
 
+/** The job of `deno task coordinator` without arguments: a few minutes of `tiny` on 2 CPU cores. */
+const demoJob = {
+  preset: "tiny",
+  train: {
+    microBatch: 8,
+    steps: 400,
+    lr: 2e-3,
+    warmupSteps: 20,
+    evalEvery: 50,
+    checkpointEvery: 100,
+  },
+};
+
 async function readJobConfig(
   path: string | undefined,
   flags: { steps?: number; minWorkers?: number },
+  defaults: Record<string, unknown>,
 ): Promise<JobConfig> {
-  let raw: Record<string, unknown> = {};
+  let raw: Record<string, unknown> = defaults;
   if (path) {
     try {
       raw = JSON.parse(await Deno.readTextFile(path));
@@ -278,4 +307,92 @@ async function spawnLocalWorkers(
     children.push(child);
   }
   return children;
+}
+
+/** Ingests the bundled sample corpus (text, code, a PDF, a scanned image) into `out`. */
+async function ingestSamples(out: string): Promise<string> {
+  const root = new URL("../", import.meta.url).pathname;
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${root}ingest/main.ts`,
+      "--out",
+      out,
+      "--vocab-size",
+      "2048",
+      `${root}samples`,
+    ],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  if (!status.success) throw new Error(`Ingesting ${root}samples failed (exit ${status.code})`);
+  return out;
+}
+
+/**
+ * Serves the run's checkpoint, streams one sample generation to the terminal, prints how to talk
+ * to the server, and serves until Ctrl-C.
+ */
+async function serveAndShow(run: string, prompt: string): Promise<never> {
+  const root = new URL("../", import.meta.url).pathname;
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${root}worker/serve_main.ts`, "--checkpoint", run, "--port", "0"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "", address = "";
+  while (!address) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("The inference server exited before it listened");
+    seen += value;
+    address = /listening on (\S+)/.exec(seen)?.[1] ?? "";
+  }
+  const stop = () => {
+    server.kill("SIGTERM");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  console.log(`\ninference server listening on ${address}\n\nsample generation for "${prompt}":\n`);
+  await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${root}worker/generate_main.ts`,
+      "--server",
+      address,
+      "--prompt",
+      prompt,
+      "--max-tokens",
+      "120",
+      "--temperature",
+      "0.8",
+      "--top-k",
+      "40",
+      "--seed",
+      "1",
+    ],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  console.log(`
+
+run directory     ${run}
+checkpoint        ${run}/checkpoints/latest
+loss plot         ${run}/loss.svg
+metrics           ${run}/metrics.jsonl
+server            ${address}
+
+talk to it:
+  deno task generate --server ${address} --prompt "Attention" --max-tokens 60
+  deno task generate --server ${address} --prompt "Tokens" --json
+  deno task embeddings --checkpoint ${run} similar model --k 8
+
+Ctrl-C stops the server.`);
+  await server.status;
+  Deno.exit(0);
 }

@@ -1,5 +1,5 @@
 /**
- * Every command in docs/*.md runs as written, as far as a test can tell without the hours a real
+ * Every command in docs/*.md and README.md runs as written, as far as a test can tell without the hours a real
  * run takes: each `deno task X …` line in a shell code block names a task in deno.json, each of its
  * `--flags` (and its subcommand, for tasks with commands) appears in that task's `--help`, and every
  * name a TypeScript block imports from the repo is really exported there.
@@ -24,9 +24,13 @@ interface Block {
 
 function codeBlocks(): Block[] {
   const blocks: Block[] = [];
-  for (const entry of Deno.readDirSync(`${ROOT}docs`)) {
-    if (!entry.isFile || !entry.name.endsWith(".md")) continue;
-    const lines = Deno.readTextFileSync(`${ROOT}docs/${entry.name}`).split("\n");
+  // The README's commands are the first a newcomer pastes: they are checked with the docs.
+  const pages = [...Deno.readDirSync(`${ROOT}docs`)]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => ({ name: e.name, path: `${ROOT}docs/${e.name}` }));
+  pages.push({ name: "README.md", path: `${ROOT}README.md` });
+  for (const entry of pages) {
+    const lines = Deno.readTextFileSync(entry.path).split("\n");
     for (let i = 0; i < lines.length; i++) {
       const open = lines[i].match(/^```(\w*)\s*$/);
       if (!open) continue;
