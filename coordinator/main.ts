@@ -21,7 +21,7 @@ import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { JobConfig, jobModel, RunLog } from "../model/train/mod.ts";
 import { TlsFiles } from "../proto/mod.ts";
-import { intFlag, reportAndExit } from "../model/cli.ts";
+import { intFlag, runCli } from "../model/cli.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { startCoordinatorServer } from "./server.ts";
 
@@ -47,13 +47,7 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
 `;
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    reportAndExit(err);
-  }
-}
+if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
   const { values: f } = parseArgs({

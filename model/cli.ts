@@ -23,6 +23,15 @@ export function numberFlag(value: string | undefined, flag: string): number | un
   return n;
 }
 
+/** Runs an entry point's `main` with the process arguments, reporting errors as below. */
+export async function runCli(main: (args: string[]) => Promise<void>): Promise<void> {
+  try {
+    await main(Deno.args);
+  } catch (err) {
+    reportAndExit(err);
+  }
+}
+
 /** Prints an error for a person (no stack for input errors) and exits: 2 for bad input, 1 otherwise. */
 export function reportAndExit(err: unknown): never {
   if (err instanceof InputError || err instanceof ChecksumError) {

@@ -26,7 +26,7 @@ import { GptConfig, presets, sinusoidalTable } from "../model/gpt/mod.ts";
 import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
-import { intFlag, reportAndExit } from "../model/cli.ts";
+import { intFlag, runCli } from "../model/cli.ts";
 import { writeImage } from "./embeddings_main.ts";
 
 const usage = `Usage: deno task docs-images [options]
@@ -73,13 +73,7 @@ export const PROJECTION_WORDS = [
   "woman",
 ];
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    reportAndExit(err);
-  }
-}
+if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
   const { values: f } = parseArgs({

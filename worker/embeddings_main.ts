@@ -27,7 +27,7 @@ import {
 } from "../model/embeddings/mod.ts";
 import { InputError } from "../model/errors.ts";
 import { heatmapSvg } from "../model/plot/mod.ts";
-import { intFlag, numberFlag, reportAndExit } from "../model/cli.ts";
+import { intFlag, numberFlag, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task embeddings --checkpoint PATH <command> [options]
 
@@ -54,13 +54,7 @@ Options:
 A word that is several tokens is embedded as the mean of its tokens' vectors; the output says so.
 `;
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    reportAndExit(err);
-  }
-}
+if (import.meta.main) await runCli(main);
 
 /** Runs the CLI. */
 export async function main(args: string[]): Promise<void> {

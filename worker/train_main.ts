@@ -13,7 +13,7 @@ import { InputError } from "../model/errors.ts";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
-import { intFlag, numberFlag, reportAndExit } from "../model/cli.ts";
+import { intFlag, numberFlag, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
 
@@ -38,13 +38,7 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --resume               continue from RUN's latest checkpoint
 `;
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    reportAndExit(err);
-  }
-}
+if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
   const { values: f } = parseArgs({

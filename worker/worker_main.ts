@@ -8,7 +8,7 @@ import { InputError } from "../model/errors.ts";
 import { jsonLogger } from "../model/log.ts";
 import { parseDevice } from "../model/runtime.ts";
 import { TlsFiles } from "../proto/mod.ts";
-import { intFlag, reportAndExit } from "../model/cli.ts";
+import { intFlag, runCli } from "../model/cli.ts";
 import { runTrainingWorker } from "./training_worker.ts";
 
 const usage = `Usage: deno task worker --coordinator HOST:PORT --token T [options]
@@ -25,13 +25,7 @@ const usage = `Usage: deno task worker --coordinator HOST:PORT --token T [option
   --tls-server-name NAME   expected certificate name when dialling an IP address
 `;
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    reportAndExit(err);
-  }
-}
+if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
   const { values: f } = parseArgs({
