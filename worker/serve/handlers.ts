@@ -46,7 +46,11 @@ export function generationHandlers(b: GenerationBackend): grpc.UntypedServiceImp
     Embed: unary(async (request) => {
       const ids = b.codec.encode(parseRequest(TextRequest, request).text);
       const e = await b.engine.embed(ids);
-      return { token_ids: ids, tokens: e.tokens.map((values) => ({ values })), mean: e.mean };
+      return {
+        token_ids: ids,
+        tokens: e.tokens.map((row) => ({ values: Array.from(row) })),
+        mean: Array.from(e.mean),
+      };
     }),
     Tokenize: unary((request) => ({
       token_ids: b.codec.encode(parseRequest(TextRequest, request).text),
