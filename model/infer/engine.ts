@@ -21,6 +21,7 @@ import {
   buildDecodeGraph,
   buildFullGraph,
   buildPrefillGraph,
+  type DecodeAttention,
   type WeightTable,
 } from "./kv_graphs.ts";
 
@@ -31,6 +32,8 @@ export interface EngineOptions {
   device?: Device | string;
   /** Intra-op threads per session; onnxruntime's choice when absent. */
   threads?: number;
+  /** Decode attention variant (default `split`, the faster; see kv_graphs.ts). */
+  attention?: DecodeAttention;
 }
 
 /** Token embeddings (final LayerNorm output) and their mean. */
@@ -234,7 +237,10 @@ export class InferenceEngine {
   }
 
   #decodeSession(batch: number): Promise<ort.InferenceSession> {
-    return this.#cached(`decode:${batch}`, () => buildDecodeGraph(this.cfg, this.#weights, batch));
+    return this.#cached(
+      `decode:${batch}`,
+      () => buildDecodeGraph(this.cfg, this.#weights, batch, this.#options.attention),
+    );
   }
 
   #cached(key: string, build: () => { toModel(): Uint8Array }): Promise<ort.InferenceSession> {

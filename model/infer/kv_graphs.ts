@@ -9,6 +9,14 @@
  */
 import { Graph, type Value } from "../graph/mod.ts";
 import { type GptConfig, gptForward, type PastKeyValues } from "../gpt/mod.ts";
+import { decodeStep } from "./decode_step.ts";
+
+/**
+ * How the decode graph attends to the cache: `split` scores the cache and the new token apart
+ * (reads the cache once, copies nothing; see decode_step.ts), `concat` is gptForward's
+ * Concat(past, new) (copies every layer's cache each step). Measured in bench/decode.ts.
+ */
+export type DecodeAttention = "split" | "concat";
 
 /** Weights by checkpoint name, fp32 in the layout of {@linkcode paramSpecs}. */
 export type WeightTable = ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
@@ -42,7 +50,12 @@ export function buildPrefillGraph(cfg: GptConfig, weights: WeightTable, length: 
  * headWidth]. Outputs: `logits` [batch, vocab] and `present_k.i` / `present_v.i`
  * [batch, heads, 1, headWidth], which the caller writes into its cache at each sequence's position.
  */
-export function buildDecodeGraph(cfg: GptConfig, weights: WeightTable, batch: number): Graph {
+export function buildDecodeGraph(
+  cfg: GptConfig,
+  weights: WeightTable,
+  batch: number,
+  attention: DecodeAttention = "split",
+): Graph {
   const g = new Graph();
   const d = cfg.width / cfg.heads;
   const ids = g.input("ids", "int64", [batch, 1]);
@@ -57,6 +70,15 @@ export function buildDecodeGraph(cfg: GptConfig, weights: WeightTable, batch: nu
     });
   }
   const weight = initializers(g, weights);
+  if (attention === "split") {
+    const out = decodeStep(g, cfg, weight, { ids, positions, mask, past });
+    g.output(out.logits, "logits");
+    out.presents.forEach((p, i) => {
+      g.output(p.k, `present_k.${i}`);
+      g.output(p.v, `present_v.${i}`);
+    });
+    return g;
+  }
   const out = gptForward(g, cfg, weight, { ids, positions, mask, past }, "float32");
   g.output(head(g, cfg, weight, g.reshape(out.hidden, [batch, cfg.width])), "logits");
   out.presents.forEach((p, i) => {

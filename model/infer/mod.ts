@@ -14,5 +14,6 @@ export {
   buildDecodeGraph,
   buildFullGraph,
   buildPrefillGraph,
+  type DecodeAttention,
   type WeightTable,
 } from "./kv_graphs.ts";

@@ -1,40 +1,55 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { InferenceEngine } from "../../model/infer/mod.ts";
+import type { GptConfig } from "../../model/gpt/mod.ts";
+import { type DecodeAttention, InferenceEngine } from "../../model/infer/mod.ts";
 import { argmax, maxAbsDiff, tinyModel } from "./_model.ts";
 
-Deno.test("cached decoding gives the logits of full recomputation at every step of a 200-token greedy generation", async () => {
-  const { cfg, weights } = tinyModel();
-  const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 1, threads: 1 });
-  const prompt = [5, 17, 250, 3, 99, 42, 7];
-  const steps = 200, length = 256;
+const variants: [string, DecodeAttention, Partial<GptConfig>][] = [
+  ["split attention", "split", {}],
+  ["concat attention", "concat", {}],
+  ["split attention, sinusoidal positions, untied head", "split", {
+    positional: "sinusoidal",
+    tieEmbeddings: false,
+  }],
+];
+for (const [name, attention, overrides] of variants) {
+  Deno.test(`cached decoding (${name}) gives the logits of full recomputation at every step of a 200-token greedy generation`, async () => {
+    const { cfg, weights } = tinyModel(overrides);
+    const engine = await InferenceEngine.create(cfg, weights, {
+      maxBatch: 1,
+      threads: 1,
+      attention,
+    });
+    const prompt = [5, 17, 250, 3, 99, 42, 7];
+    const steps = 200, length = 256;
 
-  // Cached: prefill, then one token at a time.
-  const slot = engine.acquire();
-  let logits = await engine.prefill(slot, prompt);
-  const cached: Float32Array[] = [logits];
-  const cachedIds = [...prompt];
-  for (let i = 0; i < steps; i++) {
-    cachedIds.push(argmax(logits));
-    if (i < steps - 1) [logits] = await engine.decode([cachedIds.at(-1)!]);
-    if (i < steps - 1) cached.push(logits);
-  }
+    // Cached: prefill, then one token at a time.
+    const slot = engine.acquire();
+    let logits = await engine.prefill(slot, prompt);
+    const cached: Float32Array[] = [logits];
+    const cachedIds = [...prompt];
+    for (let i = 0; i < steps; i++) {
+      cachedIds.push(argmax(logits));
+      if (i < steps - 1) [logits] = await engine.decode([cachedIds.at(-1)!]);
+      if (i < steps - 1) cached.push(logits);
+    }
 
-  // Uncached: recompute the whole (right-padded) sequence for every new token.
-  const v = cfg.vocabSize;
-  const fullIds = [...prompt];
-  let worst = 0;
-  for (let i = 0; i < steps; i++) {
-    const padded = [...fullIds, ...new Array(length - fullIds.length).fill(0)];
-    const all = await engine.forwardFull([padded]);
-    const row = all.subarray((fullIds.length - 1) * v, fullIds.length * v);
-    worst = Math.max(worst, maxAbsDiff(row, cached[i]));
-    fullIds.push(argmax(row));
-  }
-  console.log(`max |cached - recomputed| over ${steps} steps: ${worst.toExponential(2)}`);
-  assert(worst < 1e-4, `logits differ by ${worst}`);
-  assertEquals(fullIds, cachedIds);
-  assert(new Set(cachedIds.slice(prompt.length)).size > 5, "generation should not be constant");
-});
+    // Uncached: recompute the whole (right-padded) sequence for every new token.
+    const v = cfg.vocabSize;
+    const fullIds = [...prompt];
+    let worst = 0;
+    for (let i = 0; i < steps; i++) {
+      const padded = [...fullIds, ...new Array(length - fullIds.length).fill(0)];
+      const all = await engine.forwardFull([padded]);
+      const row = all.subarray((fullIds.length - 1) * v, fullIds.length * v);
+      worst = Math.max(worst, maxAbsDiff(row, cached[i]));
+      fullIds.push(argmax(row));
+    }
+    console.log(`max |cached - recomputed| over ${steps} steps: ${worst.toExponential(2)}`);
+    assert(worst < 1e-4, `logits differ by ${worst}`);
+    assertEquals(fullIds, cachedIds);
+    assert(new Set(cachedIds.slice(prompt.length)).size > 5, "generation should not be constant");
+  });
+}
 
 Deno.test("a batched decode step gives each slot the logits it gets alone, whatever its length", async () => {
   const { cfg, weights } = tinyModel();

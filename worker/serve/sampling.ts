@@ -32,13 +32,10 @@ export function sampleToken(
 ): number {
   const scores = p.repetitionPenalty === 1 ? logits : penalise(logits, seen, p.repetitionPenalty);
   if (p.temperature === 0) return argmax(scores);
-  let candidates = Array.from(scores.keys());
-  if (p.topK > 0 || p.topP < 1) {
-    candidates.sort((a, b) => scores[b] - scores[a]);
-    if (p.topK > 0) candidates = candidates.slice(0, p.topK);
-  }
-  let max = -Infinity;
-  for (const i of candidates) max = Math.max(max, scores[i]);
+  if (p.topK === 0 && p.topP >= 1) return sampleAll(scores, p.temperature, random);
+  let candidates = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+  if (p.topK > 0) candidates = candidates.slice(0, p.topK);
+  const max = scores[candidates[0]];
   const weights = candidates.map((i) => Math.exp((scores[i] - max) / p.temperature));
   let total = weights.reduce((s, w) => s + w, 0);
   if (p.topP < 1) {
@@ -53,6 +50,20 @@ export function sampleToken(
     if (r < 0) return candidates[j];
   }
   return candidates[candidates.length - 1];
+}
+
+/** Draws from softmax(scores / t) over the whole vocabulary, without sorting or allocating. */
+function sampleAll(scores: Float32Array, t: number, random: () => number): number {
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
+  let total = 0;
+  for (let i = 0; i < scores.length; i++) total += Math.exp((scores[i] - max) / t);
+  let r = random() * total;
+  for (let i = 0; i < scores.length; i++) {
+    r -= Math.exp((scores[i] - max) / t);
+    if (r < 0) return i;
+  }
+  return argmax(scores);
 }
 
 /** Index of the largest score (the first on ties). */
