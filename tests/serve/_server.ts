@@ -11,18 +11,15 @@ export interface ServerProcess {
 
 /**
  * Serves a seeded random tiny model (byte codec, context 1024 so a generation can outlast a
- * cancel) with extra `flags`.
+ * cancel) with extra `flags`; `model` replaces the model flags (e.g. `--checkpoint DIR`).
  */
-export async function startServerProcess(flags: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(
+  flags: string[] = [],
+  model = ["--random-init", "tiny", "--vocab-size", "257", "--seed", "3", "--context", "1024"],
+): Promise<ServerProcess> {
   const serveMain = new URL("../../worker/serve_main.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      serveMain,
-      ...["--random-init", "tiny", "--vocab-size", "257", "--seed", "3", "--context", "1024"],
-      ...["--port", "0", "--threads", "1", ...flags],
-    ],
+    args: ["run", "-A", serveMain, ...model, "--port", "0", "--threads", "1", ...flags],
     stdout: "piped",
     stderr: "null",
   }).spawn();
