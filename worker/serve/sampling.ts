@@ -52,15 +52,16 @@ export function sampleToken(
   return candidates[candidates.length - 1];
 }
 
-/** Draws from softmax(scores / t) over the whole vocabulary, without sorting or allocating. */
+/** Draws from softmax(scores / t) over the whole vocabulary, without sorting. */
 function sampleAll(scores: Float32Array, t: number, random: () => number): number {
   let max = -Infinity;
   for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
+  const weights = new Float64Array(scores.length);
   let total = 0;
-  for (let i = 0; i < scores.length; i++) total += Math.exp((scores[i] - max) / t);
+  for (let i = 0; i < scores.length; i++) total += weights[i] = Math.exp((scores[i] - max) / t);
   let r = random() * total;
   for (let i = 0; i < scores.length; i++) {
-    r -= Math.exp((scores[i] - max) / t);
+    r -= weights[i];
     if (r < 0) return i;
   }
   return argmax(scores);
