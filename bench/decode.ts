@@ -25,7 +25,7 @@ export async function main(args: string[]): Promise<void> {
       streams: { type: "string", default: "1,4,8" },
       threads: { type: "string", default: "2" },
       prompt: { type: "string", default: "16" },
-      attention: { type: "string", default: "split,concat" },
+      attention: { type: "string", default: "split,concat,fused" },
       "no-cache-steps": { type: "string", default: "8" },
       peer: { type: "boolean", default: false },
       "skip-server": { type: "boolean", default: false },

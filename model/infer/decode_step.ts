@@ -16,6 +16,7 @@ export function decodeStep(
   cfg: GptConfig,
   weight: (name: string) => Value,
   inputs: { ids: Value; positions: Value; mask: Value; past: readonly PastKeyValues[] },
+  fused = false,
 ): { logits: Value; presents: { k: Value; v: Value }[] } {
   const b = inputs.ids.shape[0], c = cfg.width;
   const table = cfg.positional === "learned" ? weight("transformer.wpe.weight") : g.initializer(
@@ -34,7 +35,8 @@ export function decodeStep(
   const presents: { k: Value; v: Value }[] = [];
   for (let i = 0; i < cfg.layers; i++) {
     const w = (name: string) => weight(`transformer.h.${i}.${name}`);
-    const attn = attention(g, cfg, w, norm(g, w, "ln_1", x, cfg), inputs.mask, inputs.past[i]);
+    const attend = fused ? fusedAttention : attention;
+    const attn = attend(g, cfg, w, norm(g, w, "ln_1", x, cfg), inputs.mask, inputs.past[i]);
     x = g.add(x, attn.y);
     const h = g.gelu(linear(g, w, "mlp.c_fc", norm(g, w, "ln_2", x, cfg)), "tanh");
     x = g.add(x, linear(g, w, "mlp.c_proj", h));
@@ -65,6 +67,34 @@ function attention(
   const mixed = g.add(g.matMul(toPast, past.v), g.mul(toSelf, v)); // [b, h, 1, d]
   const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, c]);
   return { y: linear(g, w, "attn.c_proj", merged), k, v };
+}
+
+/**
+ * The same attention through onnxruntime's fused com.microsoft MultiHeadAttention (past keys and
+ * values as inputs, the mask as attention_bias); it concatenates the cache internally.
+ */
+function fusedAttention(
+  g: Graph,
+  cfg: GptConfig,
+  w: (name: string) => Value,
+  x: Value,
+  mask: Value,
+  past: PastKeyValues,
+): { y: Value; k: Value; v: Value } {
+  const [b, c] = x.shape, h = cfg.heads, d = c / h, ctx = cfg.contextLength;
+  const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map((z) =>
+    g.reshape(z, [b, 1, c])
+  );
+  const present = { dtype: "float32" as const, shape: [b, h, ctx + 1, d] };
+  const [out] = g.node(
+    "MultiHeadAttention",
+    [q, k, v, null, null, mask, past.k, past.v],
+    [{ dtype: "float32", shape: [b, 1, c] }, present, present],
+    { num_heads: { i: h } },
+    "com.microsoft",
+  );
+  const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
+  return { y: linear(g, w, "attn.c_proj", g.reshape(out, [b, c])), k: heads(k), v: heads(v) };
 }
 
 function linear(g: Graph, w: (name: string) => Value, prefix: string, x: Value): Value {

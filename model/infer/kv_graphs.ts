@@ -14,9 +14,10 @@ import { decodeStep } from "./decode_step.ts";
 /**
  * How the decode graph attends to the cache: `split` scores the cache and the new token apart
  * (reads the cache once, copies nothing; see decode_step.ts), `concat` is gptForward's
- * Concat(past, new) (copies every layer's cache each step). Measured in bench/decode.ts.
+ * Concat(past, new) (copies every layer's cache each step), `fused` is onnxruntime's
+ * com.microsoft MultiHeadAttention. Measured in bench/decode.ts.
  */
-export type DecodeAttention = "split" | "concat";
+export type DecodeAttention = "split" | "concat" | "fused";
 
 /** Weights by checkpoint name, fp32 in the layout of {@linkcode paramSpecs}. */
 export type WeightTable = ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
@@ -70,8 +71,8 @@ export function buildDecodeGraph(
     });
   }
   const weight = initializers(g, weights);
-  if (attention === "split") {
-    const out = decodeStep(g, cfg, weight, { ids, positions, mask, past });
+  if (attention !== "concat") {
+    const out = decodeStep(g, cfg, weight, { ids, positions, mask, past }, attention === "fused");
     g.output(out.logits, "logits");
     out.presents.forEach((p, i) => {
       g.output(p.k, `present_k.${i}`);

@@ -6,6 +6,7 @@ import { argmax, maxAbsDiff, tinyModel } from "./_model.ts";
 const variants: [string, DecodeAttention, Partial<GptConfig>][] = [
   ["split attention", "split", {}],
   ["concat attention", "concat", {}],
+  ["fused MultiHeadAttention", "fused", {}],
   ["split attention, sinusoidal positions, untied head", "split", {
     positional: "sinusoidal",
     tieEmbeddings: false,
