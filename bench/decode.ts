@@ -1,12 +1,14 @@
 /**
  * `deno task bench decode [--preset small] [--batches 1,8] [--streams 1,4,8] [--threads 2]
- * [--prompt 16] [--peer]`
+ * [--prompt 16] [--attention split,concat,fused] [--peer] [--skip-server]`
  *
- * On a seeded random-init model: decode tokens/s with the KV cache and without it (recomputing the
- * whole padded context per token), prompt 16 → full context, at each batch size; time to first
- * token; and aggregate tokens/s of 1, 4 and 8 concurrent streams through a real gRPC server
- * process. With `--peer`, runs `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in
- * the same run and reports the ratios. Prints one JSON object; never asserts on time.
+ * On a seeded random-init model: decode tokens/s with the KV cache (each decode attention variant)
+ * and without it (recomputing the whole padded context per token), prompt 16 → full context, at
+ * each batch size; time to first token; and aggregate tokens/s of 1, 4 and 8 concurrent streams
+ * through a real gRPC server process. Variants and stream counts are interleaved round by round,
+ * because the machine is shared and its load drifts. With `--peer`, runs
+ * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run. Prints one JSON
+ * object; never asserts on time.
  */
 import { parseArgs } from "node:util";
 import type { PresetName } from "../model/gpt/mod.ts";
@@ -35,6 +37,7 @@ export async function main(args: string[]): Promise<void> {
   const threads = Number(f.threads), promptLength = Number(f.prompt);
   const model = randomModel(preset, { seed: 1337 });
   const cfg = model.cfg;
+  const engine: Record<string, unknown> = {};
   const result: Record<string, unknown> = {
     bench: "decode",
     preset,
@@ -42,53 +45,50 @@ export async function main(args: string[]): Promise<void> {
     threads,
     prompt: promptLength,
     newTokens: cfg.contextLength - promptLength,
-    engine: {} as Record<string, unknown>,
+    engine,
   };
+  const attentions = f.attention!.split(",") as DecodeAttention[];
   for (const batch of f.batches!.split(",").map(Number)) {
-    const attentions = f.attention!.split(",") as DecodeAttention[];
-    for (const [i, attention] of attentions.entries()) {
-      (result.engine as Record<string, unknown>)[`batch${batch}_${attention}`] =
-        await engineFigures(
-          model,
-          batch,
-          threads,
-          promptLength,
-          i === 0 ? Number(f["no-cache-steps"]) : 0,
-          attention,
-        );
-    }
+    Object.assign(
+      engine,
+      await engineFigures(
+        model,
+        batch,
+        threads,
+        promptLength,
+        Number(f["no-cache-steps"]),
+        attentions,
+      ),
+    );
   }
   if (!f["skip-server"]) {
-    result.server = await serverFigures(
-      preset,
-      f.streams!.split(",").map(Number),
-      threads,
-      promptLength,
-    );
+    const streams = f.streams!.split(",").map(Number);
+    result.server = await serverFigures(preset, streams, threads, promptLength);
   }
   if (f.peer) result.peer = await peerFigures(preset, f.batches!, threads, promptLength);
   console.log(JSON.stringify(result, null, 2));
 }
 
+/** Cached decoding with each attention variant (interleaved), then the no-cache path. */
 async function engineFigures(
   model: ReturnType<typeof randomModel>,
   batch: number,
   threads: number,
   promptLength: number,
   noCacheSteps: number,
-  attention: DecodeAttention,
+  attentions: DecodeAttention[],
 ) {
   const cfg = model.cfg;
-  const engine = await InferenceEngine.create(cfg, model.weights, {
-    maxBatch: batch,
-    threads,
-    attention,
-  });
+  const engines = new Map<DecodeAttention, InferenceEngine>();
+  for (const attention of attentions) {
+    const options = { maxBatch: batch, threads, attention };
+    engines.set(attention, await InferenceEngine.create(cfg, model.weights, options));
+  }
   const prompts = Array.from(
     { length: batch },
     (_, b) => Array.from({ length: promptLength }, (_, i) => (b * 31 + i * 7 + 1) % cfg.vocabSize),
   );
-  const generate = async () => {
+  const generate = async (engine: InferenceEngine) => {
     const t0 = performance.now();
     let next: number[] = [];
     for (const p of prompts) next.push(argmax(await engine.prefill(engine.acquire(), p)));
@@ -98,34 +98,46 @@ async function engineFigures(
     }
     const ms = performance.now() - t0;
     for (let s = batch - 1; s >= 0; s--) engine.release(s);
-    return { ms, firstMs };
+    return { ms, firstMs, tokens: next.join() };
   };
-  await generate(); // warm-up: compiles the decode graph for this batch
-  const runs = [await generate(), await generate(), await generate()];
-  const med = runs.map((r) => r.ms).sort((a, b) => a - b)[1];
+  const runs = new Map(attentions.map((a) => [a, [] as { ms: number; firstMs: number }[]]));
+  const lastTokens = new Set<string>();
+  for (let round = 0; round < 4; round++) {
+    for (const [attention, engine] of engines) {
+      const r = await generate(engine);
+      if (round > 0) runs.get(attention)!.push(r); // round 0 compiles and warms up
+      lastTokens.add(r.tokens);
+    }
+  }
   const newTokens = cfg.contextLength - promptLength;
-  const cachedTokS = (batch * newTokens) / (med / 1000);
-  const cached = {
-    cachedTokensPerS: round(cachedTokS),
-    cachedMsPerStep: round(med / newTokens, 3),
-    firstTokenMs: round(runs.map((r) => r.firstMs).sort((a, b) => a - b)[1], 2),
-  };
-  if (noCacheSteps === 0) return cached;
-  // No cache: every token recomputes the padded context (as a static-shape server would).
-  const full = prompts.map((p) => [...p, ...new Array(cfg.contextLength - p.length).fill(0)]);
-  await engine.forwardFull(full);
-  const t0 = performance.now();
-  for (let i = 0; i < noCacheSteps; i++) await engine.forwardFull(full);
-  const noCacheMsPerToken = (performance.now() - t0) / noCacheSteps;
-  const noCacheTokS = batch / (noCacheMsPerToken / 1000);
-  return {
-    ...cached,
-    noCacheTokensPerS: round(noCacheTokS),
-    noCacheMsPerStep: round(noCacheMsPerToken, 2),
-    cacheSpeedup: round(cachedTokS / noCacheTokS, 2),
-  };
+  const out: Record<string, unknown> = {};
+  for (const [attention, rs] of runs) {
+    const ms = median(rs.map((r) => r.ms));
+    out[`batch${batch}_${attention}`] = {
+      cachedTokensPerS: round((batch * newTokens) / (ms / 1000)),
+      cachedMsPerStep: round(ms / newTokens, 3),
+      firstTokenMs: round(median(rs.map((r) => r.firstMs)), 2),
+      runsMs: rs.map((r) => round(r.ms)),
+    };
+  }
+  out[`batch${batch}_sameTokensAllVariants`] = lastTokens.size === 1;
+  if (noCacheSteps > 0) {
+    // No cache: every token recomputes the padded context (as a static-shape server would).
+    const engine = engines.values().next().value!;
+    const full = prompts.map((p) => [...p, ...new Array(cfg.contextLength - p.length).fill(0)]);
+    await engine.forwardFull(full);
+    const t0 = performance.now();
+    for (let i = 0; i < noCacheSteps; i++) await engine.forwardFull(full);
+    const msPerStep = (performance.now() - t0) / noCacheSteps;
+    out[`batch${batch}_noCache`] = {
+      tokensPerS: round(batch / (msPerStep / 1000)),
+      msPerStep: round(msPerStep, 2),
+    };
+  }
+  return out;
 }
 
+/** Aggregate tokens/s of n concurrent streams through a server process, rounds interleaved. */
 async function serverFigures(
   preset: PresetName,
   streamCounts: number[],
@@ -149,40 +161,43 @@ async function serverFigures(
   }
   const client = new GenerationClient(/listening on (\S+)\n/.exec(out)![1]);
   const prompt = "x".repeat(promptLength); // byte codec: one token per character
-  const maxTokens = 256 - promptLength;
   const stream = async (seed: number) => {
     const t0 = performance.now();
     let first = 0, tokens = 0;
-    for await (
-      const r of client.generate({ prompt, max_tokens: maxTokens, temperature: 1, seed })
-    ) {
+    const req = { prompt, max_tokens: 256 - promptLength, temperature: 1, seed };
+    for await (const r of client.generate(req)) {
       if (!first) first = performance.now() - t0;
       tokens += r.token_ids.length;
     }
-    return { first, tokens, ms: performance.now() - t0 };
+    return { first, tokens };
   };
-  const figures: Record<string, unknown> = {};
+  const figures: Record<string, Record<string, unknown>> = {};
   try {
     for (const n of [1, ...streamCounts]) {
       await Promise.all(Array.from({ length: n }, (_, i) => stream(i))); // warm-up
     }
-    for (const n of streamCounts) {
-      const t0 = performance.now();
-      const runs = await Promise.all(Array.from({ length: n }, (_, i) => stream(100 + i)));
-      const s = (performance.now() - t0) / 1000;
-      const tokens = runs.reduce((a, r) => a + r.tokens, 0);
+    const rounds = new Map(streamCounts.map((n) => [n, [] as { rate: number; first: number }[]]));
+    for (let r = 0; r < 3; r++) {
+      for (const n of streamCounts) {
+        const t0 = performance.now();
+        const runs = await Promise.all(Array.from({ length: n }, (_, i) => stream(100 * r + i)));
+        const tokens = runs.reduce((a, x) => a + x.tokens, 0);
+        const rate = tokens / ((performance.now() - t0) / 1000);
+        rounds.get(n)!.push({ rate, first: median(runs.map((x) => x.first)) });
+      }
+    }
+    for (const [n, rs] of rounds) {
+      const rate = median(rs.map((x) => x.rate));
       figures[`streams${n}`] = {
-        aggregateTokensPerS: round(tokens / s),
-        perStreamTokensPerS: round(tokens / s / n),
-        firstTokenMsMedian: round(runs.map((r) => r.first).sort((a, b) => a - b)[n >> 1], 2),
-        tokens,
+        aggregateTokensPerS: round(rate),
+        perStreamTokensPerS: round(rate / n),
+        firstTokenMsMedian: round(median(rs.map((x) => x.first)), 2),
+        roundsTokensPerS: rs.map((x) => round(x.rate)),
       };
     }
-    const one = (figures.streams1 as { aggregateTokensPerS: number } | undefined)
-      ?.aggregateTokensPerS;
-    for (const n of streamCounts) {
-      const f = figures[`streams${n}`] as Record<string, number>;
-      if (one) f.speedupOverOneStream = round(f.aggregateTokensPerS / one, 2);
+    const one = figures.streams1?.aggregateTokensPerS as number | undefined;
+    for (const f of Object.values(figures)) {
+      if (one) f.speedupOverOneStream = round((f.aggregateTokensPerS as number) / one, 2);
     }
   } finally {
     client.close();
@@ -191,6 +206,11 @@ async function serverFigures(
     await child.status;
   }
   return figures;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function peerFigures(preset: string, batches: string, threads: number, prompt: number) {

@@ -1,7 +1,7 @@
 /**
  * `deno task generate --server HOST:PORT --prompt TEXT [--max-tokens N] [--temperature T]
  * [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--json]
- * [--api-key KEY] [--tls-ca PEM] [--deadline-ms N]`
+ * [--api-key KEY] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
  *
  * Streams the generated text to stdout as it arrives; `--json` prints each response as a JSON line.
  */
@@ -24,11 +24,16 @@ const { values: f } = parseArgs({
     json: { type: "boolean", default: false },
     "api-key": { type: "string" },
     "tls-ca": { type: "string" },
+    "tls-server-name": { type: "string" },
     "deadline-ms": { type: "string" },
   },
 });
 
-const client = new GenerationClient(f.server!, { apiKey: f["api-key"], tlsCaPath: f["tls-ca"] });
+const client = new GenerationClient(f.server!, {
+  apiKey: f["api-key"],
+  tlsCaPath: f["tls-ca"],
+  tlsServerName: f["tls-server-name"],
+});
 const encoder = new TextEncoder();
 try {
   const stream = client.generate({

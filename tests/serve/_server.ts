@@ -29,7 +29,9 @@ export async function startServerProcess(
   while (!/listening on (\S+)\n/.test(seen)) {
     const { value, done } = await lines.read();
     if (done || Date.now() > deadline) {
-      child.kill();
+      try {
+        child.kill();
+      } catch { /* already exited */ }
       await child.status;
       throw new Error(`Server exited before listening; stdout: ${seen}`);
     }

@@ -10,6 +10,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
 
 /** A `Generate` request as on the wire (zeros are defaults). */
@@ -37,6 +38,11 @@ export interface ClientOptions {
   apiKey?: string;
   /** PEM CA file: connect with TLS, trusting it. */
   tlsCaPath?: string;
+  /**
+   * The name the server's certificate must carry, when it differs from the host in the address.
+   * Needed for IP addresses under Deno, whose TLS refuses an IP as the server name.
+   */
+  tlsServerName?: string;
 }
 
 type Method = grpc.MethodDefinition<unknown, unknown>;
@@ -53,9 +59,13 @@ export class GenerationClient {
     this.#generation = serviceDefinition(root, "denoformer.v1.Generation");
     this.#health = serviceDefinition(root, "grpc.health.v1.Health");
     const credentials = options.tlsCaPath
-      ? grpc.credentials.createSsl(Deno.readFileSync(options.tlsCaPath) as never)
+      ? grpc.credentials.createSsl(Buffer.from(Deno.readFileSync(options.tlsCaPath)))
       : grpc.credentials.createInsecure();
-    this.#client = new grpc.Client(address, credentials);
+    this.#client = new grpc.Client(
+      address,
+      credentials,
+      options.tlsServerName ? { "grpc.ssl_target_name_override": options.tlsServerName } : {},
+    );
     this.#apiKey = options.apiKey;
   }
 

@@ -162,7 +162,10 @@ export class Scheduler {
       for (const job of [...this.#active, ...this.#queue]) job.out.close(err);
       this.#active.length = 0;
       this.#queue.length = 0;
-    }).finally(() => this.#running = false);
+    }).finally(() => {
+      this.#running = false;
+      if (this.#queue.length) this.#wake();
+    });
   }
 
   async #loop(): Promise<void> {

@@ -8,6 +8,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { type GenerationBackend, generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
 import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
@@ -45,8 +46,8 @@ export async function startServer(
   addReflection(server, root);
   const credentials = listen.tls
     ? grpc.ServerCredentials.createSsl(null, [{
-      cert_chain: await Deno.readFile(listen.tls.certPath) as never,
-      private_key: await Deno.readFile(listen.tls.keyPath) as never,
+      cert_chain: Buffer.from(await Deno.readFile(listen.tls.certPath)),
+      private_key: Buffer.from(await Deno.readFile(listen.tls.keyPath)),
     }], false)
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
