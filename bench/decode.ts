@@ -1,0 +1,246 @@
+/**
+ * `deno task bench decode [--preset small] [--batches 1,8] [--streams 1,4,8] [--threads 2]
+ * [--prompt 16] [--attention split,concat,fused] [--peer] [--skip-server]`
+ *
+ * On a seeded random-init model: decode tokens/s with the KV cache (each decode attention variant)
+ * and without it (recomputing the whole padded context per token), prompt 16 → full context, at
+ * each batch size; time to first token; and aggregate tokens/s of 1, 4 and 8 concurrent streams
+ * through a real gRPC server process. Variants and stream counts are interleaved round by round,
+ * because the machine is shared and its load drifts. With `--peer`, runs
+ * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run. Prints one JSON
+ * object; never asserts on time.
+ */
+import { parseArgs } from "node:util";
+import type { PresetName } from "../model/gpt/mod.ts";
+import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
+import { argmax } from "../worker/serve/sampling.ts";
+import { randomModel } from "../worker/serve/model_source.ts";
+import { GenerationClient } from "../worker/serve/client.ts";
+
+/** Runs the benchmark and prints its JSON. */
+export async function main(args: string[]): Promise<void> {
+  const { values: f } = parseArgs({
+    args,
+    options: {
+      preset: { type: "string", default: "small" },
+      batches: { type: "string", default: "1,8" },
+      streams: { type: "string", default: "1,4,8" },
+      threads: { type: "string", default: "2" },
+      prompt: { type: "string", default: "16" },
+      attention: { type: "string", default: "split,concat,fused" },
+      "no-cache-steps": { type: "string", default: "8" },
+      peer: { type: "boolean", default: false },
+      "skip-server": { type: "boolean", default: false },
+    },
+  });
+  const preset = f.preset as PresetName;
+  const threads = Number(f.threads), promptLength = Number(f.prompt);
+  const model = randomModel(preset, { seed: 1337 });
+  const cfg = model.cfg;
+  const engine: Record<string, unknown> = {};
+  const result: Record<string, unknown> = {
+    bench: "decode",
+    preset,
+    config: cfg,
+    threads,
+    prompt: promptLength,
+    newTokens: cfg.contextLength - promptLength,
+    engine,
+  };
+  const attentions = f.attention!.split(",") as DecodeAttention[];
+  for (const batch of f.batches!.split(",").map(Number)) {
+    Object.assign(
+      engine,
+      await engineFigures(
+        model,
+        batch,
+        threads,
+        promptLength,
+        Number(f["no-cache-steps"]),
+        attentions,
+      ),
+    );
+  }
+  if (!f["skip-server"]) {
+    const streams = f.streams!.split(",").map(Number);
+    result.server = await serverFigures(preset, streams, threads, promptLength);
+  }
+  if (f.peer) result.peer = await peerFigures(preset, f.batches!, threads, promptLength);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+/** Cached decoding with each attention variant (interleaved), then the no-cache path. */
+async function engineFigures(
+  model: ReturnType<typeof randomModel>,
+  batch: number,
+  threads: number,
+  promptLength: number,
+  noCacheSteps: number,
+  attentions: DecodeAttention[],
+) {
+  const cfg = model.cfg;
+  const engines = new Map<DecodeAttention, InferenceEngine>();
+  for (const attention of attentions) {
+    const options = { maxBatch: batch, threads, attention };
+    engines.set(attention, await InferenceEngine.create(cfg, model.weights, options));
+  }
+  const prompts = Array.from(
+    { length: batch },
+    (_, b) => Array.from({ length: promptLength }, (_, i) => (b * 31 + i * 7 + 1) % cfg.vocabSize),
+  );
+  const generate = async (engine: InferenceEngine) => {
+    const t0 = performance.now();
+    let next: number[] = [];
+    for (const p of prompts) next.push(argmax(await engine.prefill(engine.acquire(), p)));
+    const firstMs = performance.now() - t0;
+    for (let t = promptLength + 1; t < cfg.contextLength; t++) {
+      next = (await engine.decode(next)).map(argmax);
+    }
+    const ms = performance.now() - t0;
+    for (let s = batch - 1; s >= 0; s--) engine.release(s);
+    return { ms, firstMs, tokens: next.join() };
+  };
+  const runs = new Map(attentions.map((a) => [a, [] as { ms: number; firstMs: number }[]]));
+  const lastTokens = new Set<string>();
+  for (let round = 0; round < 4; round++) {
+    for (const [attention, engine] of engines) {
+      const r = await generate(engine);
+      if (round > 0) runs.get(attention)!.push(r); // round 0 compiles and warms up
+      lastTokens.add(r.tokens);
+    }
+  }
+  const newTokens = cfg.contextLength - promptLength;
+  const out: Record<string, unknown> = {};
+  for (const [attention, rs] of runs) {
+    const ms = median(rs.map((r) => r.ms));
+    out[`batch${batch}_${attention}`] = {
+      cachedTokensPerS: round((batch * newTokens) / (ms / 1000)),
+      cachedMsPerStep: round(ms / newTokens, 3),
+      firstTokenMs: round(median(rs.map((r) => r.firstMs)), 2),
+      runsMs: rs.map((r) => round(r.ms)),
+    };
+  }
+  out[`batch${batch}_sameTokensAllVariants`] = lastTokens.size === 1;
+  if (noCacheSteps > 0) {
+    // No cache: every token recomputes the padded context (as a static-shape server would).
+    const engine = engines.values().next().value!;
+    const full = prompts.map((p) => [...p, ...new Array(cfg.contextLength - p.length).fill(0)]);
+    await engine.forwardFull(full);
+    const t0 = performance.now();
+    for (let i = 0; i < noCacheSteps; i++) await engine.forwardFull(full);
+    const msPerStep = (performance.now() - t0) / noCacheSteps;
+    out[`batch${batch}_noCache`] = {
+      tokensPerS: round(batch / (msPerStep / 1000)),
+      msPerStep: round(msPerStep, 2),
+    };
+  }
+  return out;
+}
+
+/** Aggregate tokens/s of n concurrent streams through a server process, rounds interleaved. */
+async function serverFigures(
+  preset: PresetName,
+  streamCounts: number[],
+  threads: number,
+  promptLength: number,
+) {
+  const serveMain = new URL("../worker/serve_main.ts", import.meta.url).pathname;
+  const maxBatch = Math.max(...streamCounts);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", serveMain, "--random-init", preset, "--seed", "1337", "--port", "0"]
+      .concat(["--max-batch", String(maxBatch), "--threads", String(threads)]),
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/listening on (\S+)\n/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`Server exited: ${out}`);
+    out += value;
+  }
+  const client = new GenerationClient(/listening on (\S+)\n/.exec(out)![1]);
+  const prompt = "x".repeat(promptLength); // byte codec: one token per character
+  const stream = async (seed: number) => {
+    const t0 = performance.now();
+    let first = 0, tokens = 0;
+    const req = { prompt, max_tokens: 256 - promptLength, temperature: 1, seed };
+    for await (const r of client.generate(req)) {
+      if (!first) first = performance.now() - t0;
+      tokens += r.token_ids.length;
+    }
+    return { first, tokens };
+  };
+  const figures: Record<string, Record<string, unknown>> = {};
+  try {
+    for (const n of [1, ...streamCounts]) {
+      await Promise.all(Array.from({ length: n }, (_, i) => stream(i))); // warm-up
+    }
+    const rounds = new Map(streamCounts.map((n) => [n, [] as { rate: number; first: number }[]]));
+    for (let r = 0; r < 3; r++) {
+      for (const n of streamCounts) {
+        const t0 = performance.now();
+        const runs = await Promise.all(Array.from({ length: n }, (_, i) => stream(100 * r + i)));
+        const tokens = runs.reduce((a, x) => a + x.tokens, 0);
+        const rate = tokens / ((performance.now() - t0) / 1000);
+        rounds.get(n)!.push({ rate, first: median(runs.map((x) => x.first)) });
+      }
+    }
+    for (const [n, rs] of rounds) {
+      const rate = median(rs.map((x) => x.rate));
+      figures[`streams${n}`] = {
+        aggregateTokensPerS: round(rate),
+        perStreamTokensPerS: round(rate / n),
+        firstTokenMsMedian: round(median(rs.map((x) => x.first)), 2),
+        roundsTokensPerS: rs.map((x) => round(x.rate)),
+      };
+    }
+    const one = figures.streams1?.aggregateTokensPerS as number | undefined;
+    for (const f of Object.values(figures)) {
+      if (one) f.speedupOverOneStream = round((f.aggregateTokensPerS as number) / one, 2);
+    }
+  } finally {
+    client.close();
+    reader.cancel().catch(() => {});
+    child.kill("SIGTERM");
+    await child.status;
+  }
+  return figures;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function peerFigures(preset: string, batches: string, threads: number, prompt: number) {
+  const script = new URL("../../shared/peers/torch_gpt_bench.py", import.meta.url).pathname;
+  const env: Record<string, string> = { OMP_WAIT_POLICY: "PASSIVE" };
+  const out = await new Deno.Command("env", {
+    args: [
+      "-u",
+      "OPENBLAS_CORETYPE",
+      "-u",
+      "OPENBLAS_L2_SIZE",
+      "/usr/bin/python3",
+      script,
+      "decode",
+    ]
+      .concat(["--preset", preset, "--batches", batches, "--threads", String(threads)])
+      .concat(["--prompt", String(prompt)]),
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { error: new TextDecoder().decode(out.stderr).slice(-2000), stdout: text.slice(-2000) };
+  }
+}
+
+function round(x: number, digits = 1): number {
+  const p = 10 ** digits;
+  return Math.round(x * p) / p;
+}

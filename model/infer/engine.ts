@@ -1,0 +1,258 @@
+/**
+ * The inference engine: compiled prefill and decode graphs plus the key/value cache of every slot.
+ * Live sequences occupy slots 0 … active−1, so a decode step runs the graph compiled for the
+ * smallest batch bucket that holds them and feeds the cache's leading slots as views, without
+ * copying it.
+ *
+ * @example
+ * ```ts
+ * const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 8 });
+ * const slot = engine.acquire();
+ * let logits = await engine.prefill(slot, promptIds);
+ * [logits] = await engine.decode([nextToken]); // one row per live slot
+ * engine.release(slot);
+ * ```
+ */
+import type { GptConfig } from "../gpt/mod.ts";
+import { InputError } from "../errors.ts";
+import { createSession, type Device, ort } from "../runtime.ts";
+import { KvCache } from "./kv_cache.ts";
+import {
+  buildDecodeGraph,
+  buildFullGraph,
+  buildPrefillGraph,
+  type DecodeAttention,
+  type WeightTable,
+} from "./kv_graphs.ts";
+
+/** How the engine runs. */
+export interface EngineOptions {
+  /** Sequences decoded together at most (cache slots). */
+  maxBatch: number;
+  device?: Device | string;
+  /** Intra-op threads per session; onnxruntime's choice when absent. */
+  threads?: number;
+  /** Decode attention variant (default `split`, the faster; see kv_graphs.ts). */
+  attention?: DecodeAttention;
+}
+
+/** Token embeddings (final LayerNorm output) and their mean. */
+export interface Embeddings {
+  tokens: Float32Array[];
+  mean: Float32Array;
+}
+
+/** KV-cached inference over one model. */
+export class InferenceEngine {
+  readonly cfg: GptConfig;
+  readonly maxBatch: number;
+  readonly cache: KvCache;
+  #active = 0;
+  readonly #weights: WeightTable;
+  readonly #options: EngineOptions;
+  readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+  private constructor(cfg: GptConfig, weights: WeightTable, options: EngineOptions) {
+    this.cfg = cfg;
+    this.maxBatch = options.maxBatch;
+    this.cache = new KvCache(cfg, options.maxBatch);
+    this.#weights = weights;
+    this.#options = options;
+  }
+
+  /** Builds the engine and compiles the batch-1 prefill and decode graphs up front. */
+  static async create(
+    cfg: GptConfig,
+    weights: WeightTable,
+    options: EngineOptions,
+  ): Promise<InferenceEngine> {
+    if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) {
+      throw new InputError("--max-batch", `expected a positive integer, got ${options.maxBatch}`);
+    }
+    const engine = new InferenceEngine(cfg, weights, options);
+    await engine.#decodeSession(1);
+    await engine.#prefillSession(engine.prefillBucket(1));
+    return engine;
+  }
+
+  /** Slots in use. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Takes the next free slot (always `active`), or throws when all are in use. */
+  acquire(): number {
+    if (this.#active >= this.maxBatch) throw new RangeError("No free cache slot");
+    this.cache.lengths[this.#active] = 0;
+    return this.#active++;
+  }
+
+  /**
+   * Frees `slot` by moving the last live slot into it. Returns the index that moved (whose owner
+   * now lives at `slot`), or −1 when `slot` was the last.
+   */
+  release(slot: number): number {
+    const last = --this.#active;
+    if (slot === last) {
+      this.cache.lengths[slot] = 0;
+      return -1;
+    }
+    this.cache.move(last, slot);
+    return last;
+  }
+
+  /** The padded prompt length used for `tokens` tokens: 16, 32, 64 … up to the context. */
+  prefillBucket(tokens: number): number {
+    let b = 16;
+    while (b < tokens) b *= 2;
+    return Math.min(b, this.cfg.contextLength);
+  }
+
+  /**
+   * Reads `ids` into `slot`'s cache (replacing what it held) and returns the logits that follow
+   * the last of them.
+   */
+  async prefill(slot: number, ids: readonly number[]): Promise<Float32Array> {
+    const n = ids.length;
+    this.#checkLength(n);
+    const length = this.prefillBucket(n);
+    const out = await this.#runPrefill(ids, length);
+    for (let i = 0; i < this.cfg.layers; i++) {
+      const k = out[`present_k.${i}`].data as Float32Array;
+      const v = out[`present_v.${i}`].data as Float32Array;
+      this.cache.write(i, slot, 0, k, v, 0, length, n);
+    }
+    this.cache.lengths[slot] = n;
+    return (out.logits.data as Float32Array).slice();
+  }
+
+  /**
+   * One step for every live slot: `tokens[s]` is slot s's next token, placed at position
+   * `cache.lengths[s]`. Returns each slot's next-token logits.
+   */
+  async decode(tokens: readonly number[]): Promise<Float32Array[]> {
+    const n = this.#active;
+    if (tokens.length !== n) throw new RangeError(`Expected ${n} tokens, got ${tokens.length}`);
+    const { contextLength: c, vocabSize: vocab, layers } = this.cfg;
+    const b = this.decodeBucket(n);
+    const ids = new BigInt64Array(b), positions = new BigInt64Array(b);
+    const mask = new Float32Array(b * (c + 1)).fill(-Infinity);
+    for (let s = 0; s < b; s++) {
+      const pos = s < n ? this.cache.lengths[s] : 0;
+      if (s < n && pos >= c) throw new RangeError(`Slot ${s} is full (${c} tokens)`);
+      ids[s] = BigInt(s < n ? tokens[s] : 0);
+      positions[s] = BigInt(pos);
+      mask.fill(0, s * (c + 1), s * (c + 1) + pos);
+      mask[s * (c + 1) + c] = 0;
+    }
+    const session = await this.#decodeSession(b);
+    const shape = [b, this.cfg.heads, c, this.cache.headWidth];
+    const size = b * this.cache.slotSize;
+    const feeds: Record<string, ort.Tensor> = {
+      ids: new ort.Tensor("int64", ids, [b, 1]),
+      positions: new ort.Tensor("int64", positions, [b, 1]),
+      mask: new ort.Tensor("float32", mask, [b, 1, 1, c + 1]),
+    };
+    for (let i = 0; i < layers; i++) {
+      feeds[`past_k.${i}`] = new ort.Tensor("float32", this.cache.keys[i].subarray(0, size), shape);
+      feeds[`past_v.${i}`] = new ort.Tensor(
+        "float32",
+        this.cache.values[i].subarray(0, size),
+        shape,
+      );
+    }
+    const out = await session.run(feeds);
+    for (let i = 0; i < layers; i++) {
+      const k = out[`present_k.${i}`].data as Float32Array;
+      const v = out[`present_v.${i}`].data as Float32Array;
+      for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
+    }
+    for (let s = 0; s < n; s++) this.cache.lengths[s]++;
+    const logits = out.logits.data as Float32Array;
+    return Array.from({ length: n }, (_, s) => logits.slice(s * vocab, (s + 1) * vocab));
+  }
+
+  /** The decode graph's batch for `n` live slots: the next power of two, at most `maxBatch`. */
+  decodeBucket(n: number): number {
+    let b = 1;
+    while (b < n) b *= 2;
+    return Math.min(b, this.maxBatch);
+  }
+
+  /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
+  async embed(ids: readonly number[]): Promise<Embeddings> {
+    const n = ids.length;
+    this.#checkLength(n);
+    const out = await this.#runPrefill(ids, this.prefillBucket(n));
+    const hidden = out.hidden.data as Float32Array, w = this.cfg.width;
+    const tokens = Array.from({ length: n }, (_, t) => hidden.slice(t * w, (t + 1) * w));
+    const mean = new Float32Array(w);
+    for (const row of tokens) for (let j = 0; j < w; j++) mean[j] += row[j] / n;
+    return { tokens, mean };
+  }
+
+  /**
+   * Logits [batch × length × vocab] of whole sequences recomputed without a cache: the reference
+   * for the cached path and the "no cache" benchmark. `ids` is batch × length.
+   */
+  async forwardFull(ids: readonly (readonly number[])[]): Promise<Float32Array> {
+    const b = ids.length, t = ids[0].length;
+    this.#checkLength(t);
+    const key = `full:${b}:${t}`;
+    let session = this.#sessions.get(key);
+    if (!session) {
+      session = this.#compile(() => buildFullGraph(this.cfg, this.#weights, b, t));
+      this.#sessions.set(key, session);
+    }
+    const flat = new BigInt64Array(b * t);
+    ids.forEach((row, r) => row.forEach((id, j) => flat[r * t + j] = BigInt(id)));
+    const out = await (await session).run({ ids: new ort.Tensor("int64", flat, [b, t]) });
+    return out.logits.data as Float32Array;
+  }
+
+  async #runPrefill(ids: readonly number[], length: number) {
+    const padded = new BigInt64Array(length);
+    ids.forEach((id, j) => padded[j] = BigInt(id));
+    const session = await this.#prefillSession(length);
+    return await session.run({
+      ids: new ort.Tensor("int64", padded, [1, length]),
+      last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
+    });
+  }
+
+  #checkLength(n: number): void {
+    if (n < 1 || n > this.cfg.contextLength) {
+      throw new InputError(
+        "prompt",
+        `${n} tokens do not fit the context of ${this.cfg.contextLength} tokens`,
+      );
+    }
+  }
+
+  #prefillSession(length: number): Promise<ort.InferenceSession> {
+    return this.#cached(
+      `prefill:${length}`,
+      () => buildPrefillGraph(this.cfg, this.#weights, length),
+    );
+  }
+
+  #decodeSession(batch: number): Promise<ort.InferenceSession> {
+    return this.#cached(
+      `decode:${batch}`,
+      () => buildDecodeGraph(this.cfg, this.#weights, batch, this.#options.attention),
+    );
+  }
+
+  #cached(key: string, build: () => { toModel(): Uint8Array }): Promise<ort.InferenceSession> {
+    let s = this.#sessions.get(key);
+    if (!s) this.#sessions.set(key, s = this.#compile(build));
+    return s;
+  }
+
+  #compile(build: () => { toModel(): Uint8Array }): Promise<ort.InferenceSession> {
+    return createSession(build().toModel(), {
+      device: this.#options.device,
+      threads: this.#options.threads,
+    });
+  }
+}

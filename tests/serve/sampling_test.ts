@@ -1,0 +1,56 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { sampleToken, seededRandom } from "../../worker/serve/sampling.ts";
+
+const logits = Float32Array.of(1, 3, 2, -1, 0.5);
+const none = new Set<number>();
+const greedy = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
+
+function histogram(params: typeof greedy, draws: number, seen = none): number[] {
+  const rng = seededRandom(7), counts = new Array(logits.length).fill(0);
+  for (let i = 0; i < draws; i++) counts[sampleToken(logits, params, seen, rng)]++;
+  return counts.map((c) => c / draws);
+}
+
+Deno.test("temperature 0 picks the largest logit", () => {
+  assertEquals(sampleToken(logits, greedy, none, seededRandom(1)), 1);
+});
+
+Deno.test("sampling at temperature T draws from softmax(logits / T)", () => {
+  const t = 0.7, draws = 40000;
+  const exp = Array.from(logits, (l) => Math.exp(l / t)), z = exp.reduce((a, b) => a + b);
+  const freq = histogram({ ...greedy, temperature: t }, draws);
+  freq.forEach((f, i) =>
+    assert(Math.abs(f - exp[i] / z) < 0.01, `token ${i}: ${f} vs ${exp[i] / z}`)
+  );
+});
+
+Deno.test("top-k keeps only the k most likely tokens and top-p the smallest set reaching p", () => {
+  const k2 = histogram({ ...greedy, temperature: 1, topK: 2 }, 5000);
+  assertEquals(k2.map((f) => f > 0), [false, true, true, false, false]);
+  // softmax(logits): token 1 ≈ 0.61, token 2 ≈ 0.22: p = 0.7 needs both, p = 0.5 only the first.
+  const p7 = histogram({ ...greedy, temperature: 1, topP: 0.7 }, 5000);
+  assertEquals(p7.map((f) => f > 0), [false, true, true, false, false]);
+  const p5 = histogram({ ...greedy, temperature: 1, topP: 0.5 }, 1000);
+  assertEquals(p5, [0, 1, 0, 0, 0]);
+});
+
+Deno.test("repetition penalty divides positive logits of seen tokens and multiplies negative ones", () => {
+  // Token 1 (logit 3) seen, penalty 2 → 1.5 < token 2's 2: greedy moves to token 2.
+  assertEquals(
+    sampleToken(logits, { ...greedy, repetitionPenalty: 2 }, new Set([1]), Math.random),
+    2,
+  );
+  // A seen negative logit gets more negative, never promoted.
+  const neg = Float32Array.of(-1, -2);
+  assertEquals(sampleToken(neg, { ...greedy, repetitionPenalty: 3 }, new Set([0]), Math.random), 1);
+});
+
+Deno.test("the same seed gives the same draws", () => {
+  const p = { ...greedy, temperature: 1.3, topK: 4, topP: 0.95 };
+  const run = (seed: number) => {
+    const rng = seededRandom(seed);
+    return Array.from({ length: 50 }, () => sampleToken(logits, p, none, rng));
+  };
+  assertEquals(run(11), run(11));
+  assert(run(11).join() !== run(12).join());
+});

@@ -1,0 +1,135 @@
+/**
+ * The Generation service's handlers: validate the request, call the scheduler or engine, map
+ * errors in one place. No domain logic lives here.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { timingSafeEqual } from "node:crypto";
+import { InputError } from "../../model/errors.ts";
+import type { InferenceEngine } from "../../model/infer/mod.ts";
+import { toGrpcError, UnauthenticatedError } from "./grpc_errors.ts";
+import { DetokenizeRequest, GenerateRequest, parseRequest, TextRequest } from "./params.ts";
+import { UndecodableMessage } from "./proto_loader.ts";
+import type { GenerateChunk, Scheduler } from "./scheduler.ts";
+import type { TextCodec } from "./text_codec.ts";
+
+/** What the handlers serve. */
+export interface GenerationBackend {
+  engine: InferenceEngine;
+  scheduler: Scheduler;
+  codec: TextCodec;
+  /** Shown by ModelInfo, e.g. the checkpoint path. */
+  name: string;
+  device: string;
+  /** When set, every call must carry it as `authorization: Bearer KEY` or `x-api-key`. */
+  apiKey?: string;
+}
+
+type Unary = (
+  call: grpc.ServerUnaryCall<unknown, unknown>,
+  cb: grpc.sendUnaryData<unknown>,
+) => void;
+
+/** The handler map for `denoformer.v1.Generation`. */
+export function generationHandlers(b: GenerationBackend): grpc.UntypedServiceImplementation {
+  const unary =
+    (fn: (request: unknown) => Promise<unknown> | unknown): Unary => async (call, cb) => {
+      try {
+        authorize(b.apiKey, call.metadata);
+        cb(null, await fn(decoded(call.request)));
+      } catch (err) {
+        cb(toGrpcError(err));
+      }
+    };
+  return {
+    Generate: (call: grpc.ServerWritableStream<unknown, unknown>) => generate(b, call),
+    Embed: unary(async (request) => {
+      const ids = b.codec.encode(parseRequest(TextRequest, request).text);
+      const e = await b.engine.embed(ids);
+      return {
+        token_ids: ids,
+        tokens: e.tokens.map((row) => ({ values: Array.from(row) })),
+        mean: Array.from(e.mean),
+      };
+    }),
+    Tokenize: unary((request) => ({
+      token_ids: b.codec.encode(parseRequest(TextRequest, request).text),
+    })),
+    Detokenize: unary((request) => {
+      const ids = parseRequest(DetokenizeRequest, request).token_ids;
+      const bad = ids.findIndex((id) => id >= b.codec.vocabSize);
+      if (bad >= 0) {
+        throw new InputError(`token_ids.${bad}`, `${ids[bad]} is not in the vocabulary`);
+      }
+      return { text: new TextDecoder().decode(b.codec.decodeBytes(ids)) };
+    }),
+    ModelInfo: unary(() => {
+      const cfg = b.engine.cfg, s = b.scheduler.stats();
+      return {
+        name: b.name,
+        vocab_size: cfg.vocabSize,
+        context_length: cfg.contextLength,
+        layers: cfg.layers,
+        heads: cfg.heads,
+        width: cfg.width,
+        device: b.device,
+        max_batch: s.maxBatch,
+        max_queue: s.maxQueue,
+        active_slots: s.activeSlots,
+        queue_depth: s.queueDepth,
+        requests_completed: s.completed,
+        requests_cancelled: s.cancelled,
+        end_of_text_id: b.codec.endOfTextId,
+      };
+    }),
+  };
+}
+
+async function generate(
+  b: GenerationBackend,
+  call: grpc.ServerWritableStream<unknown, unknown>,
+): Promise<void> {
+  const abort = new AbortController();
+  call.on("cancelled", () => abort.abort());
+  try {
+    authorize(b.apiKey, call.metadata);
+    const req = parseRequest(GenerateRequest, decoded(call.request));
+    for await (const chunk of b.scheduler.generate(req, abort.signal)) {
+      if (abort.signal.aborted) break;
+      call.write(toResponse(chunk));
+    }
+    call.end();
+  } catch (err) {
+    call.emit("error", toGrpcError(err));
+  }
+}
+
+function toResponse(c: GenerateChunk) {
+  return {
+    text: c.text,
+    token_ids: c.tokenIds,
+    finish_reason: c.finish
+      ? `FINISH_REASON_${c.finish.toUpperCase()}`
+      : "FINISH_REASON_UNSPECIFIED",
+    usage: c.usage
+      ? { prompt_tokens: c.usage.promptTokens, completion_tokens: c.usage.completionTokens }
+      : undefined,
+  };
+}
+
+function decoded(request: unknown): unknown {
+  if (request instanceof UndecodableMessage) {
+    throw new InputError("request", `cannot be decoded: ${request.reason}`);
+  }
+  return request;
+}
+
+function authorize(apiKey: string | undefined, metadata: grpc.Metadata): void {
+  if (!apiKey) return;
+  const bearer = String(metadata.get("authorization")[0] ?? "").replace(/^Bearer\s+/i, "");
+  const given = bearer || String(metadata.get("x-api-key")[0] ?? "");
+  const a = Buffer.from(given), e = Buffer.from(apiKey);
+  if (a.length !== e.length || !timingSafeEqual(a, e)) {
+    throw new UnauthenticatedError("Missing or wrong API key: send `authorization: Bearer KEY`");
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The requests as they arrive (proto field names; absent fields are zeros), validated once with
+ * zod. Zeros mean "the default": max_tokens 0 → 64, top_p 0 → 1, repetition_penalty 0 → 1.
+ * Checks that need the model (context, vocabulary) happen in the scheduler.
+ */
+import { z } from "zod";
+import { InputError } from "../../model/errors.ts";
+
+const wellFormed = (s: string) => s.isWellFormed();
+
+/** A `Generate` request. */
+export const GenerateRequest = z.object({
+  prompt: z.string().max(1_000_000).refine(wellFormed, "must be well-formed Unicode"),
+  max_tokens: z.number().int().min(0).max(1_000_000).transform((n) => n || 64),
+  temperature: z.number().min(0).max(100),
+  top_k: z.number().int().min(0).max(1_000_000),
+  top_p: z.number().min(0).max(1).transform((p) => p || 1),
+  repetition_penalty: z.number().min(0).max(100).transform((p) => p || 1),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  stop: z.array(
+    z.string().min(1).max(256).refine(wellFormed, "must be well-formed Unicode"),
+  ).max(16),
+});
+export type GenerateRequest = z.infer<typeof GenerateRequest>;
+
+/** An `Embed`, `Tokenize` request. */
+export const TextRequest = z.object({ text: z.string().max(1_000_000) });
+
+/** A `Detokenize` request. */
+export const DetokenizeRequest = z.object({
+  token_ids: z.array(z.number().int().min(0)).max(1_000_000),
+});
+
+/** Parses `value` with `schema`, or throws an InputError naming the first field at fault. */
+export function parseRequest<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.length ? issue.path.join(".") : "request";
+  throw new InputError(field, issue.message);
+}

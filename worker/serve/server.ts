@@ -1,0 +1,61 @@
+/**
+ * The inference server: the Generation service, health and reflection on one grpc-js server.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(backend, { host: "127.0.0.1", port: 0 });
+ * console.log(`listening on 127.0.0.1:${server.port}`);
+ * ```
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { type GenerationBackend, generationHandlers } from "./handlers.ts";
+import { healthHandlers } from "./health.ts";
+import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
+import { addReflection } from "./reflection.ts";
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Serve TLS with this certificate chain and key (PEM files). */
+  tls?: { certPath: string; keyPath: string };
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly port: number;
+  readonly server: grpc.Server;
+  /** Stops accepting calls and ends the ones in flight. */
+  close(): void;
+}
+
+/** Starts serving `backend`; resolves once the port is bound. */
+export async function startServer(
+  backend: GenerationBackend,
+  listen: ListenOptions,
+): Promise<RunningServer> {
+  const root = loadGenerationProtos();
+  const server = new grpc.Server({ "grpc.max_send_message_length": 64 * 1024 * 1024 });
+  server.addService(
+    serviceDefinition(root, "denoformer.v1.Generation"),
+    generationHandlers(backend),
+  );
+  server.addService(serviceDefinition(root, "grpc.health.v1.Health"), healthHandlers());
+  addReflection(server, root);
+  const credentials = listen.tls
+    ? grpc.ServerCredentials.createSsl(null, [{
+      cert_chain: Buffer.from(await Deno.readFile(listen.tls.certPath)),
+      private_key: Buffer.from(await Deno.readFile(listen.tls.keyPath)),
+    }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      `${listen.host}:${listen.port}`,
+      credentials,
+      (err, p) => err ? reject(err) : resolve(p),
+    )
+  );
+  return { port, server, close: () => server.forceShutdown() };
+}
