@@ -47,6 +47,19 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
 `;
 
+/** The job of `deno task coordinator` without arguments: a few minutes of `tiny` on 2 CPU cores. */
+const demoJob = {
+  preset: "tiny",
+  train: {
+    microBatch: 8,
+    steps: 400,
+    lr: 2e-3,
+    warmupSteps: 20,
+    evalEvery: 50,
+    checkpointEvery: 100,
+  },
+};
+
 if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
@@ -224,19 +237,6 @@ async function main(args: string[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   Deno.exit(0);
 }
-
-/** The job of `deno task coordinator` without arguments: a few minutes of `tiny` on 2 CPU cores. */
-const demoJob = {
-  preset: "tiny",
-  train: {
-    microBatch: 8,
-    steps: 400,
-    lr: 2e-3,
-    warmupSteps: 20,
-    evalEvery: 50,
-    checkpointEvery: 100,
-  },
-};
 
 async function readJobConfig(
   path: string | undefined,
