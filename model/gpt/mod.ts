@@ -9,6 +9,7 @@ export {
   buildTrainStepGraph,
   computeDtype,
   EvalStep,
+  float32Ops,
   type Precision,
   TrainStep,
   type TrainStepShape,

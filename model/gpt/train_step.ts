@@ -226,3 +226,17 @@ export class EvalStep extends CompiledLoss {
     return Number(out.loss_sum.data[0]);
   }
 }
+
+/**
+ * The ops of a low-precision graph whose result is float32 (counted by op type; casts and output
+ * renames left out): by design the loss and its gradient, or an op the backend lacks
+ * low-precision kernels for. The trainer prints it so a user sees where fp16 is not fp16.
+ */
+export function float32Ops(g: Graph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of g.nodes) {
+    if (n.opType === "Cast" || n.opType === "Identity" || n.outputs[0].dtype !== "float32") continue;
+    counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   buildTrainStepGraph,
   countParams,
+  float32Ops,
   GptConfig,
   initParams,
   paramSpecs,
@@ -89,4 +90,17 @@ Deno.test("a config whose width does not split into heads is refused, naming the
   const r = GptConfig.safeParse({ vocabSize: 10, width: 10, heads: 3 });
   assert.equal(r.success, false);
   assert.deepEqual(r.error!.issues[0].path, ["width"]);
+});
+
+Deno.test("an fp16 step computes in fp16 except the loss and its gradient", () => {
+  const ops = float32Ops(buildTrainStepGraph(small(), { microBatch: 1, precision: "fp16" }));
+  console.log(`fp16 train step, ops in float32: ${JSON.stringify(ops)}`);
+  assert.ok(ops.SoftmaxCrossEntropyLoss === 1, "the loss runs in float32");
+  assert.equal(ops.MatMul, undefined, "no MatMul runs in float32");
+  assert.equal(ops.Gelu, undefined);
+  assert.equal(ops.LayerNormalization, undefined);
+  assert.deepEqual(
+    float32Ops(buildTrainStepGraph(small(), { microBatch: 1, precision: "fp32" })).MatMul > 0,
+    true,
+  );
 });
