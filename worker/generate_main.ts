@@ -8,6 +8,22 @@
 import { parseArgs } from "node:util";
 import { GenerationClient } from "./serve/client.ts";
 
+const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [options]
+
+  --server HOST:PORT       the inference server (default 127.0.0.1:50051)
+  --prompt TEXT            the prompt
+  --max-tokens N           tokens to generate (default 64)
+  --temperature T          0 is greedy (default 0)
+  --top-k K --top-p P      sampling filters (default off)
+  --repetition-penalty R   (default 1)
+  --seed S                 makes sampling reproducible
+  --stop STR               stop sequence, not emitted (repeatable)
+  --json                   print each response as a JSON line
+  --api-key KEY            sent as the authorization metadata
+  --tls-ca F --tls-server-name NAME   verify a TLS server
+  --deadline-ms N          give up after N ms
+`;
+
 const { values: f } = parseArgs({
   args: Deno.args,
   strict: true,
@@ -26,8 +42,13 @@ const { values: f } = parseArgs({
     "tls-ca": { type: "string" },
     "tls-server-name": { type: "string" },
     "deadline-ms": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (f.help) {
+  console.log(usage);
+  Deno.exit(0);
+}
 
 const client = new GenerationClient(f.server!, {
   apiKey: f["api-key"],

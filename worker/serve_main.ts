@@ -13,6 +13,7 @@ import type { PresetName } from "../model/gpt/mod.ts";
 import { presets } from "../model/gpt/mod.ts";
 import { InferenceEngine } from "../model/infer/mod.ts";
 import { jsonLogger } from "../model/log.ts";
+import { runCli } from "../model/cli.ts";
 import { parseDevice } from "../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./serve/model_source.ts";
 import { Scheduler } from "./serve/scheduler.ts";
@@ -20,15 +21,22 @@ import { startServer } from "./serve/server.ts";
 
 const log = jsonLogger({ component: "serve" });
 
-try {
-  await main(Deno.args);
-} catch (err) {
-  if (err instanceof InputError) {
-    console.error(`error: ${err.message}`);
-    Deno.exit(2);
-  }
-  throw err;
-}
+const usage = `Usage: deno task serve --checkpoint PATH [options]
+
+  --checkpoint PATH      run directory, its checkpoints/, latest or a step directory (verified)
+  --random-init PRESET   serve a seeded random tiny|small|gpt2 model with a byte codec instead
+  --seed N --vocab-size N --context N   shape of the --random-init model
+  --host HOST            interface (default 127.0.0.1)
+  --port P               port (default 50051; 0 picks a free one)
+  --device D             cpu | cuda | cuda:N (default cpu)
+  --max-batch N          sequences decoded together (default 8)
+  --max-queue N          requests waiting for a slot (default 64)
+  --threads N            onnxruntime intra-op threads
+  --api-key KEY          require this key in the request metadata
+  --tls-cert F --tls-key F  serve TLS
+`;
+
+if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
   const { values: f } = parseArgs({
@@ -49,8 +57,13 @@ async function main(args: string[]): Promise<void> {
       "api-key": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (f.help) {
+    console.log(usage);
+    return;
+  }
   const model = await loadModel(f);
   const device = f.device!;
   parseDevice(device);

@@ -235,7 +235,9 @@ export class EvalStep extends CompiledLoss {
 export function float32Ops(g: Graph): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const n of g.nodes) {
-    if (n.opType === "Cast" || n.opType === "Identity" || n.outputs[0].dtype !== "float32") continue;
+    if (n.opType === "Cast" || n.opType === "Identity" || n.outputs[0].dtype !== "float32") {
+      continue;
+    }
     counts[n.opType] = (counts[n.opType] ?? 0) + 1;
   }
   return counts;

@@ -366,3 +366,69 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
     ]);
   }, { train: { ...job.train, checkpointEvery: 4 } });
 });
+
+Deno.test("a worker that joins mid-run enters at a step boundary with the others' state", async () => {
+  await withRun(async (run, config) => {
+    const token = "join-token";
+    const coord = spawn("coordinator/main.ts", [
+      "--data",
+      data,
+      "--out",
+      run,
+      "--config",
+      config,
+      "--steps",
+      "10",
+      "--min-workers",
+      "2",
+      "--token",
+      token,
+      "--port",
+      "0",
+    ]);
+    const address = await coord.address;
+    const worker = (i: number) =>
+      spawn("worker/worker_main.ts", [
+        "--coordinator",
+        address,
+        "--threads",
+        "1",
+        "--name",
+        `j${i}`,
+        "--cache",
+        `${run}/cache${i}`,
+      ], {
+        DENOFORMER_TOKEN: token,
+      });
+    const workers = [worker(0), worker(1)];
+    for (let i = 0; i < 600; i++) {
+      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
+      if (lines.includes('"step":3,')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    workers.push(worker(2));
+    assert.equal((await coord.child.status).code, 0);
+    for (const w of workers) assert.equal((await w.child.status).code, 0);
+    const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
+    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
+      l,
+    ) => JSON.parse(l));
+    const worlds = records.filter((r) => r.committed).map((r) => r.world_size);
+    assert.equal(worlds[0], 2);
+    assert.equal(worlds.at(-1), 3, "the newcomer trained in the last steps");
+    const checks = summary.weight_hash_checks as {
+      step: number;
+      workers: number;
+      identical: boolean;
+    }[];
+    assert.ok(checks.some((c) => c.workers === 3), "the newcomer's weights were compared");
+    assert.ok(
+      checks.every((c) => c.identical),
+      "every rank, the newcomer too, holds the same weights",
+    );
+    const spans = records.filter((r) => r.committed).flatMap((r) => r.ranges).sort((a, b) =>
+      a.start - b.start
+    );
+    spans.forEach((s, i) => assert.equal(s.start, i === 0 ? 0 : spans[i - 1].end));
+  });
+});

@@ -1,31 +1,19 @@
 /**
  * Serving a real checkpoint: written by model/checkpoint's saveCheckpoint with model/tokenizer's
- * byte tokenizer, loaded (and verified) by `serve --checkpoint`. Those modules live on other
- * branches until merged; the test runs as soon as they are present.
+ * byte tokenizer, loaded (and verified) by `serve --checkpoint`.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { saveCheckpoint } from "../../model/checkpoint/mod.ts";
 import { InferenceEngine } from "../../model/infer/mod.ts";
+import { byteTokenizer, toTokenizerJson } from "../../model/tokenizer/mod.ts";
 import { randomModel } from "../../worker/serve/model_source.ts";
 import { argmax } from "../../worker/serve/sampling.ts";
 import { startServerProcess } from "./_server.ts";
 
-const checkpointMod = new URL("../../model/checkpoint/mod.ts", import.meta.url);
-const tokenizerMod = new URL("../../model/tokenizer/mod.ts", import.meta.url);
-const present = [checkpointMod, tokenizerMod].every((u) => {
-  try {
-    return Deno.statSync(u).isFile;
-  } catch {
-    return false;
-  }
-});
-
 Deno.test({
   name:
     "a saved checkpoint is served: greedy tokens over gRPC equal the engine's on the same weights",
-  ignore: !present,
   async fn() {
-    const { saveCheckpoint } = await import(checkpointMod.href);
-    const { byteTokenizer, toTokenizerJson } = await import(tokenizerMod.href);
     const model = randomModel("tiny", { seed: 9, vocabSize: 258 }); // 256 bytes + 2 specials
     const copy = (scale = 1) =>
       new Map([...model.weights].map(([k, t]) => [k, t.data.map((x) => x * scale)]));

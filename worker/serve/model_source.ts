@@ -2,6 +2,8 @@
  * Where the served model comes from: a verified checkpoint directory (model/checkpoint and
  * model/tokenizer), or a seeded random-init preset with the byte codec, for tests and benchmarks.
  */
+import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
+import { fromTokenizerJson } from "../../model/tokenizer/mod.ts";
 import {
   GptConfig,
   initParams,
@@ -22,27 +24,12 @@ export interface ServedModel {
   name: string;
 }
 
-/**
- * Loads and verifies a checkpoint (`loadCheckpoint` checks every file's sha256) and its tokenizer.
- * The checkpoint and tokenizer modules are built on other branches; they are imported when used
- * so the server also runs where only random-init models are available.
- */
+/** Loads and verifies a checkpoint (`loadCheckpoint` checks every file's sha256) and its tokenizer. */
 export async function checkpointModel(path: string): Promise<ServedModel> {
-  const checkpoint = await import(new URL("../../model/checkpoint/mod.ts", import.meta.url).href);
-  const tokenizer = await import(new URL("../../model/tokenizer/mod.ts", import.meta.url).href);
-  const ckpt = await checkpoint.loadCheckpoint(path);
-  const c = ckpt.config;
-  const cfg = GptConfig.parse({
-    vocabSize: c.vocabSize,
-    contextLength: c.contextLength,
-    layers: c.layers,
-    heads: c.heads,
-    width: c.width,
-    positional: c.positional,
-    tieEmbeddings: c.tieEmbeddings,
-    layerNormEpsilon: c.layerNormEpsilon,
-  });
-  const codec: TextCodec = tokenizer.fromTokenizerJson(JSON.parse(ckpt.tokenizerJson));
+  const ckpt = await loadCheckpoint(path);
+  // Inference has no dropout; the rest of the config travels with the weights.
+  const cfg = GptConfig.parse({ ...ckpt.config, dropout: 0 });
+  const codec: TextCodec = fromTokenizerJson(JSON.parse(ckpt.tokenizerJson));
   return { cfg, weights: ckpt.tensors, codec, name: ckpt.path };
 }
 
