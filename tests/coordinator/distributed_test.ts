@@ -378,7 +378,7 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
       "--config",
       config,
       "--steps",
-      "10",
+      "400",
       "--min-workers",
       "2",
       "--token",
@@ -407,6 +407,13 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
       await new Promise((r) => setTimeout(r, 50));
     }
     workers.push(worker(2));
+    // Once the newcomer has trained, Ctrl-C ends the job after the step in flight.
+    for (let i = 0; i < 1200; i++) {
+      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
+      if (lines.split("\n").filter((l) => l.includes('"world_size":3')).length >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    coord.child.kill("SIGINT");
     assert.equal((await coord.child.status).code, 0);
     for (const w of workers) assert.equal((await w.child.status).code, 0);
     const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
