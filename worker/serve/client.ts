@@ -10,7 +10,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
+import { channelCredentials, clientChannelOptions } from "../../proto/mod.ts";
 import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
 
 /** A `Generate` request as on the wire (zeros are defaults). */
@@ -58,14 +58,10 @@ export class GenerationClient {
     const root = loadGenerationProtos();
     this.#generation = serviceDefinition(root, "denoformer.v1.Generation");
     this.#health = serviceDefinition(root, "grpc.health.v1.Health");
-    const credentials = options.tlsCaPath
-      ? grpc.credentials.createSsl(Buffer.from(Deno.readFileSync(options.tlsCaPath)))
-      : grpc.credentials.createInsecure();
-    this.#client = new grpc.Client(
-      address,
-      credentials,
-      options.tlsServerName ? { "grpc.ssl_target_name_override": options.tlsServerName } : {},
-    );
+    const tls = options.tlsCaPath
+      ? { caPath: options.tlsCaPath, serverName: options.tlsServerName }
+      : undefined;
+    this.#client = new grpc.Client(address, channelCredentials(tls), clientChannelOptions(tls));
     this.#apiKey = options.apiKey;
   }
 

@@ -8,7 +8,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
+import { serverCredentials } from "../../proto/mod.ts";
 import { type GenerationBackend, generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
 import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
@@ -44,12 +44,7 @@ export async function startServer(
   );
   server.addService(serviceDefinition(root, "grpc.health.v1.Health"), healthHandlers());
   addReflection(server, root);
-  const credentials = listen.tls
-    ? grpc.ServerCredentials.createSsl(null, [{
-      cert_chain: Buffer.from(await Deno.readFile(listen.tls.certPath)),
-      private_key: Buffer.from(await Deno.readFile(listen.tls.keyPath)),
-    }], false)
-    : grpc.ServerCredentials.createInsecure();
+  const credentials = serverCredentials(listen.tls);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${listen.host}:${listen.port}`,
