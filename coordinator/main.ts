@@ -50,12 +50,13 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
 /** The job of `deno task coordinator` without arguments: a few minutes of `tiny` on 2 CPU cores. */
 const demoJob = {
   preset: "tiny",
+  model: { dropout: 0.1 },
   train: {
     microBatch: 8,
-    steps: 400,
-    lr: 2e-3,
+    steps: 600,
+    lr: 1e-3,
     warmupSteps: 20,
-    evalEvery: 50,
+    evalEvery: 25,
     checkpointEvery: 100,
   },
 };
@@ -303,9 +304,16 @@ async function spawnLocalWorkers(
   return children;
 }
 
-/** Ingests the bundled sample corpus (text, code, a PDF, a scanned image) into `out`. */
+/**
+ * Ingests the bundled sample corpus (text, code, a PDF, a scanned image) into `out`, with the
+ * project's own documentation as more prose: 30 KB alone is memorised within a hundred steps.
+ */
 async function ingestSamples(out: string): Promise<string> {
   const root = new URL("../", import.meta.url).pathname;
+  const pages = [...Deno.readDirSync(`${root}docs`)]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => `${root}docs/${e.name}`)
+    .sort();
   const status = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -314,8 +322,10 @@ async function ingestSamples(out: string): Promise<string> {
       "--out",
       out,
       "--vocab-size",
-      "2048",
+      "1024",
       `${root}samples`,
+      `${root}README.md`,
+      ...pages,
     ],
     stdin: "null",
     stdout: "inherit",
