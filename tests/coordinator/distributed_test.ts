@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { JobConfig, jobModel, loadTrainingData, Trainer } from "../../model/train/mod.ts";
 import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
+import { CoordinatorClient } from "../../worker/coordinator_client.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const job = {
@@ -438,4 +439,126 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
     );
     spans.forEach((s, i) => assert.equal(s.start, i === 0 ? 0 : spans[i - 1].end));
   });
+});
+
+Deno.test("with mutual TLS the job trains end to end, and a worker without a certificate cannot join", async () => {
+  await withRun(async (run, config) => {
+    const dir = run.replace(/\/run$/, "");
+    const openssl = async (...args: string[]) => {
+      const out = await new Deno.Command("openssl", {
+        args,
+        cwd: dir,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    };
+    await openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=ca",
+    );
+    await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    for (const name of ["server", "client"]) {
+      await openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        `/CN=${name}`,
+      );
+      await openssl(
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${name}.pem`,
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+      );
+    }
+    const token = "tls-token";
+    const coord = spawn("coordinator/main.ts", [
+      "--data",
+      data,
+      "--out",
+      run,
+      "--config",
+      config,
+      "--steps",
+      "3",
+      "--min-workers",
+      "2",
+      "--token",
+      token,
+      "--port",
+      "0",
+      "--tls-cert",
+      `${dir}/server.pem`,
+      "--tls-key",
+      `${dir}/server.key`,
+      "--tls-ca",
+      `${dir}/ca.pem`,
+    ]);
+    const address = await coord.address;
+    const tls = ["--tls-ca", `${dir}/ca.pem`, "--tls-server-name", "localhost"];
+    // Without a client certificate, or without TLS at all, the handshake fails: no admission.
+    for (const tlsFiles of [{ caPath: `${dir}/ca.pem`, serverName: "localhost" }, undefined]) {
+      const stranger = new CoordinatorClient(address, { token, tls: tlsFiles });
+      await assert.rejects(
+        stranger.call("Join", {
+          name: "stranger",
+          peer_address: "127.0.0.1:1",
+          tcp_address: "",
+          device: "cpu",
+        }, 3000),
+      );
+      stranger.close();
+    }
+    const workers = [0, 1].map((i) =>
+      spawn("worker/worker_main.ts", [
+        "--coordinator",
+        address,
+        "--threads",
+        "1",
+        "--name",
+        `t${i}`,
+        "--cache",
+        `${run}/cache${i}`,
+        "--tls-cert",
+        `${dir}/client.pem`,
+        "--tls-key",
+        `${dir}/client.key`,
+        ...tls,
+      ], { DENOFORMER_TOKEN: token })
+    );
+    assert.equal((await coord.child.status).code, 0);
+    for (const w of workers) assert.equal((await w.child.status).code, 0);
+    const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
+    assert.equal(summary.step, 3);
+    assert.deepEqual(summary.weight_hash_checks.at(-1), { step: 3, workers: 2, identical: true });
+  }, { transport: "grpc" });
 });
