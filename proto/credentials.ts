@@ -42,14 +42,15 @@ export function serverCredentials(tls?: TlsFiles): grpc.ServerCredentials {
   if (!tls.certPath || !tls.keyPath) {
     throw new InputError("--tls-cert/--tls-key", "A TLS server needs both a certificate and a key");
   }
-  const ca = tls.caPath ? readPem(tls.caPath, "--tls-ca") : null;
+  const cert = readPem(tls.certPath, "--tls-cert");
+  // Under Deno 2.9 a grpc-js TLS server given no CA answers in plaintext (clients report "wrong
+  // version number"); with one it speaks TLS. Without --tls-ca, the server's own chain fills that
+  // slot; it verifies nothing, because client certificates are then not requested.
+  const ca = tls.caPath ? readPem(tls.caPath, "--tls-ca") : cert;
   return grpc.ServerCredentials.createSsl(
     ca,
-    [{
-      cert_chain: readPem(tls.certPath, "--tls-cert"),
-      private_key: readPem(tls.keyPath, "--tls-key"),
-    }],
-    ca !== null,
+    [{ cert_chain: cert, private_key: readPem(tls.keyPath, "--tls-key") }],
+    tls.caPath !== undefined,
   );
 }
 

@@ -2,14 +2,7 @@ import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { GenerationClient } from "../../worker/serve/client.ts";
 import { startServerProcess } from "./_server.ts";
 
-// Fails under Deno 2.9.6 (the client's rustls reports "HandshakePayloadTooLarge" from the server,
-// `openssl s_client` "excessive message size"): kept, ignored, until the distributed branch's TLS
-// helpers are merged and this is rechecked with them. Rechecked with proto/credentials.ts: the
-// client still reads plaintext ("wrong version number"), so the server side is not speaking TLS.
-Deno.test({
-  name: "with --tls-cert and --tls-key the server speaks TLS only, to clients that trust its CA",
-  ignore: true,
-}, async () => {
+Deno.test("with --tls-cert and --tls-key the server speaks TLS only, to clients that trust its CA", async () => {
   const dir = await Deno.makeTempDir({ prefix: "serve_tls_" });
   const [ca, cert, key] = [`${dir}/ca.pem`, `${dir}/server.pem`, `${dir}/server.key`];
   const openssl = async (...args: string[]) => {
