@@ -36,6 +36,9 @@ export interface TrainingWorkerOptions {
   reconnectMs?: number;
 }
 
+/** INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
+const fatalCodes = new Set([3, 7, 12, 16]);
+
 interface Plan {
   done: boolean;
   step: number;
@@ -82,8 +85,10 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
       return;
     } catch (err) {
       const code = (err as { code?: number }).code;
-      // UNAVAILABLE (14), DEADLINE_EXCEEDED (4) or FAILED_PRECONDITION (9, "join again"): rejoin.
-      if (![14, 4, 9].includes(code ?? -1) || Date.now() > deadline) throw err;
+      // A refusal (bad argument, no permission, wrong token, unknown method) is final. Any other
+      // gRPC status means the coordinator went away or restarted: under Deno a dying peer shows up
+      // as UNAVAILABLE, INTERNAL (RST_STREAM after EPIPE), CANCELLED or a deadline. Rejoin.
+      if (code === undefined || fatalCodes.has(code) || Date.now() > deadline) throw err;
       o.log.warn("lost the coordinator; rejoining", {
         error: String((err as Error).message),
         backoffMs: backoff,

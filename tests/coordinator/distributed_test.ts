@@ -8,6 +8,7 @@ import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { JobConfig, jobModel, loadTrainingData, Trainer } from "../../model/train/mod.ts";
 import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { CoordinatorClient } from "../../worker/coordinator_client.ts";
+import { makeCertificates } from "../_certificates.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const job = {
@@ -67,6 +68,30 @@ function spawn(script: string, args: string[], env: Record<string, string> = {})
   return { child, stdout, address };
 }
 
+/** The exit code of `p`, killing it (and failing) if it has not ended within `ms`. */
+async function exitCode(p: Proc, ms = 120_000): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<number>((resolve) => {
+    timer = setTimeout(() => {
+      p.child.kill("SIGKILL");
+      resolve(-1);
+    }, ms);
+  });
+  const code = await Promise.race([p.child.status.then((s) => s.code), timeout]);
+  clearTimeout(timer);
+  assert.notEqual(code, -1, `a process did not end within ${ms} ms`);
+  return code;
+}
+
+/** Waits (up to a minute) until RUN/data_ranges.jsonl satisfies `done`. */
+async function waitForRanges(run: string, done: (lines: string) => boolean): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (done(await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => ""))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${run}/data_ranges.jsonl never reached the awaited state`);
+}
+
 async function withRun(
   fn: (run: string, config: string) => Promise<void>,
   over: Record<string, unknown> = {},
@@ -99,7 +124,7 @@ Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of
       "--port",
       "0",
     ]);
-    const status = await coord.child.status;
+    const status = { code: await exitCode(coord) };
     const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
     assert.equal(status.code, 0);
     assert.deepEqual(summary.weight_hash_checks, [{ step: 1, workers: 2, identical: true }]);
@@ -176,15 +201,14 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
       })
     );
     // Wait until the three of them have trained a few steps together, then kill one.
-    for (let i = 0; i < 600; i++) {
-      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
-      if (lines.split("\n").filter((l) => l.includes('"world_size":3')).length >= 3) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForRanges(
+      run,
+      (lines) => lines.split("\n").filter((l) => l.includes('"world_size":3')).length >= 3,
+    );
     workers[1].child.kill("SIGKILL");
-    const status = await coord.child.status;
+    const status = { code: await exitCode(coord) };
     assert.equal(status.code, 0, "the coordinator finished the job");
-    for (const w of [workers[0], workers[2]]) assert.equal((await w.child.status).code, 0);
+    for (const w of [workers[0], workers[2]]) assert.equal(await exitCode(w), 0);
     await workers[1].child.status;
 
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
@@ -325,21 +349,17 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
       })
     );
     // Kill the coordinator once a checkpoint exists and training has gone past it.
-    for (let i = 0; i < 600; i++) {
-      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
-      if (lines.includes('"step":5,')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForRanges(run, (lines) => lines.includes('"step":5,'));
     first.child.kill("SIGKILL");
     await first.child.status;
     await first.stdout;
     const port = address.split(":")[1];
     const second = spawn("coordinator/main.ts", [...args, "--port", port, "--resume"]);
-    assert.equal((await second.child.status).code, 0);
+    assert.equal(await exitCode(second), 0);
     const summary = JSON.parse((await second.stdout).trim().split("\n").pop()!);
     assert.equal(summary.step, 8);
     for (const w of workers) {
-      assert.equal((await w.child.status).code, 0, "workers rejoined and finished");
+      assert.equal(await exitCode(w), 0, "workers rejoined and finished");
     }
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
       l,
@@ -402,21 +422,16 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
         DENOFORMER_TOKEN: token,
       });
     const workers = [worker(0), worker(1)];
-    for (let i = 0; i < 600; i++) {
-      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
-      if (lines.includes('"step":3,')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForRanges(run, (lines) => lines.includes('"step":3,'));
     workers.push(worker(2));
     // Once the newcomer has trained, Ctrl-C ends the job after the step in flight.
-    for (let i = 0; i < 1200; i++) {
-      const lines = await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => "");
-      if (lines.split("\n").filter((l) => l.includes('"world_size":3')).length >= 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForRanges(
+      run,
+      (lines) => lines.split("\n").filter((l) => l.includes('"world_size":3')).length >= 2,
+    );
     coord.child.kill("SIGINT");
-    assert.equal((await coord.child.status).code, 0);
-    for (const w of workers) assert.equal((await w.child.status).code, 0);
+    assert.equal(await exitCode(coord), 0);
+    for (const w of workers) assert.equal(await exitCode(w), 0);
     const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
       l,
@@ -444,62 +459,7 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
 Deno.test("with mutual TLS the job trains end to end, and a worker without a certificate cannot join", async () => {
   await withRun(async (run, config) => {
     const dir = run.replace(/\/run$/, "");
-    const openssl = async (...args: string[]) => {
-      const out = await new Deno.Command("openssl", {
-        args,
-        cwd: dir,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    };
-    await openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=ca",
-    );
-    await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    for (const name of ["server", "client"]) {
-      await openssl(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.csr`,
-        "-subj",
-        `/CN=${name}`,
-      );
-      await openssl(
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        `${name}.pem`,
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-      );
-    }
+    await makeCertificates(dir);
     const token = "tls-token";
     const coord = spawn("coordinator/main.ts", [
       "--data",
@@ -555,8 +515,8 @@ Deno.test("with mutual TLS the job trains end to end, and a worker without a cer
         ...tls,
       ], { DENOFORMER_TOKEN: token })
     );
-    assert.equal((await coord.child.status).code, 0);
-    for (const w of workers) assert.equal((await w.child.status).code, 0);
+    assert.equal(await exitCode(coord), 0);
+    for (const w of workers) assert.equal(await exitCode(w), 0);
     const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
     assert.equal(summary.step, 3);
     assert.deepEqual(summary.weight_hash_checks.at(-1), { step: 3, workers: 2, identical: true });

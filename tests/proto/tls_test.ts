@@ -3,64 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { type TlsFiles } from "../../proto/mod.ts";
+import { makeCertificates } from "../_certificates.ts";
 import { ChunkMailbox, PeerClient, ringAllReduce, startPeerServer } from "../../worker/mod.ts";
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
-async function makeCertificates(dir: string) {
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped" }).output();
-    if (!out.success) {
-      throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-    }
-  };
-  await run(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test-ca",
-  );
-  Deno.writeTextFileSync(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  for (const name of ["server", "client"]) {
-    await run(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-    );
-    await run(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      "san.ext",
-    );
-  }
-}
 
 async function tlsRing(serverTls: TlsFiles, clientTls: TlsFiles | undefined) {
   const mailboxes = [new ChunkMailbox("tls-job"), new ChunkMailbox("tls-job")];
