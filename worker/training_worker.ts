@@ -70,25 +70,23 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   // Both listeners start: the job config, known only after joining, picks which one is dialled.
   const tcp = startTcpPeerServer({ host: o.host, port: 0, token: o.token, mailbox, logger: o.log });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
-  let trainer: Trainer | undefined;
-  const deadline = Date.now() + (o.reconnectMs ?? 120_000);
+  // The trainer outlives a lost coordinator: a rejoining worker keeps its compiled sessions.
+  const held: Held = { trainer: undefined, lostSince: undefined };
+  const reconnectMs = o.reconnectMs ?? 120_000;
   let backoff = 200;
   while (true) {
     try {
-      trainer = await session(
-        o,
-        client,
-        { grpc: peer.address, tcp: tcp.address },
-        mailbox,
-        trainer,
-      );
+      await session(o, client, { grpc: peer.address, tcp: tcp.address }, mailbox, held);
       return;
     } catch (err) {
       const code = (err as { code?: number }).code;
       // A refusal (bad argument, no permission, wrong token, unknown method) is final. Any other
       // gRPC status means the coordinator went away or restarted: under Deno a dying peer shows up
       // as UNAVAILABLE, INTERNAL (RST_STREAM after EPIPE), CANCELLED or a deadline. Rejoin.
-      if (code === undefined || fatalCodes.has(code) || Date.now() > deadline) throw err;
+      held.lostSince ??= Date.now();
+      if (code === undefined || fatalCodes.has(code) || Date.now() - held.lostSince > reconnectMs) {
+        throw err;
+      }
       o.log.warn("lost the coordinator; rejoining", {
         error: String((err as Error).message),
         backoffMs: backoff,
@@ -99,14 +97,20 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   }
 }
 
+/** What survives a lost coordinator: the trainer, and since when the coordinator is gone. */
+interface Held {
+  trainer: Trainer | undefined;
+  lostSince: number | undefined;
+}
+
 /** One membership: join, train until done or until the coordinator is lost. */
 async function session(
   o: TrainingWorkerOptions,
   client: CoordinatorClient,
   peer: { grpc: string; tcp: string },
   mailbox: ChunkMailbox,
-  previous: Trainer | undefined,
-): Promise<Trainer> {
+  held: Held,
+): Promise<void> {
   const joined = await client.call<
     { worker_id: string; job_json: string; manifest_json: string; heartbeat_ms: number }
   >(
@@ -114,6 +118,7 @@ async function session(
     { name: o.name, peer_address: peer.grpc, tcp_address: peer.tcp, device: o.device },
   );
   const id = joined.worker_id;
+  held.lostSince = undefined;
   const log = o.log.child({ worker: id });
   const job = JobConfig.parse(JSON.parse(joined.job_json));
   if (o.tls && job.transport === "tcp") {
@@ -145,7 +150,7 @@ async function session(
   })();
 
   try {
-    const trainer = previous ?? await createTrainer(o, client, id, job, manifest, log);
+    const trainer = held.trainer ??= await createTrainer(o, client, id, job, manifest, log);
     let right: (ChunkSink & { address: string; close(): void }) | undefined;
     let hash = "", valLoss = -1;
     while (true) {
@@ -158,7 +163,7 @@ async function session(
       valLoss = -1;
       if (plan.done) {
         log.info("job done", { step: trainer.step });
-        return trainer;
+        return;
       }
       if (plan.load_state) {
         trainer.restore(
