@@ -38,7 +38,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --port P               port (default 50051; 0 picks a free one)
   --local-workers N      start N worker processes on this machine
   --threads N            onnxruntime threads of each local worker (default: cores / N)
-  --min-workers N        workers needed before a step starts (default from the config, 1)
+  --min-workers N        workers needed before a step starts (default: the config's, and at least
+                         --local-workers)
   --token T              job token workers must present (default: a random one, printed)
   --resume               continue from RUN's latest checkpoint
   --serve                after training, start the inference server on the checkpoint, stream a
@@ -100,6 +101,9 @@ async function main(args: string[]): Promise<void> {
     minWorkers: intFlag(f["min-workers"], "--min-workers"),
   }, demo ? demoJob : {});
   const localWorkers = intFlag(f["local-workers"], "--local-workers") ?? (demo ? 2 : 0);
+  // N local workers train together from the first step: without this, whichever starts first
+  // would train alone until the other joins.
+  if (f["min-workers"] === undefined) job.minWorkers = Math.max(job.minWorkers, localWorkers);
   const port = intFlag(f.port, "--port")!;
   const token = f.token ?? crypto.randomUUID();
   const tls = f["tls-cert"]
