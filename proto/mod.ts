@@ -46,3 +46,4 @@ export {
   WireDtype,
 } from "./peer.ts";
 export { coordinatorService } from "./coordinator.ts";
+export { generationRoot, generationService, healthService } from "./generation.ts";

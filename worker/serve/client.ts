@@ -10,8 +10,12 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import { channelCredentials, clientChannelOptions } from "../../proto/mod.ts";
-import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
+import {
+  channelCredentials,
+  clientChannelOptions,
+  generationService,
+  healthService,
+} from "../../proto/mod.ts";
 
 /** A `Generate` request as on the wire (zeros are defaults). */
 export interface GenerateRequestMessage {
@@ -55,9 +59,8 @@ export class GenerationClient {
   readonly #apiKey?: string;
 
   constructor(address: string, options: ClientOptions = {}) {
-    const root = loadGenerationProtos();
-    this.#generation = serviceDefinition(root, "denoformer.v1.Generation");
-    this.#health = serviceDefinition(root, "grpc.health.v1.Health");
+    this.#generation = generationService;
+    this.#health = healthService;
     const tls = options.tlsCaPath
       ? { caPath: options.tlsCaPath, serverName: options.tlsServerName }
       : undefined;

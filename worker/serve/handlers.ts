@@ -7,9 +7,8 @@ import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { InputError } from "../../model/errors.ts";
 import type { InferenceEngine } from "../../model/infer/mod.ts";
-import { toGrpcError, UnauthenticatedError } from "./grpc_errors.ts";
 import { DetokenizeRequest, GenerateRequest, parseRequest, TextRequest } from "./params.ts";
-import { UndecodableMessage } from "./proto_loader.ts";
+import { toGrpcError, UnauthenticatedError, UndecodableMessage } from "../../proto/mod.ts";
 import type { GenerateChunk, Scheduler } from "./scheduler.ts";
 import type { TextCodec } from "./text_codec.ts";
 

@@ -9,6 +9,7 @@
  * for await (const chunk of scheduler.generate(request, signal)) write(chunk);
  * ```
  */
+import { ResourceExhaustedError } from "../../proto/mod.ts";
 import type { InferenceEngine } from "../../model/infer/mod.ts";
 import { InputError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
@@ -30,7 +31,7 @@ export interface GenerateChunk {
 }
 
 /** The queue is full; the caller may retry later. */
-export class QueueFullError extends Error {
+export class QueueFullError extends ResourceExhaustedError {
   constructor(limit: number) {
     super(`The request queue is full (${limit} waiting); retry later`);
     this.name = "QueueFullError";

@@ -8,10 +8,14 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import { serverCredentials } from "../../proto/mod.ts";
+import {
+  generationRoot,
+  generationService,
+  healthService,
+  serverCredentials,
+} from "../../proto/mod.ts";
 import { type GenerationBackend, generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
-import { loadGenerationProtos, serviceDefinition } from "./proto_loader.ts";
 import { addReflection } from "./reflection.ts";
 
 /** Where and how to listen. */
@@ -36,14 +40,13 @@ export async function startServer(
   backend: GenerationBackend,
   listen: ListenOptions,
 ): Promise<RunningServer> {
-  const root = loadGenerationProtos();
   const server = new grpc.Server({ "grpc.max_send_message_length": 64 * 1024 * 1024 });
   server.addService(
-    serviceDefinition(root, "denoformer.v1.Generation"),
+    generationService,
     generationHandlers(backend),
   );
-  server.addService(serviceDefinition(root, "grpc.health.v1.Health"), healthHandlers());
-  addReflection(server, root);
+  server.addService(healthService, healthHandlers());
+  addReflection(server, generationRoot);
   const credentials = serverCredentials(listen.tls);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
