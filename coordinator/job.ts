@@ -9,26 +9,7 @@
  * the replayed step's samples are seen twice.
  */
 import type { Logger } from "../model/log.ts";
-
-/** What a worker is told for the next step. */
-export interface StepPlan {
-  done: boolean;
-  step: number;
-  data_position: number;
-  rank: number;
-  world_size: number;
-  ring_version: number;
-  right_address: string;
-  load_state: boolean;
-  report_hash: boolean;
-  evaluate: boolean;
-}
-
-/** The answer to a rank's report: apply the update or not, and whether to upload the state after. */
-export interface Verdict {
-  commit: boolean;
-  upload_state: boolean;
-}
+import type { StepPlan, Verdict } from "../proto/mod.ts";
 
 /** One committed or aborted step, as RUN/data_ranges.jsonl records it. */
 export interface StepRecord {

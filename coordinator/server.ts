@@ -16,6 +16,7 @@ import {
 } from "../proto/mod.ts";
 import type { Logger } from "../model/log.ts";
 import { Job, UnknownWorkerError } from "./job.ts";
+import { concatBytes } from "../model/bytes.ts";
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -184,10 +185,7 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
         if (failed) return;
         try {
           job.heartbeat(worker);
-          const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-          let at = 0;
-          for (const p of parts) bytes.set(p, (at += p.length) - p.length);
-          await job.uploadState(step, bytes);
+          await job.uploadState(step, concatBytes(parts));
           callback(null, {});
         } catch (err) {
           fail(err);

@@ -45,5 +45,5 @@ export {
   RingPhase,
   WireDtype,
 } from "./peer.ts";
-export { coordinatorService } from "./coordinator.ts";
+export { coordinatorService, type StepPlan, type Verdict } from "./coordinator.ts";
 export { generationRoot, generationService, healthService } from "./generation.ts";

@@ -10,6 +10,7 @@ import {
   type TlsFiles,
   tokenMetadata,
 } from "../proto/mod.ts";
+import { concatBytes } from "../model/bytes.ts";
 
 const UPLOAD_CHUNK_BYTES = 1 << 20;
 
@@ -63,7 +64,7 @@ export class CoordinatorClient {
       const parts: Uint8Array[] = [];
       stream.on("data", (m: { data: Uint8Array }) => parts.push(m.data.slice()));
       stream.on("error", reject);
-      stream.on("end", () => resolve(concat(parts)));
+      stream.on("end", () => resolve(concatBytes(parts)));
     });
   }
 
@@ -94,14 +95,4 @@ export class CoordinatorClient {
   close(): void {
     this.#client.close();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint/mod.ts";
 import { InputError } from "../model/errors.ts";
-import { buildTrainStepGraph, float32Ops, GptConfig, presets } from "../model/gpt/mod.ts";
+import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
 import { intFlag, numberFlag, runCli } from "../model/cli.ts";
@@ -107,19 +107,6 @@ async function main(args: string[]): Promise<void> {
     seed: intFlag(f.seed, "--seed"),
   }));
 
-  if (train.precision !== "fp32") {
-    const shape = {
-      microBatch: 1,
-      sequenceLength: train.sequenceLength,
-      precision: train.precision,
-    };
-    const ops = Object.entries(float32Ops(buildTrainStepGraph(model, shape)));
-    console.error(
-      `${train.precision}: ops computing in float32: ${
-        ops.map(([op, n]) => `${op}×${n}`).join(", ")
-      }`,
-    );
-  }
   const trainer = await Trainer.create({
     model,
     train,
@@ -129,6 +116,10 @@ async function main(args: string[]): Promise<void> {
     device: f.device,
     threads: intFlag(f.threads, "--threads"),
   });
+  if (train.precision !== "fp32") {
+    const ops = Object.entries(trainer.float32Ops).map(([op, n]) => `${op}×${n}`);
+    console.error(`${train.precision}: ops computing in float32: ${ops.join(", ")}`);
+  }
   const run = f.out;
   const checkpoints = `${run}/checkpoints`;
   if (f.resume) {

@@ -11,7 +11,7 @@ import type { Logger } from "../model/log.ts";
 import { sha256Hex } from "../model/sha256.ts";
 import { JobConfig, jobModel, Trainer } from "../model/train/mod.ts";
 import { atomicWriteFile } from "../model/atomic_write.ts";
-import type { TlsFiles } from "../proto/mod.ts";
+import type { StepPlan, TlsFiles, Verdict } from "../proto/mod.ts";
 import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { CoordinatorClient } from "./coordinator_client.ts";
 import { PeerClient } from "./peer_client.ts";
@@ -38,19 +38,6 @@ export interface TrainingWorkerOptions {
 
 /** INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
 const fatalCodes = new Set([3, 7, 12, 16]);
-
-interface Plan {
-  done: boolean;
-  step: number;
-  data_position: number;
-  rank: number;
-  world_size: number;
-  ring_version: number;
-  right_address: string;
-  load_state: boolean;
-  report_hash: boolean;
-  evaluate: boolean;
-}
 
 /**
  * Runs until the job is done. Reconnects with backoff when the coordinator restarts. The peer
@@ -154,7 +141,7 @@ async function session(
     let right: (ChunkSink & { address: string; close(): void }) | undefined;
     let hash = "", valLoss = -1;
     while (true) {
-      const plan = await client.call<Plan>(
+      const plan = await client.call<StepPlan>(
         "AwaitStep",
         { worker_id: id, have_step: trainer.step, weights_hash: hash, val_loss: valLoss },
         3_600_000,
@@ -217,7 +204,7 @@ async function session(
         log.warn("step failed", { step: plan.step, error });
       }
       const loss = ok ? trainer.lastLoss : 0;
-      const verdict = await client.call<{ commit: boolean; upload_state: boolean }>(
+      const verdict = await client.call<Verdict>(
         "ReportReduced",
         { worker_id: id, step: plan.step, ring_version: plan.ring_version, ok, loss, error },
         3_600_000,

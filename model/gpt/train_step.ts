@@ -75,6 +75,12 @@ function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Gr
   return g;
 }
 
+interface Compiled {
+  session: ort.InferenceSession;
+  shape: Required<TrainStepShape>;
+  float32Ops: Record<string, number>;
+}
+
 type StepOptions = { device?: Device | string; threads?: number };
 
 /**
@@ -86,16 +92,15 @@ class CompiledLoss {
   /** Offset of each parameter in the flat buffers. */
   readonly offsets: number[] = [];
   readonly size: number;
+  /** Ops of the compiled graph that compute in float32 (see {@linkcode float32Ops}). */
+  readonly float32Ops: Record<string, number>;
   protected readonly session: ort.InferenceSession;
   protected readonly shape: Required<TrainStepShape>;
 
-  protected constructor(
-    session: ort.InferenceSession,
-    cfg: GptConfig,
-    shape: Required<TrainStepShape>,
-  ) {
-    this.session = session;
-    this.shape = shape;
+  protected constructor(compiled: Compiled, cfg: GptConfig) {
+    this.session = compiled.session;
+    this.shape = compiled.shape;
+    this.float32Ops = compiled.float32Ops;
     this.specs = paramSpecs(cfg);
     let at = 0;
     for (const s of this.specs) {
@@ -110,7 +115,7 @@ class CompiledLoss {
     shape: TrainStepShape,
     options: StepOptions,
     build: (cfg: GptConfig, shape: TrainStepShape) => Graph,
-  ): Promise<[ort.InferenceSession, Required<TrainStepShape>]> {
+  ): Promise<Compiled> {
     const device = typeof options.device === "string"
       ? parseDevice(options.device)
       : options.device ?? { kind: "cpu" };
@@ -121,10 +126,9 @@ class CompiledLoss {
       );
     }
     const full = { ...shape, sequenceLength: shape.sequenceLength ?? cfg.contextLength };
-    return [
-      await createSession(build(cfg, full).toModel(), { device, threads: options.threads }),
-      full,
-    ];
+    const graph = build(cfg, full);
+    const session = await createSession(graph.toModel(), { device, threads: options.threads });
+    return { session, shape: full, float32Ops: float32Ops(graph) };
   }
 
   /** Tokens in one micro-batch. */
@@ -175,13 +179,10 @@ export class TrainStep extends CompiledLoss {
     shape: TrainStepShape,
     options: StepOptions = {},
   ): Promise<TrainStep> {
-    const [session, full] = await CompiledLoss.compileSession(
+    return new TrainStep(
+      await CompiledLoss.compileSession(cfg, shape, options, buildTrainStepGraph),
       cfg,
-      shape,
-      options,
-      buildTrainStepGraph,
     );
-    return new TrainStep(session, cfg, full);
   }
 
   /**
@@ -216,8 +217,10 @@ export class EvalStep extends CompiledLoss {
     shape: TrainStepShape,
     options: StepOptions = {},
   ): Promise<EvalStep> {
-    const [session, full] = await CompiledLoss.compileSession(cfg, shape, options, buildEvalGraph);
-    return new EvalStep(session, cfg, full);
+    return new EvalStep(
+      await CompiledLoss.compileSession(cfg, shape, options, buildEvalGraph),
+      cfg,
+    );
   }
 
   /** Summed token loss of the micro-batch. */

@@ -116,6 +116,11 @@ export class Trainer {
     return new Trainer(init, trainStep, evalStep);
   }
 
+  /** Ops of the train step that compute in float32 (the loss, or ops lacking low-precision kernels). */
+  get float32Ops(): Record<string, number> {
+    return this.#trainStep.float32Ops;
+  }
+
   /** The last step's gradient: summed across workers, unscaled and clipped (a view, reused). */
   get lastGradient(): Float32Array {
     return this.#gradsAndLoss.subarray(0, this.#trainStep.size);

@@ -93,6 +93,36 @@ async function waitForRanges(run: string, done: (lines: string) => boolean): Pro
   throw new Error(`${run}/data_ranges.jsonl never reached the awaited state`);
 }
 
+/** A coordinator on this file's shards, writing to `run` with the job config at `config`. */
+function coordinator(run: string, config: string, args: string[]): Proc {
+  return spawn("coordinator/main.ts", ["--data", data, "--out", run, "--config", config, ...args]);
+}
+
+/** A one-thread worker named `name` joining `address`, with its own shard cache. */
+function worker(
+  run: string,
+  address: string,
+  name: string,
+  token: string,
+  args: string[] = [],
+): Proc {
+  return spawn(
+    "worker/worker_main.ts",
+    [
+      "--coordinator",
+      address,
+      "--threads",
+      "1",
+      "--name",
+      name,
+      "--cache",
+      `${run}/cache-${name}`,
+      ...args,
+    ],
+    { DENOFORMER_TOKEN: token },
+  );
+}
+
 async function withRun(
   fn: (run: string, config: string) => Promise<void>,
   over: Record<string, unknown> = {},
@@ -109,13 +139,7 @@ async function withRun(
 
 Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of one trainer with 2·k, identical on both ranks", async () => {
   await withRun(async (run, config) => {
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
+    const coord = coordinator(run, config, [
       "--steps",
       "1",
       "--local-workers",
@@ -170,13 +194,7 @@ Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of
 Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is lost or repeated outside the replayed step", async () => {
   await withRun(async (run, config) => {
     const token = "test-token";
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
+    const coord = coordinator(run, config, [
       "--steps",
       "12",
       "--min-workers",
@@ -187,20 +205,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
       "0",
     ]);
     const address = await coord.address;
-    const workers = [0, 1, 2].map((i) =>
-      spawn("worker/worker_main.ts", [
-        "--coordinator",
-        address,
-        "--threads",
-        "1",
-        "--name",
-        `w${i}`,
-        "--cache",
-        `${run}/cache${i}`,
-      ], {
-        DENOFORMER_TOKEN: token,
-      })
-    );
+    const workers = [0, 1, 2].map((i) => worker(run, address, `w${i}`, token));
     // Wait until the three of them have trained a few steps together, then kill one.
     await waitForRanges(
       run,
@@ -255,13 +260,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
 
 Deno.test("a wrong token is refused and garbage to every RPC gets a status while the server keeps serving", async () => {
   await withRun(async (run, config) => {
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
+    const coord = coordinator(run, config, [
       "--token",
       "right",
       "--port",
@@ -320,12 +319,6 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
   await withRun(async (run, config) => {
     const token = "restart-token";
     const args = [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
       "--steps",
       "8",
       "--token",
@@ -333,29 +326,16 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
       "--min-workers",
       "2",
     ];
-    const first = spawn("coordinator/main.ts", [...args, "--port", "0"]);
+    const first = coordinator(run, config, [...args, "--port", "0"]);
     const address = await first.address;
-    const workers = [0, 1].map((i) =>
-      spawn("worker/worker_main.ts", [
-        "--coordinator",
-        address,
-        "--threads",
-        "1",
-        "--name",
-        `r${i}`,
-        "--cache",
-        `${run}/cache${i}`,
-      ], {
-        DENOFORMER_TOKEN: token,
-      })
-    );
+    const workers = [0, 1].map((i) => worker(run, address, `r${i}`, token));
     // Kill the coordinator once a checkpoint exists and training has gone past it.
     await waitForRanges(run, (lines) => lines.includes('"step":5,'));
     first.child.kill("SIGKILL");
     await first.child.status;
     await first.stdout;
     const port = address.split(":")[1];
-    const second = spawn("coordinator/main.ts", [...args, "--port", port, "--resume"]);
+    const second = coordinator(run, config, [...args, "--port", port, "--resume"]);
     assert.equal(await exitCode(second), 0);
     const summary = JSON.parse((await second.stdout).trim().split("\n").pop()!);
     assert.equal(summary.step, 8);
@@ -392,13 +372,7 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
 Deno.test("a worker that joins mid-run enters at a step boundary with the others' state", async () => {
   await withRun(async (run, config) => {
     const token = "join-token";
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
+    const coord = coordinator(run, config, [
       "--steps",
       "400",
       "--min-workers",
@@ -409,22 +383,10 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
       "0",
     ]);
     const address = await coord.address;
-    const worker = (i: number) =>
-      spawn("worker/worker_main.ts", [
-        "--coordinator",
-        address,
-        "--threads",
-        "1",
-        "--name",
-        `j${i}`,
-        "--cache",
-        `${run}/cache${i}`,
-      ], {
-        DENOFORMER_TOKEN: token,
-      });
-    const workers = [worker(0), worker(1)];
+    const joiner = (i: number) => worker(run, address, `j${i}`, token);
+    const workers = [joiner(0), joiner(1)];
     await waitForRanges(run, (lines) => lines.includes('"step":3,'));
-    workers.push(worker(2));
+    workers.push(joiner(2));
     // Once the newcomer has trained, Ctrl-C ends the job after the step in flight.
     await waitForRanges(
       run,
@@ -462,13 +424,7 @@ Deno.test("with mutual TLS the job trains end to end, and a worker without a cer
     const dir = run.replace(/\/run$/, "");
     await makeCertificates(dir);
     const token = "tls-token";
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      data,
-      "--out",
-      run,
-      "--config",
-      config,
+    const coord = coordinator(run, config, [
       "--steps",
       "3",
       "--min-workers",
@@ -500,21 +456,13 @@ Deno.test("with mutual TLS the job trains end to end, and a worker without a cer
       stranger.close();
     }
     const workers = [0, 1].map((i) =>
-      spawn("worker/worker_main.ts", [
-        "--coordinator",
-        address,
-        "--threads",
-        "1",
-        "--name",
-        `t${i}`,
-        "--cache",
-        `${run}/cache${i}`,
+      worker(run, address, `t${i}`, token, [
         "--tls-cert",
         `${dir}/client.pem`,
         "--tls-key",
         `${dir}/client.key`,
         ...tls,
-      ], { DENOFORMER_TOKEN: token })
+      ])
     );
     assert.equal(await exitCode(coord), 0);
     for (const w of workers) assert.equal(await exitCode(w), 0);

@@ -1,6 +1,7 @@
 /** Builds the test corpus on disk: good files of every kind and every bad input the issue lists. */
 import { encodePng, makePdf, makeTextPng, makeTextTiff, renderText } from "./_fixtures.ts";
 import { seededRandom } from "../../model/optim/mod.ts";
+import { concatBytes } from "../../model/bytes.ts";
 
 export const PDF_PAGES = [
   ["Attention is all you need.", "Transformers read the whole sequence at once."],
@@ -52,13 +53,13 @@ export async function buildCorpus(
   );
   await Deno.writeFile(
     `${dir}/bad/invalid_utf8.txt`,
-    concat(
+    concatBytes([
       enc.encode("Mostly fine text, "),
       Uint8Array.of(0xc3, 0x28),
       enc.encode(" then more, "),
       Uint8Array.of(0xff),
       enc.encode(" and the end.\n"),
-    ),
+    ]),
   );
   await Deno.writeTextFile(`${dir}/bad/one_line.txt`, "word ".repeat(2 * 1024 * 1024));
   await Deno.writeTextFile(`${dir}/bad/copy of readme.txt`, TEXT);
@@ -76,14 +77,4 @@ export async function buildCorpus(
     const noise = Uint8Array.from({ length: width * height }, () => 200 + Math.floor(rng() * 56));
     await Deno.writeFile(`${dir}/bad/blank.png`, encodePng(width, height, noise));
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

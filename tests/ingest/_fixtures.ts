@@ -4,6 +4,7 @@
  * node:zlib. No external tools.
  */
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../../model/bytes.ts";
 
 /**
  * A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. With
@@ -140,7 +141,7 @@ export function encodePng(width: number, height: number, pixels: Uint8Array): Ui
   dv.setUint32(0, width);
   dv.setUint32(4, height);
   ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit, grayscale, deflate, adaptive filtering, no interlace
-  return concat([
+  return concatBytes([
     Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
     chunk("IHDR", ihdr),
     chunk("IDAT", new Uint8Array(deflateSync(raw))),
@@ -227,16 +228,6 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   out.set(new TextEncoder().encode(type), 4);
   out.set(data, 8);
   dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
