@@ -17,9 +17,12 @@ function sendRaw(
   messages: Uint8Array[],
   metadata: grpc.Metadata,
 ): Promise<{ code: grpc.status; details: string }> {
-  // No send limit on this client: the server's own receive limit must do the refusing.
+  // No send limit on this client: the server's own receive limit must do the refusing. Its own
+  // connection too: grpc-js otherwise shares one per address across clients, and a case could
+  // land on the previous case's connection as it closes (ECONNRESET → UNAVAILABLE).
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     "grpc.max_send_message_length": -1,
+    "grpc.use_local_subchannel_pool": 1,
   });
   return new Promise((resolve) => {
     const call = client.makeClientStreamRequest(
