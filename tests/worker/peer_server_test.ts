@@ -11,15 +11,31 @@ import { spawnProbeRing } from "../../worker/mod.ts";
 const TOKEN = "probe-token";
 const path = peerService.SendChunks.path;
 
-/** Streams raw message bytes to SendChunks and returns the final status. */
-function sendRaw(
+/**
+ * Streams raw message bytes to SendChunks and returns the final status. A connection that was
+ * never established is tried again (the request never reached the server): under load, Deno's
+ * HTTP/2 server now and then resets a new connection right after refusing a garbage stream.
+ */
+async function sendRaw(
+  address: string,
+  messages: Uint8Array[],
+  metadata: grpc.Metadata,
+): Promise<{ code: grpc.status; details: string }> {
+  for (let attempt = 1;; attempt++) {
+    const got = await sendRawOnce(address, messages, metadata);
+    const neverConnected = got.code === grpc.status.UNAVAILABLE &&
+      got.details.startsWith("No connection established");
+    if (!neverConnected || attempt === 3) return got;
+  }
+}
+
+function sendRawOnce(
   address: string,
   messages: Uint8Array[],
   metadata: grpc.Metadata,
 ): Promise<{ code: grpc.status; details: string }> {
   // No send limit on this client: the server's own receive limit must do the refusing. Its own
-  // connection too: grpc-js otherwise shares one per address across clients, and a case could
-  // land on the previous case's connection as it closes (ECONNRESET → UNAVAILABLE).
+  // connection too, so a retry does not reuse one that is being torn down.
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     "grpc.max_send_message_length": -1,
     "grpc.use_local_subchannel_pool": 1,
