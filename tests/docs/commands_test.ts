@@ -10,11 +10,6 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const TASKS: Record<string, string> = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks;
 const SHELL = new Set(["sh", "bash", "shell", "console"]);
 
-/**
- * Flags a task accepts but its --help does not list yet, with why. Each entry must still be missing
- * from the help (the test fails once the help is fixed, so the entry gets removed).
- */
-
 interface Block {
   file: string;
   line: number;
@@ -137,4 +132,27 @@ Deno.test("every name a docs TypeScript block imports from the repo is exported 
     }
   }
   assert.deepEqual(problems, []);
+});
+
+Deno.test("every relative link in README.md and docs/ points to a file in the repo", () => {
+  const pages = [
+    `${ROOT}README.md`,
+    ...[...Deno.readDirSync(`${ROOT}docs`)]
+      .filter((e) => e.isFile && e.name.endsWith(".md"))
+      .map((e) => `${ROOT}docs/${e.name}`),
+  ];
+  const broken: string[] = [];
+  for (const page of pages) {
+    const text = Deno.readTextFileSync(page);
+    for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const path = new URL(target, `file://${page}`).pathname;
+      try {
+        Deno.statSync(path);
+      } catch {
+        broken.push(`${page.slice(ROOT.length)} → ${target}`);
+      }
+    }
+  }
+  assert.deepEqual(broken, [], `broken links:\n${broken.join("\n")}`);
 });
