@@ -228,7 +228,7 @@ export class Job {
           (next % this.#o.evalEvery === 0 || next >= this.#stopAt),
       })
     );
-    this.#o.log.info("step started", { step: this.committedStep, world: ring.length, version });
+    this.#o.log.debug("step started", { step: this.committedStep, world: ring.length, version });
   }
 
   #resolve(m: Member, plan: StepPlan): void {
