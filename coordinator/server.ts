@@ -5,12 +5,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { z } from "zod";
 import {
+  bindServer,
   channelOptions,
   checkToken,
   coordinatorService,
   parseMessage,
   PreconditionError,
-  serverCredentials,
   type TlsFiles,
   toGrpcError,
 } from "../proto/mod.ts";
@@ -73,14 +73,7 @@ export async function startCoordinatorServer(
 ): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server(channelOptions);
   server.addService(coordinatorService, handlers(o));
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${host}:${port}`,
-      serverCredentials(tls),
-      (err, p) => (err ? reject(err) : resolve(p)),
-    )
-  );
-  return { server, port: bound };
+  return { server, port: await bindServer(server, host, port, tls) };
 }
 
 type Unary = grpc.handleUnaryCall<unknown, unknown>;

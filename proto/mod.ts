@@ -18,6 +18,7 @@ export {
   UndecodableMessage,
 } from "./load.ts";
 export type { MessageCodec } from "./load.ts";
+export { bindServer } from "./bind.ts";
 export { channelOptions, MAX_CHUNK_BYTES, MAX_MESSAGE_BYTES } from "./limits.ts";
 export {
   channelCredentials,

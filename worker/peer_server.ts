@@ -13,11 +13,11 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   AllReduceChunk,
+  bindServer,
   channelOptions,
   checkToken,
   parseMessage,
   peerService,
-  serverCredentials,
   type TlsFiles,
   toGrpcError,
   UnavailableError,
@@ -55,13 +55,7 @@ export async function startPeerServer(options: PeerServerOptions): Promise<PeerS
   server.addService(peerService, {
     SendChunks: sendChunksHandler(options.mailbox, options.token, logger),
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${options.host}:${options.port}`,
-      serverCredentials(options.tls),
-      (err, bound) => err ? reject(err) : resolve(bound),
-    );
-  });
+  const port = await bindServer(server, options.host, options.port, options.tls);
   return {
     address: `${options.host}:${port}`,
     port,

@@ -8,12 +8,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import {
-  generationRoot,
-  generationService,
-  healthService,
-  serverCredentials,
-} from "../../proto/mod.ts";
+import { bindServer, generationRoot, generationService, healthService } from "../../proto/mod.ts";
 import { type GenerationBackend, generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
 import { addReflection } from "./reflection.ts";
@@ -47,13 +42,6 @@ export async function startServer(
   );
   server.addService(healthService, healthHandlers());
   addReflection(server, generationRoot);
-  const credentials = serverCredentials(listen.tls);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${listen.host}:${listen.port}`,
-      credentials,
-      (err, p) => err ? reject(err) : resolve(p),
-    )
-  );
+  const port = await bindServer(server, listen.host, listen.port, listen.tls);
   return { port, server, close: () => server.forceShutdown() };
 }

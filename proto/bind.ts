@@ -1,0 +1,40 @@
+/**
+ * Binding a grpc-js server, with the one error a person hits most (the port is taken) said plainly.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { InputError } from "../model/errors.ts";
+import { serverCredentials, type TlsFiles } from "./credentials.ts";
+
+/**
+ * Binds `server` to `host:port` (port 0 picks a free one) with TLS when `tls` is given; resolves
+ * with the bound port once it accepts connections. A port in use is an {@linkcode InputError}
+ * naming `--port`.
+ *
+ * @example
+ * ```ts
+ * const port = await bindServer(new grpc.Server(), "127.0.0.1", 0);
+ * ```
+ */
+export function bindServer(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  tls?: TlsFiles,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, serverCredentials(tls), (err, bound) => {
+      if (!err) return resolve(bound);
+      if (/EADDRINUSE/.test(err.message)) {
+        return reject(
+          new InputError(
+            "--port",
+            `${host}:${port} is already in use: stop what listens there, or pick another port ` +
+              `(--port 0 takes a free one)`,
+            { cause: err },
+          ),
+        );
+      }
+      reject(err);
+    })
+  );
+}
