@@ -6,7 +6,7 @@
  *
  * Admits workers that present the token, forms the ring each step, hands out data ranges, keeps
  * both step barriers, and stores the merged checkpoint every K steps and at the end. Writes
- * RUN/metrics.jsonl, RUN/data_ranges.jsonl, RUN/loss.svg and RUN/checkpoints/.
+ * RUN/metrics.jsonl, RUN/data_ranges.jsonl, RUN/loss.svg, RUN/checkpoints/ and RUN/summary.json.
  */
 import { parseArgs } from "node:util";
 import {
@@ -16,6 +16,7 @@ import {
   saveCheckpoint,
 } from "../model/checkpoint/mod.ts";
 import { readManifest } from "../model/data/mod.ts";
+import { atomicWriteText } from "../model/atomic_write.ts";
 import { InputError } from "../model/errors.ts";
 import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
@@ -30,8 +31,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --data DIR             ingest output (manifest.json, shards, tokenizer); without it, the bundled
                          samples/ corpus is ingested into RUN/data, 2 local workers train the tiny
                          preset, and the result is served (see --serve)
-  --out RUN              run directory (metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg;
-                         default runs/default without --data)
+  --out RUN              run directory (metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg,
+                         summary.json; default runs/default without --data)
   --config FILE          job config JSON: { preset, model, train, minWorkers, wire, ... }
   --steps N              optimizer steps (overrides the config)
   --host HOST            interface to listen on (default 127.0.0.1)
@@ -223,15 +224,27 @@ async function main(args: string[]): Promise<void> {
   await runLog.plot(title);
   await Promise.all(children.map((c) => c.status));
   Deno.removeSignalListener("SIGINT", onSignal);
-  const summary = {
-    run,
-    step: state.committedStep,
-    checkpoint: `${run}/checkpoints/latest`,
-    plot: `${run}/loss.svg`,
-    data_ranges: ranges,
-    weight_hash_checks: state.hashChecks(),
-  };
-  console.log(JSON.stringify(summary));
+  const checks = state.hashChecks();
+  await atomicWriteText(
+    `${run}/summary.json`,
+    JSON.stringify(
+      {
+        run,
+        step: state.committedStep,
+        checkpoint: `${run}/checkpoints/latest`,
+        plot: `${run}/loss.svg`,
+        data_ranges: ranges,
+        weight_hash_checks: checks,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  const identical = checks.filter((c) => c.identical).length;
+  console.log(
+    `trained to step ${state.committedStep}; weights identical on every rank at ${identical} of ` +
+      `${checks.length} checks; summary in ${run}/summary.json`,
+  );
   if ((f.serve ?? demo) && !interrupted) {
     await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
     await serveAndShow(run, f.prompt!);

@@ -85,6 +85,11 @@ async function exitCode(p: Proc, ms = 120_000): Promise<number> {
 }
 
 /** Waits (up to a minute) until RUN/data_ranges.jsonl satisfies `done`. */
+/** The coordinator's RUN/summary.json, written when the job ends. */
+async function readSummary(run: string) {
+  return JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
+}
+
 async function waitForRanges(run: string, done: (lines: string) => boolean): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     if (done(await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => ""))) return;
@@ -149,9 +154,8 @@ Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of
       "--port",
       "0",
     ]);
-    const status = { code: await exitCode(coord) };
-    const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
-    assert.equal(status.code, 0);
+    assert.equal(await exitCode(coord), 0);
+    const summary = await readSummary(run);
     assert.deepEqual(summary.weight_hash_checks, [{ step: 1, workers: 2, identical: true }]);
 
     const cfg = JobConfig.parse(job);
@@ -353,7 +357,7 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
     const port = address.split(":")[1];
     const second = coordinator(run, config, [...args, "--port", port, "--resume"]);
     assert.equal(await exitCode(second), 0);
-    const summary = JSON.parse((await second.stdout).trim().split("\n").pop()!);
+    const summary = await readSummary(run);
     assert.equal(summary.step, 8);
     for (const w of workers) {
       assert.equal(await exitCode(w), 0, "workers rejoined and finished");
@@ -411,7 +415,7 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
     coord.child.kill("SIGINT");
     assert.equal(await exitCode(coord), 0);
     for (const w of workers) assert.equal(await exitCode(w), 0);
-    const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
+    const summary = await readSummary(run);
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
       l,
     ) => JSON.parse(l));
@@ -482,7 +486,7 @@ Deno.test("with mutual TLS the job trains end to end, and a worker without a cer
     );
     assert.equal(await exitCode(coord), 0);
     for (const w of workers) assert.equal(await exitCode(w), 0);
-    const summary = JSON.parse((await coord.stdout).trim().split("\n").pop()!);
+    const summary = await readSummary(run);
     assert.equal(summary.step, 3);
     assert.deepEqual(summary.weight_hash_checks.at(-1), { step: 3, workers: 2, identical: true });
   }, { transport: "grpc" });
