@@ -1,18 +1,20 @@
 /**
  * `deno task bench allreduce [--worlds 2,4] [--elements 10000000] [--chunk-bytes N] [--window N]
- * [--wires fp32,bf16] [--transports grpc,tcp] [--warmup 2] [--calls 5]`
+ * [--wires fp32,bf16] [--transports grpc,tcp] [--warmup 2] [--calls 5] [--no-peer]`
  *
  * Ring all-reduce (sum) of one fp32 buffer across real worker processes on loopback, measured as
  * nccl-tests does: per call the slowest rank's time, median over the timed calls,
  * algBw = bytes / time, busBw = algBw · 2(n − 1)/n, GB = 1e9 bytes. Next to it, in the same run,
  * point-to-point gRPC throughput: one process streaming the same bytes to another over the same
- * peer service. Compare with `../shared/peers/torch_allreduce_bench.py allreduce --world N` (gloo)
- * run in the same session. A bf16 or fp16 wire row still counts the fp32 buffer's bytes (the
- * bandwidth the caller sees), though half as many travel. Prints one JSON object; asserts nothing
- * about time.
+ * peer service, and the peer, `../shared/peers/torch_allreduce_bench.py allreduce --world N` (gloo),
+ * on the same buffer (`--no-peer` skips it). A bf16 or fp16 wire row still counts the fp32
+ * buffer's bytes (the bandwidth the caller sees), though half as many travel. Prints one JSON
+ * object; asserts nothing about time.
  */
 import { parseArgs } from "node:util";
 import { spawnProbeRing } from "../worker/mod.ts";
+import { runPeer } from "./_peer.ts";
+import { median, round } from "./_stats.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -27,6 +29,7 @@ export async function main(args: string[]): Promise<void> {
       transports: { type: "string", default: "grpc,tcp" },
       warmup: { type: "string", default: "2" },
       calls: { type: "string", default: "5" },
+      "no-peer": { type: "boolean", default: false },
     },
   });
   const elements = Number(values.elements);
@@ -78,6 +81,41 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   }
+  // The peer: PyTorch's gloo all-reduce of the same buffer on the same world sizes, this run.
+  const gloo: Record<string, unknown>[] = [];
+  if (!values["no-peer"]) {
+    for (const n of values.worlds.split(",").map(Number)) {
+      const peer = await runPeer("torch_allreduce_bench.py", [
+        "allreduce",
+        "--world",
+        String(n),
+        "--elements",
+        String(elements),
+        "--warmup",
+        String(warmup),
+        "--iters",
+        String(calls),
+      ]);
+      gloo.push({
+        world: n,
+        ...(peer.unavailable ? peer : {
+          seconds_median: round(peer.seconds_median as number, 5),
+          algBw_GBps: round(peer.alg_bw_GBps as number, 4),
+          busBw_GBps: round(peer.bus_bw_GBps as number, 4),
+          sum_correct: peer.sum_correct,
+        }),
+      });
+    }
+  }
+  const ratios = allreduce.map((r) => {
+    const peer = gloo.find((g) => g.world === r.world && g.busBw_GBps);
+    return {
+      transport: r.transport,
+      world: r.world,
+      wire: r.wire,
+      busBw_vs_gloo: peer ? round((r.busBw_GBps as number) / (peer.busBw_GBps as number), 3) : null,
+    };
+  });
   console.log(JSON.stringify(
     {
       bench: "allreduce",
@@ -93,6 +131,8 @@ export async function main(args: string[]): Promise<void> {
       bw_definition: "algBw = bytes/median time; busBw = algBw*2(N-1)/N; GB = 1e9 bytes",
       allreduce,
       point_to_point: p2p,
+      peer_gloo: gloo,
+      ratios,
       deno: Deno.version.deno,
       cpus: navigator.hardwareConcurrency,
     },
@@ -129,13 +169,4 @@ async function pointToPoint(
     seconds_median: round(seconds, 5),
     GBps: round(bytes / seconds / 1e9, 4),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits));
 }

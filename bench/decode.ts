@@ -1,12 +1,12 @@
 /**
  * `deno task bench decode [--preset small] [--batches 1,8] [--streams 1,4,8] [--threads 2]
- * [--prompt 16] [--attention split,concat,fused] [--peer] [--skip-server]`
+ * [--prompt 16] [--attention split,concat,fused] [--no-peer] [--skip-server]`
  *
  * On a seeded random-init model: decode tokens/s with the KV cache (each decode attention variant)
  * and without it (recomputing the whole padded context per token), prompt 16 → full context, at
  * each batch size; time to first token; and aggregate tokens/s of 1, 4 and 8 concurrent streams
  * through a real gRPC server process. Variants and stream counts are interleaved round by round,
- * because the machine is shared and its load drifts. With `--peer`, runs
+ * because the machine is shared and its load drifts. Unless `--no-peer`, runs
  * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run. Prints one JSON
  * object; never asserts on time.
  */
@@ -16,6 +16,8 @@ import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
 import { argmax } from "../worker/serve/sampling.ts";
 import { randomModel } from "../worker/serve/model_source.ts";
 import { GenerationClient } from "../worker/serve/client.ts";
+import { runPeer } from "./_peer.ts";
+import { median, round } from "./_stats.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -29,7 +31,7 @@ export async function main(args: string[]): Promise<void> {
       prompt: { type: "string", default: "16" },
       attention: { type: "string", default: "split,concat,fused" },
       "no-cache-steps": { type: "string", default: "8" },
-      peer: { type: "boolean", default: false },
+      "no-peer": { type: "boolean", default: false },
       "skip-server": { type: "boolean", default: false },
     },
   });
@@ -65,7 +67,19 @@ export async function main(args: string[]): Promise<void> {
     const streams = f.streams!.split(",").map(Number);
     result.server = await serverFigures(preset, streams, threads, promptLength);
   }
-  if (f.peer) result.peer = await peerFigures(preset, f.batches!, threads, promptLength);
+  if (!f["no-peer"]) {
+    result.peer = await runPeer("torch_gpt_bench.py", [
+      "decode",
+      "--preset",
+      preset,
+      "--batches",
+      f.batches!,
+      "--threads",
+      String(threads),
+      "--prompt",
+      String(promptLength),
+    ]);
+  }
   console.log(JSON.stringify(result, null, 2));
 }
 
@@ -114,10 +128,10 @@ async function engineFigures(
   for (const [attention, rs] of runs) {
     const ms = median(rs.map((r) => r.ms));
     out[`batch${batch}_${attention}`] = {
-      cachedTokensPerS: round((batch * newTokens) / (ms / 1000)),
+      cachedTokensPerS: round((batch * newTokens) / (ms / 1000), 1),
       cachedMsPerStep: round(ms / newTokens, 3),
       firstTokenMs: round(median(rs.map((r) => r.firstMs)), 2),
-      runsMs: rs.map((r) => round(r.ms)),
+      runsMs: rs.map((r) => round(r.ms, 1)),
     };
   }
   out[`batch${batch}_sameTokensAllVariants`] = lastTokens.size === 1;
@@ -130,7 +144,7 @@ async function engineFigures(
     for (let i = 0; i < noCacheSteps; i++) await engine.forwardFull(full);
     const msPerStep = (performance.now() - t0) / noCacheSteps;
     out[`batch${batch}_noCache`] = {
-      tokensPerS: round(batch / (msPerStep / 1000)),
+      tokensPerS: round(batch / (msPerStep / 1000), 1),
       msPerStep: round(msPerStep, 2),
     };
   }
@@ -189,10 +203,10 @@ async function serverFigures(
     for (const [n, rs] of rounds) {
       const rate = median(rs.map((x) => x.rate));
       figures[`streams${n}`] = {
-        aggregateTokensPerS: round(rate),
-        perStreamTokensPerS: round(rate / n),
+        aggregateTokensPerS: round(rate, 1),
+        perStreamTokensPerS: round(rate / n, 1),
         firstTokenMsMedian: round(median(rs.map((x) => x.first)), 2),
-        roundsTokensPerS: rs.map((x) => round(x.rate)),
+        roundsTokensPerS: rs.map((x) => round(x.rate, 1)),
       };
     }
     const one = figures.streams1?.aggregateTokensPerS as number | undefined;
@@ -206,41 +220,4 @@ async function serverFigures(
     await child.status;
   }
   return figures;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-async function peerFigures(preset: string, batches: string, threads: number, prompt: number) {
-  const script = new URL("../../shared/peers/torch_gpt_bench.py", import.meta.url).pathname;
-  const env: Record<string, string> = { OMP_WAIT_POLICY: "PASSIVE" };
-  const out = await new Deno.Command("env", {
-    args: [
-      "-u",
-      "OPENBLAS_CORETYPE",
-      "-u",
-      "OPENBLAS_L2_SIZE",
-      "/usr/bin/python3",
-      script,
-      "decode",
-    ]
-      .concat(["--preset", preset, "--batches", batches, "--threads", String(threads)])
-      .concat(["--prompt", String(prompt)]),
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { error: new TextDecoder().decode(out.stderr).slice(-2000), stdout: text.slice(-2000) };
-  }
-}
-
-function round(x: number, digits = 1): number {
-  const p = 10 ** digits;
-  return Math.round(x * p) / p;
 }

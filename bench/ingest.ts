@@ -4,6 +4,7 @@
  * installed, OCR seconds per image, and end-to-end ingest throughput. Prints one JSON object.
  */
 import { parseArgs } from "node:util";
+import { round } from "./_stats.ts";
 import { extractPdf, OcrPool, runIngest } from "../ingest/mod.ts";
 import { silentLogger } from "../model/log.ts";
 import { realisticText } from "./tokenizer.ts";
@@ -53,8 +54,8 @@ export async function main(args: string[]): Promise<void> {
       }
       const s = (performance.now() - t) / 1000;
       pdftotext = {
-        pagesPerSecond: round(totalPages / s),
-        seconds: round(s),
+        pagesPerSecond: round(totalPages / s, 3),
+        seconds: round(s, 3),
         characters: popplerChars,
       };
     }
@@ -89,18 +90,18 @@ export async function main(args: string[]): Promise<void> {
         files: nFiles,
         pages: totalPages,
         pdfjs: {
-          pagesPerSecond: round(totalPages / pdfjsSeconds),
-          seconds: round(pdfjsSeconds),
+          pagesPerSecond: round(totalPages / pdfjsSeconds, 3),
+          seconds: round(pdfjsSeconds, 3),
           characters: chars,
         },
         pdftotext,
       },
-      ocr: { firstImageSeconds: round(ocrFirst), warmImageSeconds: round(ocrWarm) },
+      ocr: { firstImageSeconds: round(ocrFirst, 3), warmImageSeconds: round(ocrWarm, 3) },
       endToEnd: {
         files: docs.length,
-        inputMB: round(inputBytes / 1e6),
-        seconds: round(e2e),
-        mbPerSecond: round(inputBytes / 1e6 / e2e),
+        inputMB: round(inputBytes / 1e6, 3),
+        seconds: round(e2e, 3),
+        mbPerSecond: round(inputBytes / 1e6 / e2e, 3),
         tokens: result.manifest.totals.train + result.manifest.totals.val,
       },
       cpus: navigator.hardwareConcurrency,
@@ -122,8 +123,4 @@ async function has(cmd: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

@@ -5,6 +5,7 @@
  * vocabularies) on the same text. Prints one JSON object; never asserts on time.
  */
 import { parseArgs } from "node:util";
+import { round } from "./_stats.ts";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { encode as gptEncodeO200k } from "gpt-tokenizer";
 import { encode as gptEncodeR50k } from "gpt-tokenizer/encoding/r50k_base";
@@ -40,7 +41,7 @@ export async function main(args: string[]): Promise<void> {
     let tokens = 0;
     for (const d of docs) tokens += fn(d).length;
     const seconds = (performance.now() - t) / 1000;
-    encode[name] = { mbPerSecond: round(mb / seconds), tokens, seconds: round(seconds) };
+    encode[name] = { mbPerSecond: round(mb / seconds, 3), tokens, seconds: round(seconds, 3) };
     await new Promise((r) => setTimeout(r, 0));
   }
   let idsMatchHf = true;
@@ -50,18 +51,14 @@ export async function main(args: string[]): Promise<void> {
   }
   console.log(JSON.stringify({
     bench: "tokenizer",
-    textMB: round(mb),
+    textMB: round(mb, 3),
     documents: docs.length,
-    train: { vocabSize: tok.vocabSize, requested: vocabSize, seconds: round(trainSeconds) },
+    train: { vocabSize: tok.vocabSize, requested: vocabSize, seconds: round(trainSeconds, 3) },
     encode,
     idsMatchHf,
     cpus: navigator.hardwareConcurrency,
     deno: Deno.version.deno,
   }));
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 /**

@@ -11,7 +11,8 @@ import { countParams, GptConfig, presets } from "../model/gpt/mod.ts";
 import { Rng } from "../model/optim/mod.ts";
 import { createSession, ort } from "../model/runtime.ts";
 import { TrainConfig, Trainer } from "../model/train/mod.ts";
-import { median, runPeer } from "./_peer.ts";
+import { runPeer } from "./_peer.ts";
+import { median } from "./_stats.ts";
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -20,7 +21,6 @@ export async function main(args: string[]): Promise<void> {
       presets: { type: "string", default: "tiny,small" },
       precisions: { type: "string", default: "fp32,fp16" },
       threads: { type: "string", default: "2" },
-      peer: { type: "boolean", default: true },
       "no-peer": { type: "boolean", default: false },
       workers: { type: "string" },
     },
