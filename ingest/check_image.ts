@@ -1,3 +1,5 @@
+import { crc32 } from "node:zlib";
+
 /**
  * Cheap structural checks before OCR, so a corrupt image is reported with a reason instead of
  * reaching the OCR engine. Returns the problem, or undefined when the image looks whole.
@@ -45,16 +47,4 @@ function checkPng(bytes: Uint8Array): string | undefined {
     at += 12 + len;
   }
   return "corrupt PNG: truncated before the IEND chunk";
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

@@ -3,7 +3,7 @@
  * Helvetica font) and a PNG of text drawn with a 5×7 bitmap font, scaled up and deflated with
  * node:zlib. No external tools.
  */
-import { deflateSync } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
 import { concatBytes } from "../../model/bytes.ts";
 
 /**
@@ -229,18 +229,6 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   out.set(data, 8);
   dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
   return out;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** Character accuracy: 1 − edit distance / reference length, on whitespace-collapsed text. */
