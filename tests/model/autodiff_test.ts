@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { gradients, Graph, type Value } from "../../model/graph/mod.ts";
+import { vjp } from "../../model/graph/vjp.ts";
 import { ort } from "../../model/runtime.ts";
 import { compile, seededRandom } from "./_helpers.ts";
 
@@ -166,6 +167,16 @@ const cases: Case[] = [
     eps: 1e-2,
     tol: 1e-3,
   },
+  {
+    name: "Pad with zeros on both sides",
+    shapes: (r) => [[dim(r), 3]],
+    build: (g, [a]) => g.pad(a, [1, 0, 2, 3]),
+  },
+  {
+    name: "Identity",
+    shapes: (r) => [[dim(r), 2]],
+    build: (g, [a]) => g.node("Identity", [a], [a])[0],
+  },
   ...(["mean", "sum", "none"] as const).map((reduction): Case => ({
     name: `SoftmaxCrossEntropyLoss ${reduction}`,
     shapes: () => [[4, 7]],
@@ -225,6 +236,12 @@ for (const c of cases) {
     console.log(`${c.name}: max relative error ${worst.toExponential(2)}`);
   });
 }
+
+Deno.test("every op with a VJP rule has a test above", () => {
+  const tested = new Set(cases.map((c) => c.name.split(" ")[0]));
+  const untested = [...vjp.keys()].filter((op) => !tested.has(op));
+  assert.deepEqual(untested, [], `VJP rules without a test: ${untested.join(", ")}`);
+});
 
 Deno.test("gradients refuses an op without a rule, naming it", () => {
   const g = new Graph();
