@@ -4,7 +4,8 @@
  */
 import type { DType, Graph, Value } from "../graph/mod.ts";
 import type { GptConfig } from "./config.ts";
-import { block, dropout, layerNorm, type PastKeyValues, type Weights } from "./layers.ts";
+import { dropout } from "./dropout.ts";
+import { block, layerNorm, type PastKeyValues, type Weights } from "./layers.ts";
 import { sinusoidalTable } from "./positional.ts";
 
 /** What the forward pass reads besides the weights. */

@@ -4,6 +4,7 @@
  */
 import type { Graph, Value } from "../graph/mod.ts";
 import type { GptConfig } from "./config.ts";
+import { dropout } from "./dropout.ts";
 
 /** Looks up a weight by its name relative to the current layer (e.g. `attn.c_attn.weight`). */
 export type Weights = (name: string) => Value;
@@ -30,11 +31,6 @@ export interface AttentionContext {
 /** y = x·W + b, with W stored [in, out] as GPT-2's Conv1D does. */
 export function linear(g: Graph, w: Weights, prefix: string, x: Value): Value {
   return g.add(g.matMul(x, w(`${prefix}.weight`)), w(`${prefix}.bias`));
-}
-
-/** Dropout with ratio `p`, or `x` itself when p is 0. */
-export function dropout(g: Graph, x: Value, p: number): Value {
-  return p > 0 ? g.dropout(x, p).y : x;
 }
 
 /** LayerNormalization over the width. */

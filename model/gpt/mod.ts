@@ -2,6 +2,7 @@
 export { GptConfig, type PresetName, presets } from "./config.ts";
 export { countParams, initParams, type ParamSpec, paramSpecs } from "./params.ts";
 export { sinusoidalTable } from "./positional.ts";
+export { drawDropoutMasks } from "./dropout.ts";
 export { causalMask, type ForwardInputs, type ForwardOutputs, gptForward } from "./gpt.ts";
 export { type AttentionContext, type PastKeyValues, type Weights } from "./layers.ts";
 export {

@@ -11,6 +11,7 @@ import { type DType, gradients, Graph, type Value } from "../graph/mod.ts";
 import { InputError } from "../errors.ts";
 import { createSession, type Device, ort, parseDevice } from "../runtime.ts";
 import type { GptConfig } from "./config.ts";
+import { drawDropoutMasks, DROPOUT_INPUT } from "./dropout.ts";
 import { gptForward } from "./gpt.ts";
 import { type ParamSpec, paramSpecs } from "./params.ts";
 
@@ -79,6 +80,8 @@ interface Compiled {
   session: ort.InferenceSession;
   shape: Required<TrainStepShape>;
   float32Ops: Record<string, number>;
+  /** The graph's dropout keep-mask inputs, in site order. */
+  dropoutSites: { name: string; shape: readonly number[] }[];
 }
 
 type StepOptions = { device?: Device | string; threads?: number };
@@ -128,7 +131,8 @@ class CompiledLoss {
     const full = { ...shape, sequenceLength: shape.sequenceLength ?? cfg.contextLength };
     const graph = build(cfg, full);
     const session = await createSession(graph.toModel(), { device, threads: options.threads });
-    return { session, shape: full, float32Ops: float32Ops(graph) };
+    const dropoutSites = graph.inputs.filter((v) => v.name.startsWith(DROPOUT_INPUT));
+    return { session, shape: full, float32Ops: float32Ops(graph), dropoutSites };
   }
 
   /** Tokens in one micro-batch. */
@@ -173,6 +177,19 @@ class CompiledLoss {
 
 /** The train step: loss and gradients of one micro-batch. */
 export class TrainStep extends CompiledLoss {
+  readonly #dropout: number;
+  readonly #masks: { name: string; shape: readonly number[]; data: Uint8Array }[];
+
+  private constructor(compiled: Compiled, cfg: GptConfig) {
+    super(compiled, cfg);
+    this.#dropout = cfg.dropout;
+    this.#masks = compiled.dropoutSites.map(({ name, shape }) => ({
+      name,
+      shape,
+      data: new Uint8Array(shape.reduce((p, d) => p * d, 1)),
+    }));
+  }
+
   /** Compiles the step for `cfg` on `options.device`. */
   static async create(
     cfg: GptConfig,
@@ -188,6 +205,8 @@ export class TrainStep extends CompiledLoss {
   /**
    * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`; returns
    * the summed (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids.
+   * With dropout, `samples` names the global sample index of each row and `seed` the run's seed:
+   * the masks are drawn from them (see {@linkcode drawDropoutMasks}).
    */
   async accumulate(
     params: Float32Array,
@@ -195,9 +214,19 @@ export class TrainStep extends CompiledLoss {
     targets: BigInt64Array,
     lossScale: number,
     grads: Float32Array,
+    rows?: { seed: number; samples: readonly number[] },
   ): Promise<number> {
     const feeds = this.feeds(params, ids, targets);
     feeds.loss_scale = new ort.Tensor("float32", Float32Array.of(lossScale), []);
+    if (this.#masks.length > 0) {
+      if (rows?.samples.length !== this.shape.microBatch) {
+        throw new RangeError(
+          `TrainStep.accumulate: dropout ${this.#dropout} needs the ${this.shape.microBatch} sample indices of the micro-batch`,
+        );
+      }
+      drawDropoutMasks(this.#masks.map((m) => m.data), this.#dropout, rows.seed, rows.samples);
+      for (const m of this.#masks) feeds[m.name] = new ort.Tensor("bool", m.data, m.shape);
+    }
     const out = await this.session.run(feeds);
     this.specs.forEach((s, i) => {
       const grad = out[`grad:${s.name}`].data as Float32Array;

@@ -186,17 +186,6 @@ export class Graph {
     return this.node("Gelu", [x], [x], { approximate: { s: approximate } })[0];
   }
 
-  /** Training-mode dropout: zeroes a `ratio` of elements and scales the rest by 1/(1−ratio). */
-  dropout(x: Value, ratio: number): { y: Value; mask: Value } {
-    this.#float("Dropout", x);
-    const [y, mask] = this.node(
-      "Dropout",
-      [x, this.constant(ratio, x.dtype), this.constant(1, "bool")],
-      [x, { dtype: "bool", shape: x.shape }],
-    );
-    return { y, mask };
-  }
-
   equal(a: Value, b: Value): Value {
     this.#sameDtype("Equal", a, b);
     return this.node("Equal", [a, b], [{

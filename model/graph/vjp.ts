@@ -103,12 +103,6 @@ vjp.set("Where", (f, { inputs: [cond, a, b] }, [gy]) => {
   ];
 });
 
-// Dropout keeps the elements its mask marks, scaled by 1/(1−ratio).
-vjp.set("Dropout", (f, { inputs: [, ratio], outputs: [, mask] }, [gy]) => {
-  const keep = f.div(f.cast(mask, gy!.dtype), f.sub(scalar(f, 1, gy!), ratio!));
-  return [f.mul(gy!, keep), null, null];
-});
-
 vjp.set("Cast", (f, { inputs: [x] }, [gy]) => [f.cast(gy!, x!.dtype)]);
 
 vjp.set("Identity", (_f, _n, [gy]) => [gy]);

@@ -188,6 +188,7 @@ export class Trainer {
         this.#targets,
         scale / this.tokensPerStep,
         grads.subarray(0, this.#trainStep.size),
+        { seed: this.train.seed, samples: samples.slice(m * microBatch, (m + 1) * microBatch) },
       );
     }
     if (injectOverflow) grads[0] = Infinity;

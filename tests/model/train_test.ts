@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { loadCheckpoint, saveCheckpoint } from "../../model/checkpoint/mod.ts";
-import { GptConfig, presets } from "../../model/gpt/mod.ts";
+import { drawDropoutMasks, GptConfig, presets } from "../../model/gpt/mod.ts";
 import { byteTokenizer, toTokenizerJson } from "../../model/tokenizer/mod.ts";
 import { TrainConfig, Trainer, type TrainerInit } from "../../model/train/mod.ts";
 
@@ -68,63 +68,92 @@ Deno.test("loss on real text falls well below the unigram entropy within a few h
   );
 });
 
-Deno.test("k micro-batches of b sequences give the same weights as one batch of k·b", async () => {
-  const accumulated = await Trainer.create(init({ microBatch: 2, gradAccum: 4 }));
-  const whole = await Trainer.create(init({ microBatch: 8, gradAccum: 1 }));
-  const before = whole.params.slice();
-  const a = await accumulated.trainStep();
-  const b = await whole.trainStep();
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * b.loss, `losses ${a.loss} vs ${b.loss}`);
-  const ga = accumulated.lastGradient, gb = whole.lastGradient;
-  const gmax = gb.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-  const gdiff = ga.reduce((m, x, i) => Math.max(m, Math.abs(x - gb[i])), 0) / gmax;
-  // Adam's first step moves each weight by lr·g/(|g|+ε): where |g| is within a few ε the update
-  // amplifies fp32 rounding, whatever the batching. Weights are compared where |g| > 1e-5.
-  let wdiff = 0, excluded = 0;
-  for (let i = 0; i < gb.length; i++) {
-    if (Math.abs(gb[i]) <= 1e-5) {
-      excluded++;
-      continue;
+// Dropout masks are drawn per sample from the run's seed, so neither the split of a batch nor a
+// resume changes them: both properties hold with dropout as they do without.
+for (const dropout of [0, 0.1]) {
+  Deno.test(`k micro-batches of b sequences give the same weights as one batch of k·b (dropout ${dropout})`, async () => {
+    const accumulated = await Trainer.create(init({ microBatch: 2, gradAccum: 4 }, { dropout }));
+    const whole = await Trainer.create(init({ microBatch: 8, gradAccum: 1 }, { dropout }));
+    const before = whole.params.slice();
+    const a = await accumulated.trainStep();
+    const b = await whole.trainStep();
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * b.loss, `losses ${a.loss} vs ${b.loss}`);
+    const ga = accumulated.lastGradient, gb = whole.lastGradient;
+    const gmax = gb.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    const gdiff = ga.reduce((m, x, i) => Math.max(m, Math.abs(x - gb[i])), 0) / gmax;
+    // Adam's first step moves each weight by lr·g/(|g|+ε): where |g| is within a few ε the update
+    // amplifies fp32 rounding, whatever the batching. Weights are compared where |g| > 1e-5.
+    let wdiff = 0, excluded = 0;
+    for (let i = 0; i < gb.length; i++) {
+      if (Math.abs(gb[i]) <= 1e-5) {
+        excluded++;
+        continue;
+      }
+      const update = Math.abs(whole.params[i] - before[i]);
+      wdiff = Math.max(
+        wdiff,
+        Math.abs(accumulated.params[i] - whole.params[i]) /
+          Math.max(update, Math.abs(whole.params[i])),
+      );
     }
-    const update = Math.abs(whole.params[i] - before[i]);
-    wdiff = Math.max(
-      wdiff,
-      Math.abs(accumulated.params[i] - whole.params[i]) /
-        Math.max(update, Math.abs(whole.params[i])),
+    console.log(
+      `gradient max diff ${gdiff.toExponential(2)} of max |g|; weights max rel diff ${
+        wdiff.toExponential(2)
+      } (${excluded} of ${gb.length} with |g| ≤ 1e-5 skipped)`,
     );
-  }
-  console.log(
-    `gradient max diff ${gdiff.toExponential(2)} of max |g|; weights max rel diff ${
-      wdiff.toExponential(2)
-    } (${excluded} of ${gb.length} with |g| ≤ 1e-5 skipped)`,
-  );
-  assert.ok(gdiff < 1e-5, `gradients differ by ${gdiff} of the largest`);
-  assert.ok(wdiff < 1e-5, `weights differ by ${wdiff}`);
-});
+    assert.ok(gdiff < 1e-5, `gradients differ by ${gdiff} of the largest`);
+    assert.ok(wdiff < 1e-5, `weights differ by ${wdiff}`);
+  });
 
-Deno.test("a run resumed from a checkpoint ends bit-identical to an uninterrupted one", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const straight = await Trainer.create(init({ steps: 6, gradAccum: 2 }));
-    while (straight.step < 6) await straight.trainStep();
+  Deno.test(`a run resumed from a checkpoint ends bit-identical to an uninterrupted one (dropout ${dropout})`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const straight = await Trainer.create(init({ steps: 6, gradAccum: 2 }, { dropout }));
+      while (straight.step < 6) await straight.trainStep();
 
-    const first = await Trainer.create(init({ steps: 6, gradAccum: 2 }));
-    while (first.step < 3) await first.trainStep();
-    await saveCheckpoint(`${dir}/checkpoints`, first.checkpointContents());
-    const resumed = await Trainer.create(init({ steps: 6, gradAccum: 2 }));
-    resumed.restore(await loadCheckpoint(dir));
-    assert.equal(resumed.step, 3);
-    while (resumed.step < 6) await resumed.trainStep();
+      const first = await Trainer.create(init({ steps: 6, gradAccum: 2 }, { dropout }));
+      while (first.step < 3) await first.trainStep();
+      await saveCheckpoint(`${dir}/checkpoints`, first.checkpointContents());
+      const resumed = await Trainer.create(init({ steps: 6, gradAccum: 2 }, { dropout }));
+      resumed.restore(await loadCheckpoint(dir));
+      assert.equal(resumed.step, 3);
+      while (resumed.step < 6) await resumed.trainStep();
 
-    assert.equal(resumed.dataPosition, straight.dataPosition);
-    assert.deepEqual(
-      new Uint32Array(resumed.params.buffer),
-      new Uint32Array(straight.params.buffer),
-      "resumed weights differ from the uninterrupted run",
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+      assert.equal(resumed.dataPosition, straight.dataPosition);
+      assert.deepEqual(
+        new Uint32Array(resumed.params.buffer),
+        new Uint32Array(straight.params.buffer),
+        "resumed weights differ from the uninterrupted run",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("dropout drops its ratio of each sample's activations, the same ones for the same sample and seed", async () => {
+  const p = 0.25, rows = 3, per = 4000;
+  const draw = (seed: number, samples: number[]) => {
+    const masks = [new Uint8Array(rows * per), new Uint8Array(rows * per)];
+    drawDropoutMasks(masks, p, seed, samples);
+    return masks;
+  };
+  const [a0, a1] = draw(7, [10, 11, 12]);
+  const dropped = a0.filter((k) => !k).length / a0.length;
+  assert.ok(Math.abs(dropped - p) < 0.02, `dropped ${dropped}, expected about ${p}`);
+  // Sample 11 in another row of another micro-batch gets the same masks at every site.
+  const [b0, b1] = draw(7, [11, 99, 98]);
+  assert.deepEqual(b0.subarray(0, per), a0.subarray(per, 2 * per));
+  assert.deepEqual(b1.subarray(0, per), a1.subarray(per, 2 * per));
+  assert.notDeepEqual(a0.subarray(0, per), a1.subarray(0, per), "each site draws its own mask");
+  const [c0] = draw(8, [10, 11, 12]);
+  assert.notDeepEqual(c0, a0, "another seed draws other masks");
+
+  // In the train step: dropout changes the loss and the gradient of the same batch.
+  const plain = await Trainer.create(init({ microBatch: 4 }));
+  const dropped01 = await Trainer.create(init({ microBatch: 4 }, { dropout: 0.1 }));
+  const [lp, ld] = [await plain.trainStep(), await dropped01.trainStep()];
+  assert.notEqual(lp.loss, ld.loss);
 });
 
 Deno.test("fp16: an injected overflow skips the step and halves the loss scale", async () => {
