@@ -1,8 +1,8 @@
 /**
  * A training worker: joins the coordinator, fetches and verifies its data, then runs steps as the
  * coordinator plans them: micro-batches, ring all-reduce with its neighbours, and the update only
- * once every rank reported success. A lease (heartbeat) runs beside it; when the ring version
- * moves, the step in flight is aborted, never waited out.
+ * once every rank reported success. A lease (heartbeat) runs beside it on a thread of its own; when
+ * the ring version moves, the step in flight is aborted, never waited out.
  */
 import { decodeTrainingState, encodeTrainingState } from "../model/checkpoint/mod.ts";
 import { Manifest } from "../model/data/mod.ts";
@@ -14,6 +14,7 @@ import { atomicWriteFile } from "../model/atomic_write.ts";
 import type { StepPlan, TlsFiles, Verdict } from "../proto/mod.ts";
 import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { CoordinatorClient } from "./coordinator_client.ts";
+import { Lease } from "./lease.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
 import { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
@@ -117,29 +118,22 @@ async function session(
 
   let ringVersion = 0;
   let abort = new AbortController();
-  let alive = true;
-  const heartbeat = (async () => {
-    while (alive) {
-      try {
-        const r = await client.call<{ ring_version: number }>(
-          "Heartbeat",
-          { worker_id: id },
-          joined.heartbeat_ms * 4,
-        );
-        if (r.ring_version !== ringVersion) {
-          abort.abort(new Error(`ring version moved to ${r.ring_version}`));
-        }
-      } catch (err) {
-        log.warn("heartbeat failed", { error: String((err as Error).message) });
-      }
-      await new Promise((r) => setTimeout(r, joined.heartbeat_ms));
-    }
-  })();
+  const lease = new Lease({
+    coordinator: o.coordinator,
+    token: o.token,
+    tls: o.tls,
+    workerId: id,
+    intervalMs: joined.heartbeat_ms,
+    onRingVersion: (version) => {
+      if (version !== ringVersion) abort.abort(new Error(`ring version moved to ${version}`));
+    },
+    onError: (error) => log.warn("heartbeat failed", { error }),
+  });
 
   try {
     const trainer = held.trainer ??= await createTrainer(o, client, id, job, manifest, log);
     let right: (ChunkSink & { address: string; close(): void }) | undefined;
-    let hash = "", valLoss = -1;
+    let hash = "", valLoss = -1, lastStepMs = 0;
     while (true) {
       const plan = await client.call<StepPlan>(
         "AwaitStep",
@@ -195,7 +189,9 @@ async function session(
             step: plan.step,
             wire: job.wire,
             signal: abort.signal,
-            chunkTimeoutMs: Math.max(2000, job.deadAfterMs),
+            // A neighbour may still be computing when this rank is ready: allow for one step's
+            // worth of it. A dead neighbour is found sooner, by its lease (the abort signal).
+            chunkTimeoutMs: Math.max(2000, job.deadAfterMs, 2 * lastStepMs),
           }).then(() => {})
         );
       } catch (err) {
@@ -203,6 +199,7 @@ async function session(
         error = String((err as Error).message);
         log.warn("step failed", { step: plan.step, error });
       }
+      lastStepMs = performance.now() - started;
       const loss = ok ? trainer.lastLoss : 0;
       const verdict = await client.call<Verdict>(
         "ReportReduced",
@@ -219,11 +216,8 @@ async function session(
       if (plan.evaluate) valLoss = (await trainer.evaluate()) ?? -1;
     }
   } finally {
-    // The lease loop ends at its next wake-up; it is not awaited, so a finished worker exits
-    // before the coordinator closes its connections (see runTrainingWorker on GOAWAY).
-    alive = false;
+    lease.stop();
     abort.abort();
-    void heartbeat;
   }
 }
 

@@ -195,6 +195,37 @@ Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of
   });
 });
 
+Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps its lease", async () => {
+  // onnxruntime-node computes on the calling thread; each micro-batch here takes about a second on
+  // one thread, more than twice the deadline. The lease thread must keep both workers alive.
+  await withRun(async (run, config) => {
+    const coord = coordinator(run, config, [
+      "--steps",
+      "2",
+      "--local-workers",
+      "2",
+      "--threads",
+      "1",
+      "--port",
+      "0",
+    ]);
+    assert.equal(await exitCode(coord, 60_000), 0, "two steps finish (no abort-and-retry loop)");
+    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      records.filter((r) => !r.committed).map((r) => r.reason),
+      [],
+      "no step was aborted",
+    );
+    assert.deepEqual(records.map((r) => r.world_size), [2, 2]);
+  }, {
+    model: { layers: 2, heads: 4, width: 256, contextLength: 128 },
+    train: { microBatch: 32, gradAccum: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0 },
+    heartbeatMs: 100,
+    deadAfterMs: 400,
+  });
+});
+
 Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is lost or repeated outside the replayed step", async () => {
   await withRun(async (run, config) => {
     const token = "test-token";
