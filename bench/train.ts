@@ -188,6 +188,8 @@ export async function distributed(preset: "tiny" | "small", workers: number, ste
     const many = await measure(workers, 1), one = await measure(1, workers);
     const ddpMany = await runPeer("torch_allreduce_bench.py", [
       "ddp",
+      "--preset",
+      preset,
       "--world",
       String(workers),
       "--threads",
@@ -195,6 +197,8 @@ export async function distributed(preset: "tiny" | "small", workers: number, ste
     ]);
     const ddpOne = await runPeer("torch_allreduce_bench.py", [
       "ddp",
+      "--preset",
+      preset,
       "--world",
       "1",
       "--threads",
