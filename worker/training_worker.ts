@@ -191,7 +191,7 @@ async function session(
             signal: abort.signal,
             // A neighbour may still be computing when this rank is ready: allow for one step's
             // worth of it. A dead neighbour is found sooner, by its lease (the abort signal).
-            chunkTimeoutMs: Math.max(2000, job.deadAfterMs, 2 * lastStepMs),
+            chunkTimeoutMs: Math.ceil(Math.max(2000, job.deadAfterMs, 2 * lastStepMs)),
           }).then(() => {})
         );
       } catch (err) {

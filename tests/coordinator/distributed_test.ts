@@ -196,12 +196,13 @@ Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of
 });
 
 Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps its lease", async () => {
-  // onnxruntime-node computes on the calling thread; each micro-batch here takes about a second on
-  // one thread, more than twice the deadline. The lease thread must keep both workers alive.
+  // onnxruntime-node computes on the calling thread; each micro-batch here takes over a second on
+  // one thread, more than twice the deadline. The lease thread must keep both workers alive (and a
+  // step over a second long sets the next step's chunk timeout from its duration).
   await withRun(async (run, config) => {
     const coord = coordinator(run, config, [
       "--steps",
-      "2",
+      "3",
       "--local-workers",
       "2",
       "--threads",
@@ -209,7 +210,7 @@ Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps i
       "--port",
       "0",
     ]);
-    assert.equal(await exitCode(coord, 60_000), 0, "two steps finish (no abort-and-retry loop)");
+    assert.equal(await exitCode(coord, 60_000), 0, "three steps finish, none aborted");
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l));
     assert.deepEqual(
@@ -217,10 +218,10 @@ Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps i
       [],
       "no step was aborted",
     );
-    assert.deepEqual(records.map((r) => r.world_size), [2, 2]);
+    assert.deepEqual(records.map((r) => r.world_size), [2, 2, 2]);
   }, {
     model: { layers: 2, heads: 4, width: 256, contextLength: 128 },
-    train: { microBatch: 32, gradAccum: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0 },
+    train: { microBatch: 48, gradAccum: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0 },
     heartbeatMs: 100,
     deadAfterMs: 400,
   });
