@@ -6,7 +6,8 @@
  * rank computes and all-reduces its gradients, then `reportReduced` answers all ranks together:
  * commit (everyone applies the same update) or abort (nobody does). A worker whose lease expires
  * aborts the step in flight; the survivors replay it in a new ring, so no sample is lost and only
- * the replayed step's samples are seen twice.
+ * the replayed step's samples are seen twice. A step that a rank itself fails (rather than dies in)
+ * again and again is not transient: after `maxStepFailures` such aborts in a row the job fails.
  */
 import type { Logger } from "../model/log.ts";
 import type { StepPlan, Verdict } from "../proto/mod.ts";
@@ -33,6 +34,8 @@ export interface JobOptions {
   hashEvery: number;
   /** Rank 0 reports the validation loss every N steps (0: never). */
   evalEvery: number;
+  /** Consecutive aborts by a rank's own error after which the job fails (default 5). */
+  maxStepFailures?: number;
   /** Where a resumed job starts. */
   startStep?: number;
   startDataPosition?: number;
@@ -82,13 +85,20 @@ export class Job {
   #nextId = 0;
   #stopAt: number;
   #finish!: () => void;
+  #fail!: (err: Error) => void;
+  /** Steps aborted in a row by a rank's own error; a commit resets it. */
+  #rankFailures = 0;
+  #failed = false;
 
   constructor(options: JobOptions) {
     this.#o = options;
     this.committedStep = options.startStep ?? 0;
     this.dataPosition = options.startDataPosition ?? 0;
     this.#stopAt = options.steps;
-    this.finished = new Promise((resolve) => (this.#finish = resolve));
+    this.finished = new Promise((resolve, reject) => {
+      this.#finish = resolve;
+      this.#fail = reject;
+    });
   }
 
   get steps(): number {
@@ -149,8 +159,18 @@ export class Job {
     if (!f || f.step !== step || f.version !== version) return Promise.resolve(abortVerdict);
     f.reports.set(id, { ok, loss, error });
     const verdict = new Promise<Verdict>((resolve) => f.verdicts.set(id, resolve));
-    if (!ok) this.#abort(`rank of ${id} failed: ${error}`);
-    else if (f.reports.size === f.ring.length) void this.#commit(f);
+    if (!ok) {
+      this.#abort(`rank of ${id} failed: ${error}`);
+      if (++this.#rankFailures >= (this.#o.maxStepFailures ?? 5)) {
+        this.#failed = true;
+        this.#fail(
+          new Error(
+            `Step ${step + 1} failed ${this.#rankFailures} times in a row, last on ${id}: ${error}`,
+          ),
+        );
+        this.#advance();
+      }
+    } else if (f.reports.size === f.ring.length) void this.#commit(f);
     return verdict;
   }
 
@@ -192,7 +212,8 @@ export class Job {
     if (this.#inFlight) return;
     const live = [...this.#members.values()];
     if (live.some((m) => !m.pending)) return;
-    const done = this.committedStep >= this.#stopAt && this.state?.step === this.committedStep;
+    const done = this.#failed ||
+      this.committedStep >= this.#stopAt && this.state?.step === this.committedStep;
     if (done) {
       for (const m of live) {
         this.#resolve(m, { ...emptyPlan, done: true, step: this.committedStep });
@@ -239,6 +260,7 @@ export class Job {
 
   async #commit(f: InFlight): Promise<void> {
     this.#inFlight = undefined;
+    this.#rankFailures = 0;
     const loss = f.reports.get(f.ring[0].id)!.loss;
     const record = this.#record(f, true, { loss });
     this.committedStep++;

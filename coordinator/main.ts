@@ -218,12 +218,14 @@ async function main(args: string[]): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
 
-  await state.finished;
+  // A failed job still tells its workers "done": the local ones exit before the error is reported.
+  const failure = await state.finished.then(() => undefined, (err: Error) => err);
   bar.done();
   clearInterval(leases);
   await runLog.plot(title);
   await Promise.all(children.map((c) => c.status));
   Deno.removeSignalListener("SIGINT", onSignal);
+  if (failure) throw failure;
   const checks = state.hashChecks();
   await atomicWriteText(
     `${run}/summary.json`,

@@ -1,0 +1,68 @@
+/** The job's state machine on its own: what a rank's repeated failure of one step does. */
+import assert from "node:assert/strict";
+import { Job } from "../../coordinator/job.ts";
+import { silentLogger } from "../../model/log.ts";
+
+function job(records: { committed: boolean; reason?: string }[]) {
+  return new Job({
+    steps: 3,
+    samplesPerWorker: 4,
+    minWorkers: 2,
+    deadAfterMs: 60_000,
+    checkpointEvery: 0,
+    hashEvery: 100,
+    evalEvery: 0,
+    maxStepFailures: 3,
+    log: silentLogger,
+    onStep: (r) => void records.push(r),
+    onValLoss: () => {},
+    onState: () => {},
+  });
+}
+
+Deno.test("a step a rank fails again and again fails the job, and its workers are told done", async () => {
+  const records: { committed: boolean; reason?: string }[] = [];
+  const j = job(records);
+  const failed = j.finished.then(() => "finished", (err: Error) => err.message);
+  const [a, b] = [j.join("a", "127.0.0.1:1"), j.join("b", "127.0.0.1:2")];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [pa, pb] = [j.awaitStep(a, 0, ""), j.awaitStep(b, 0, "")];
+    const plan = await pa;
+    assert.equal((await pb).done, false);
+    const verdicts = [
+      j.reportReduced(a, 0, plan.ring_version, false, 0, "chunkTimeoutMs: expected int"),
+      j.reportReduced(b, 0, plan.ring_version, true, 1.5, ""),
+    ];
+    assert.deepEqual((await Promise.all(verdicts)).map((v) => v.commit), [false, false]);
+  }
+  assert.equal(
+    await failed,
+    "Step 1 failed 3 times in a row, last on w0-a: chunkTimeoutMs: expected int",
+  );
+  const plans = await Promise.all([j.awaitStep(a, 0, ""), j.awaitStep(b, 0, "")]);
+  assert.deepEqual(plans.map((p) => p.done), [true, true]);
+  assert.deepEqual(records.map((r) => r.committed), [false, false, false]);
+});
+
+Deno.test("failures that a commit separates do not add up", async () => {
+  const records: { committed: boolean }[] = [];
+  const j = job(records);
+  let settled = false;
+  j.finished.then(() => settled = true, () => settled = true);
+  const [a, b] = [j.join("a", "127.0.0.1:1"), j.join("b", "127.0.0.1:2")];
+  // Fail, fail, commit, fail, fail: never three in a row.
+  for (const ok of [false, false, true, false, false]) {
+    const step = j.committedStep;
+    const [pa, pb] = [j.awaitStep(a, step, ""), j.awaitStep(b, step, "")];
+    const plan = await pa;
+    await pb;
+    const verdicts = await Promise.all([
+      j.reportReduced(a, step, plan.ring_version, ok, 1, ok ? "" : "boom"),
+      j.reportReduced(b, step, plan.ring_version, true, 1, ""),
+    ]);
+    assert.equal(verdicts[0].commit, ok);
+  }
+  assert.equal(j.committedStep, 1);
+  assert.equal(settled, false, "the job goes on");
+  assert.deepEqual(records.map((r) => r.committed), [false, false, true, false, false]);
+});
