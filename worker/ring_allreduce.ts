@@ -20,6 +20,7 @@
 import { z } from "zod";
 import type { RingPhase } from "../proto/mod.ts";
 import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
+import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, OutgoingChunk } from "./chunk_sink.ts";
 import {
@@ -183,6 +184,7 @@ export async function ringAllReduce(
         const view = buffer.subarray(start, end);
         if (t < n - 1) accumulateWire(view, chunk.payload, opts.wire);
         else copyWire(view, chunk.payload, opts.wire);
+        payloadPool.release(chunk.payload);
         if (t === n - 2) {
           // This chunk is now final on its owner: scale, then round to the wire format so the
           // owner keeps exactly what every other rank will decode.

@@ -27,6 +27,7 @@ import {
   UndecodableMessage,
 } from "../proto/mod.ts";
 import { type Logger, silentLogger } from "../model/log.ts";
+import { BufferPool, payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 import { withTimeout } from "./peer_client.ts";
@@ -97,14 +98,17 @@ async function serveConnection(
   try {
     for await (const frame of frames) {
       // `frame` is a view of the read buffer, reused by the next read: the payload is copied
-      // out now, into a fresh (hence aligned) array the adding loop can view as floats.
+      // out now, into a pooled (hence aligned) array the adding loop can view as floats.
       const decoded = decode(peerCodecs.chunk, frame);
       if (decoded instanceof Object && "payload" in decoded) {
         const view = decoded.payload as Uint8Array;
-        // alloc + set is a memcpy; `new Uint8Array(buffer)` copies element by element (5x slower).
-        const copy = new Uint8Array(view.length);
-        copy.set(view);
-        decoded.payload = copy;
+        // (A larger payload is refused by the validation below, before anything keeps it.)
+        if (view.length <= payloadPool.capacity) {
+          // take + set is a memcpy; `new Uint8Array(buffer)` copies element by element.
+          const copy = payloadPool.take(view.length);
+          copy.set(view);
+          decoded.payload = copy;
+        }
       }
       const chunk = parseMessage(AllReduceChunk, decoded, "AllReduceChunk");
       current = { ringVersion: chunk.ring_version, step: chunk.step, bucket: chunk.bucket };
@@ -224,7 +228,7 @@ class TcpChunkWriter implements ChunkWriter {
     this.#inFlight++;
     this.#client.send(frame, this.#options.deadline, () => !this.#cancelled).then(
       () => {
-        framePool.push(frame.buffer as ArrayBuffer);
+        framePool.release(frame);
         this.#inFlight--;
         this.#sent++;
         this.#wake?.();
@@ -276,9 +280,8 @@ class TcpChunkWriter implements ChunkWriter {
 
 type Codec = (typeof peerCodecs)["chunk"];
 
-/** Frame buffers of the largest size, reused: fresh 2 MiB allocations cost page faults each time. */
-const framePool: ArrayBuffer[] = [];
-const FRAME_CAPACITY = MAX_MESSAGE_BYTES + 16;
+/** Frame buffers of the largest size (see {@linkcode BufferPool}). */
+const framePool = new BufferPool(MAX_MESSAGE_BYTES + 16);
 const PAYLOAD_TAG = (12 << 3) | 2; // AllReduceChunk.payload: field 12, length-delimited
 
 /**
@@ -292,7 +295,7 @@ function encodeChunkFrame(chunk: OutgoingChunk): Uint8Array<ArrayBuffer> {
   const payload = chunk.payload;
   const bodyLength = header.length + 1 + varintLength(payload.length) + payload.length;
   const frameLength = varintLength(bodyLength) + bodyLength;
-  const out = new Uint8Array(framePool.pop() ?? new ArrayBuffer(FRAME_CAPACITY), 0, frameLength);
+  const out = framePool.take(frameLength);
   let p = writeVarint(out, 0, bodyLength);
   out.set(header, p);
   p += header.length;
