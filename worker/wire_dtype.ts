@@ -24,19 +24,33 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /**
- * Encodes `src` as bytes of `format`. For fp32 the result is a view of `src` (no copy): serialize
- * it before `src` changes.
+ * Encodes `src` as bytes of `format`. The result is a view of `src` (fp32) or of a buffer the next
+ * encode reuses (fp16, bf16; a fresh one per chunk paid page faults): serialize it before `src`
+ * changes or another chunk is encoded, as the transports' `write` does.
  */
 export function encodeWire(src: Float32Array, format: WireFormat): Uint8Array {
   switch (format) {
     case "fp32":
       return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-    case "fp16":
+    case "fp16": {
       // Float16Array's conversion is IEEE roundTiesToEven.
-      return new Uint8Array(new Float16Array(src).buffer);
-    case "bf16":
-      return new Uint8Array(f32ToBf16(src).buffer);
+      const out = new Float16Array(encodeScratch(src.length * 2), 0, src.length);
+      out.set(src);
+      return new Uint8Array(out.buffer, 0, out.byteLength);
+    }
+    case "bf16": {
+      const out = new Uint16Array(encodeScratch(src.length * 2), 0, src.length);
+      f32ToBf16Into(src, out);
+      return new Uint8Array(out.buffer, 0, out.byteLength);
+    }
   }
+}
+
+let encoded = new ArrayBuffer(0);
+
+function encodeScratch(bytes: number): ArrayBuffer {
+  if (encoded.byteLength < bytes) encoded = new ArrayBuffer(bytes);
+  return encoded;
 }
 
 /** `dst[i] += value i of bytes`; `bytes` holds exactly `dst.length` values of `format`. */
@@ -56,19 +70,23 @@ export function copyWire(dst: Float32Array, bytes: Uint8Array, format: WireForma
  */
 export function roundToWire(buf: Float32Array, format: WireFormat): void {
   if (format === "fp32") return;
-  copyWire(buf, encodeWire(buf, format), format); // fp16/bf16 encodings are fresh arrays
+  copyWire(buf, encodeWire(buf, format), format); // the encoding is a separate buffer
 }
 
 /** fp32 → bf16 bit patterns, round to nearest even. */
 export function f32ToBf16(src: Float32Array): Uint16Array {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const out = new Uint16Array(src.length);
+  f32ToBf16Into(src, out);
+  return out;
+}
+
+function f32ToBf16Into(src: Float32Array, out: Uint16Array): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   for (let i = 0; i < bits.length; i++) {
     const x = bits[i];
     if ((x & 0x7fffffff) > 0x7f800000) out[i] = (x >>> 16) | 0x40; // quiet NaN, sign kept
     else out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
   }
-  return out;
 }
 
 /** bf16 bit patterns → fp32 (exact). */
