@@ -103,6 +103,12 @@ function coordinator(run: string, config: string, args: string[]): Proc {
   return spawn("coordinator/main.ts", ["--data", data, "--out", run, "--config", config, ...args]);
 }
 
+/** A coordinator that trains `steps` steps with 2 local workers of one thread each. */
+function localJob(run: string, config: string, steps: number): Proc {
+  const args = ["--steps", String(steps), "--local-workers", "2", "--threads", "1", "--port", "0"];
+  return coordinator(run, config, args);
+}
+
 /** A one-thread worker named `name` joining `address`, with its own shard cache. */
 function worker(
   run: string,
@@ -144,16 +150,7 @@ async function withRun(
 
 Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of one trainer with 2·k, identical on both ranks", async () => {
   await withRun(async (run, config) => {
-    const coord = coordinator(run, config, [
-      "--steps",
-      "1",
-      "--local-workers",
-      "2",
-      "--threads",
-      "1",
-      "--port",
-      "0",
-    ]);
+    const coord = localJob(run, config, 1);
     assert.equal(await exitCode(coord), 0);
     const summary = await readSummary(run);
     assert.deepEqual(summary.weight_hash_checks, [{ step: 1, workers: 2, identical: true }]);
@@ -200,16 +197,7 @@ Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps i
   // one thread, more than twice the deadline. The lease thread must keep both workers alive (and a
   // step over a second long sets the next step's chunk timeout from its duration).
   await withRun(async (run, config) => {
-    const coord = coordinator(run, config, [
-      "--steps",
-      "3",
-      "--local-workers",
-      "2",
-      "--threads",
-      "1",
-      "--port",
-      "0",
-    ]);
+    const coord = localJob(run, config, 3);
     assert.equal(await exitCode(coord, 60_000), 0, "three steps finish, none aborted");
     const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l));
