@@ -51,6 +51,9 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
 
     const ckpt = await loadCheckpoint(run);
     assert.equal(ckpt.state.step, 12);
+    const aborted = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).filter((r) => !r.committed);
+    assert.deepEqual(aborted, [], "a healthy run aborts no step");
     const summary = JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
     assert.ok(summary.weight_hash_checks.every((c: { identical: boolean }) => c.identical));
     assert.match(out, /sample generation for "The model":/);

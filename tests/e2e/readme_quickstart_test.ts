@@ -66,6 +66,9 @@ Deno.test("`deno task coordinator` as the README writes it: ingest, 2 workers, c
     assert.ok(summary.weight_hash_checks.length > 0);
     assert.ok(summary.weight_hash_checks.every((c: { identical: boolean }) => c.identical));
     assert.equal((await loadCheckpoint(run)).state.step, 600);
+    const aborted = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).filter((r) => !r.committed);
+    assert.deepEqual(aborted, [], "a healthy run aborts no step");
     const metrics = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l)).filter((m) => typeof m.loss === "number");
     assert.ok(
