@@ -9,40 +9,58 @@
  */
 import type { TlsFiles } from "../proto/mod.ts";
 
-export interface LeaseOptions {
-  coordinator: string;
-  token: string;
-  tls?: TlsFiles;
-  workerId: string;
-  intervalMs: number;
-  /** Called (on the main thread, when it is free) with each ring version the coordinator reports. */
+/** What the lease thread is told: where the coordinator is, once; then which membership to renew. */
+export type LeaseMessage =
+  | { coordinator: string; token: string; tls?: TlsFiles }
+  | { renew: { workerId: string; intervalMs: number } }
+  | "stop";
+
+/** What one membership does with the answers; called on the main thread when it is free. */
+export interface LeaseHandlers {
   onRingVersion: (version: number) => void;
-  /** Called with the message of a heartbeat that failed. */
   onError: (message: string) => void;
 }
 
-/** A running lease; `stop()` ends the heartbeats. */
+/**
+ * One thread and one channel for the life of the worker process; each membership (a rejoin gets a
+ * new worker id) renews through it. The thread is never terminated: closing an HTTP/2 session sends
+ * GOAWAY, which trips an nghttp2 assertion under Deno 2.9 (see runTrainingWorker), and the worker's
+ * entry point ends the process anyway.
+ */
 export class Lease {
   readonly #thread: Worker;
+  #handlers: LeaseHandlers | undefined;
+  #membership = 0;
 
-  constructor(o: LeaseOptions) {
+  constructor(coordinator: { coordinator: string; token: string; tls?: TlsFiles }) {
     this.#thread = new Worker(new URL("./lease_thread.ts", import.meta.url).href, {
       type: "module",
     });
-    this.#thread.onmessage = (e: MessageEvent<{ ringVersion?: number; error?: string }>) => {
-      if (e.data.error !== undefined) o.onError(e.data.error);
-      else o.onRingVersion(e.data.ringVersion!);
+    this.#thread.onmessage = (
+      e: MessageEvent<{ membership: number; ringVersion?: number; error?: string }>,
+    ) => {
+      const h = this.#handlers;
+      if (!h || e.data.membership !== this.#membership) return; // an answer for an older membership
+      if (e.data.error !== undefined) h.onError(e.data.error);
+      else h.onRingVersion(e.data.ringVersion!);
     };
-    const { onRingVersion: _v, onError: _e, ...settings } = o;
-    this.#thread.postMessage(settings);
+    this.#send(coordinator);
   }
 
-  /**
-   * Stops heartbeating. The thread and its channel stay: closing an HTTP/2 session sends GOAWAY,
-   * which trips an nghttp2 assertion under Deno 2.9 (see runTrainingWorker), and the worker's entry
-   * point ends the process anyway.
-   */
+  /** Heartbeats `workerId` every `intervalMs` until {@linkcode stop} or the next `renew`. */
+  renew(workerId: string, intervalMs: number, handlers: LeaseHandlers): void {
+    this.#handlers = handlers;
+    this.#membership++;
+    this.#send({ renew: { workerId, intervalMs } });
+  }
+
+  /** Stops heartbeating (the coordinator then lets the membership expire, or the job is done). */
   stop(): void {
-    this.#thread.postMessage("stop");
+    this.#handlers = undefined;
+    this.#send("stop");
+  }
+
+  #send(message: LeaseMessage): void {
+    this.#thread.postMessage(message);
   }
 }

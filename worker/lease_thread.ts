@@ -1,32 +1,41 @@
 /**
- * The lease thread of {@linkcode Lease}: heartbeats the coordinator every `intervalMs` and posts
- * back the ring version, or the error, of each answer.
+ * The lease thread of {@linkcode Lease}: heartbeats the coordinator for the current membership every
+ * `intervalMs` and posts back the ring version, or the error, of each answer, tagged with the
+ * membership it belongs to (counted like the main thread counts `renew` calls).
  */
 /// <reference lib="deno.worker" />
 import { CoordinatorClient } from "./coordinator_client.ts";
-import type { LeaseOptions } from "./lease.ts";
+import type { LeaseMessage } from "./lease.ts";
 
-type Settings = Omit<LeaseOptions, "onRingVersion" | "onError">;
+let client: CoordinatorClient | undefined;
+let current: { workerId: string; intervalMs: number; membership: number } | undefined;
+let memberships = 0;
+let looping = false;
 
-let running = true;
-self.onmessage = (e: MessageEvent<Settings | "stop">) => {
-  if (e.data === "stop") running = false;
-  else void heartbeat(e.data);
+self.onmessage = (e: MessageEvent<LeaseMessage>) => {
+  const m = e.data;
+  if (m === "stop") current = undefined;
+  else if ("renew" in m) {
+    current = { ...m.renew, membership: ++memberships };
+    if (!looping) void heartbeat();
+  } else client = new CoordinatorClient(m.coordinator, { token: m.token, tls: m.tls });
 };
 
-async function heartbeat(o: Settings): Promise<void> {
-  const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
-  while (running) {
+async function heartbeat(): Promise<void> {
+  looping = true;
+  while (current && client) {
+    const { workerId, intervalMs, membership } = current;
     try {
       const r = await client.call<{ ring_version: number }>(
         "Heartbeat",
-        { worker_id: o.workerId },
-        o.intervalMs * 4,
+        { worker_id: workerId },
+        intervalMs * 4,
       );
-      if (running) self.postMessage({ ringVersion: r.ring_version });
+      self.postMessage({ membership, ringVersion: r.ring_version });
     } catch (err) {
-      if (running) self.postMessage({ error: String((err as Error).message) });
+      self.postMessage({ membership, error: String((err as Error).message) });
     }
-    await new Promise((r) => setTimeout(r, o.intervalMs));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
+  looping = false;
 }

@@ -58,13 +58,14 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   // Both listeners start: the job config, known only after joining, picks which one is dialled.
   const tcp = startTcpPeerServer({ host: o.host, port: 0, token: o.token, mailbox, logger: o.log });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
+  const lease = new Lease({ coordinator: o.coordinator, token: o.token, tls: o.tls });
   // The trainer outlives a lost coordinator: a rejoining worker keeps its compiled sessions.
   const held: Held = { trainer: undefined, lostSince: undefined };
   const reconnectMs = o.reconnectMs ?? 120_000;
   let backoff = 200;
   while (true) {
     try {
-      await session(o, client, { grpc: peer.address, tcp: tcp.address }, mailbox, held);
+      await session(o, client, lease, { grpc: peer.address, tcp: tcp.address }, mailbox, held);
       return;
     } catch (err) {
       const code = (err as { code?: number }).code;
@@ -95,6 +96,7 @@ interface Held {
 async function session(
   o: TrainingWorkerOptions,
   client: CoordinatorClient,
+  lease: Lease,
   peer: { grpc: string; tcp: string },
   mailbox: ChunkMailbox,
   held: Held,
@@ -118,12 +120,7 @@ async function session(
 
   let ringVersion = 0;
   let abort = new AbortController();
-  const lease = new Lease({
-    coordinator: o.coordinator,
-    token: o.token,
-    tls: o.tls,
-    workerId: id,
-    intervalMs: joined.heartbeat_ms,
+  lease.renew(id, joined.heartbeat_ms, {
     // Versions only grow: an answer older than the step's plan (it crossed the plan on the way) is
     // stale, not a sign that the ring moved on.
     onRingVersion: (version) => {
