@@ -22,6 +22,8 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --preset NAME          tiny | small | gpt2 (default tiny); the vocabulary comes from the data
   --positional KIND      learned | sinusoidal (default learned)
   --untied               separate output head instead of the tied token embedding
+  --dropout P            dropout after the embeddings and on each residual branch (default 0);
+                         masks are drawn from the seed, so a resumed run stays exact
   --steps N              optimizer steps (default 200)
   --micro-batch B        sequences per micro-batch (default 8)
   --grad-accum K         micro-batches per optimizer step (default 1)
@@ -32,7 +34,7 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --eval-every N         validation loss every N steps (default 50)
   --checkpoint-every N   checkpoint every N steps (default 100; always at the end)
   --keep-last N          checkpoints kept (default 3)
-  --seed S               seed for init and data order (default 1337)
+  --seed S               seed for init, data order and dropout masks (default 1337)
   --device D             cpu | cuda | cuda:N (default cpu)
   --threads N            onnxruntime intra-op threads (default: all cores)
   --resume               continue from RUN's latest checkpoint
@@ -49,6 +51,7 @@ async function main(args: string[]): Promise<void> {
       preset: { type: "string", default: "tiny" },
       positional: { type: "string", default: "learned" },
       untied: { type: "boolean", default: false },
+      dropout: { type: "string", default: "0" },
       steps: { type: "string" },
       "micro-batch": { type: "string" },
       "grad-accum": { type: "string" },
@@ -85,6 +88,11 @@ async function main(args: string[]): Promise<void> {
     throw new InputError("--positional", `expected learned or sinusoidal, got "${f.positional}"`);
   }
 
+  const dropout = numberFlag(f.dropout, "--dropout")!;
+  if (dropout < 0 || dropout > 0.9) {
+    throw new InputError("--dropout", `expected a ratio from 0 to 0.9, got "${f.dropout}"`);
+  }
+
   const data = await loadTrainingData(f.data);
   const context = intFlag(f.context, "--context");
   const model = GptConfig.parse({
@@ -92,6 +100,7 @@ async function main(args: string[]): Promise<void> {
     vocabSize: data.vocabSize,
     positional: f.positional,
     tieEmbeddings: !f.untied,
+    dropout,
     ...(context ? { contextLength: context } : {}),
   });
   const train = TrainConfig.parse(dropUndefined({

@@ -1,5 +1,6 @@
 /** `deno task train` as a user runs it: a real process on a real text file. */
 import assert from "node:assert/strict";
+import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -31,6 +32,8 @@ Deno.test("deno task train writes metrics, a loss plot and checkpoints, and --re
       "4",
       "--threads",
       "1",
+      "--dropout",
+      "0.1",
     ];
     const first = await train([...common, "--steps", "4"]);
     assert.equal(first.code, 0, first.stderr);
@@ -50,6 +53,7 @@ Deno.test("deno task train writes metrics, a loss plot and checkpoints, and --re
     const svg = await Deno.readTextFile(`${dir}/run/loss.svg`);
     assert.match(svg, /^<svg[\s\S]*validation[\s\S]*<\/svg>\s*$/);
     assert.equal((await Deno.readTextFile(`${dir}/run/checkpoints/latest`)).trim(), "step-000008");
+    assert.equal((await loadCheckpoint(`${dir}/run`)).config.dropout, 0.1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -66,6 +70,16 @@ Deno.test("deno task train names the bad flag and exits 2", async () => {
   ]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--steps: expected a non-negative integer, got "many"/);
+  const dropout = await train([
+    "--data",
+    "/usr/share/common-licenses/GPL-3",
+    "--out",
+    "/tmp/x",
+    "--dropout",
+    "2",
+  ]);
+  assert.equal(dropout.code, 2);
+  assert.match(dropout.stderr, /--dropout: expected a ratio from 0 to 0.9, got "2"/);
   const missing = await train(["--data", "/nonexistent/file.txt", "--out", "/tmp/x"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--data: "\/nonexistent\/file.txt" does not exist/);
