@@ -54,3 +54,45 @@ Deno.test("the same seed gives the same draws", () => {
   assertEquals(run(11), run(11));
   assert(run(11).join() !== run(12).join());
 });
+
+/** The plain definition: sort the whole vocabulary, cut to k, then to the head reaching p. */
+function sortedReference(scores: Float32Array, p: typeof greedy, random: () => number): number {
+  let order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  if (p.topK > 0) order = order.slice(0, p.topK);
+  const w = order.map((i) => Math.exp((scores[i] - scores[order[0]]) / p.temperature));
+  let total = w.reduce((s, x) => s + x, 0);
+  if (p.topP < 1) {
+    let kept = 0, mass = 0;
+    while (kept < w.length && mass < p.topP * total) mass += w[kept++];
+    order = order.slice(0, Math.max(kept, 1));
+    total = mass;
+  }
+  let r = random() * total;
+  for (let j = 0; j < order.length; j++) if ((r -= w[j]) < 0) return order[j];
+  return order[order.length - 1];
+}
+
+Deno.test("top-k and top-p pick what sorting the whole vocabulary picks, ties included", () => {
+  const rng = seededRandom(11);
+  for (let trial = 0; trial < 400; trial++) {
+    const vocab = [5, 64, 8192][trial % 3];
+    // Every third trial has many equal logits: ties go to the lower token id.
+    const scores = Float32Array.from(
+      { length: vocab },
+      () => trial % 3 === 0 ? Math.floor(rng() * 4) : rng() * 10 - 5,
+    );
+    const params = {
+      temperature: [0.5, 1, 1.7][trial % 3],
+      topK: [1, 3, 40, 0, 100_000][trial % 5],
+      topP: [1, 0.9, 0.3][trial % 3 === 1 ? 1 : trial % 2],
+      repetitionPenalty: 1,
+    };
+    if (params.topK === 0 && params.topP === 1) params.topP = 0.5;
+    const seed = 1000 + trial;
+    assertEquals(
+      sampleToken(scores, params, none, seededRandom(seed)),
+      sortedReference(scores, params, seededRandom(seed)),
+      `trial ${trial}: ${JSON.stringify(params)}`,
+    );
+  }
+});

@@ -33,15 +33,35 @@ export function sampleToken(
   const scores = p.repetitionPenalty === 1 ? logits : penalise(logits, seen, p.repetitionPenalty);
   if (p.temperature === 0) return argmax(scores);
   if (p.topK === 0 && p.topP >= 1) return sampleAll(scores, p.temperature, random);
-  let candidates = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
-  if (p.topK > 0) candidates = candidates.slice(0, p.topK);
-  const max = scores[candidates[0]];
-  const weights = candidates.map((i) => Math.exp((scores[i] - max) / p.temperature));
-  let total = weights.reduce((s, w) => s + w, 0);
+  // Only the top k, or the head that reaches top p, is ever put in order, never the whole
+  // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams).
+  const order = p.topK > 0 ? largest(scores, p.topK)[Symbol.iterator]() : descending(scores);
+  const first = order.next().value!;
+  const weight = (i: number) => Math.exp((scores[i] - scores[first]) / p.temperature);
+  const candidates = [first], weights = [1];
+  // The mass top p is measured against: the k candidates', or the whole vocabulary's.
+  let total = 1;
+  if (p.topK > 0) {
+    for (const i of order) {
+      candidates.push(i);
+      total += weights[weights.push(weight(i)) - 1];
+    }
+  } else {
+    total = 0;
+    for (let i = 0; i < scores.length; i++) total += weight(i);
+  }
   if (p.topP < 1) {
     let kept = 0, mass = 0;
-    while (kept < weights.length && mass < p.topP * total) mass += weights[kept++];
-    candidates = candidates.slice(0, Math.max(kept, 1));
+    while (mass < p.topP * total) {
+      if (kept === candidates.length) {
+        const next = order.next();
+        if (next.done) break;
+        candidates.push(next.value);
+        weights.push(weight(next.value));
+      }
+      mass += weights[kept++];
+    }
+    candidates.length = Math.max(kept, 1);
     total = mass || weights[0];
   }
   let r = random() * total;
@@ -50,6 +70,69 @@ export function sampleToken(
     if (r < 0) return candidates[j];
   }
   return candidates[candidates.length - 1];
+}
+
+/** `a` ranks before `b`: a larger score, or the same score at a lower index. */
+function ranksBefore(scores: Float32Array, a: number, b: number): boolean {
+  return scores[a] > scores[b] || (scores[a] === scores[b] && a < b);
+}
+
+/**
+ * The `k` best-ranked indices, best first: one pass keeping them in a min-heap whose root is the
+ * worst kept, so most indices cost one comparison.
+ */
+function largest(scores: Float32Array, k: number): number[] {
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => ranksBefore(scores, b, a);
+  for (let i = 0; i < scores.length; i++) {
+    if (heap.length === k && !worse(heap[0], i)) continue;
+    if (heap.length < k) {
+      heap.push(i);
+      for (let c = heap.length - 1; c > 0 && worse(heap[c], heap[(c - 1) >> 1]);) {
+        const parent = (c - 1) >> 1;
+        [heap[c], heap[parent]] = [heap[parent], heap[c]];
+        c = parent;
+      }
+      continue;
+    }
+    heap[0] = i;
+    for (let j = 0;;) {
+      const l = 2 * j + 1, r = l + 1;
+      let low = j;
+      if (l < k && worse(heap[l], heap[low])) low = l;
+      if (r < k && worse(heap[r], heap[low])) low = r;
+      if (low === j) break;
+      [heap[j], heap[low]] = [heap[low], heap[j]];
+      j = low;
+    }
+  }
+  return heap.sort((a, b) => (ranksBefore(scores, a, b) ? -1 : 1));
+}
+
+/**
+ * Indices of `scores` from the best-ranked down, popped one at a time from a binary max-heap
+ * built in linear time.
+ */
+function* descending(scores: Float32Array): Generator<number, void, undefined> {
+  const heap = Int32Array.from(scores.keys());
+  const before = (a: number, b: number) => ranksBefore(scores, a, b);
+  const down = (i: number, n: number) => {
+    while (true) {
+      const l = 2 * i + 1, r = l + 1;
+      let top = i;
+      if (l < n && before(heap[l], heap[top])) top = l;
+      if (r < n && before(heap[r], heap[top])) top = r;
+      if (top === i) return;
+      [heap[i], heap[top]] = [heap[top], heap[i]];
+      i = top;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i, heap.length);
+  for (let n = heap.length; n > 0; n--) {
+    yield heap[0];
+    heap[0] = heap[n - 1];
+    down(0, n - 1);
+  }
 }
 
 /** Draws from softmax(scores / t) over the whole vocabulary, without sorting. */
