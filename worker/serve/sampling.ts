@@ -135,11 +135,15 @@ function* descending(scores: Float32Array): Generator<number, void, undefined> {
   }
 }
 
+/** Reused by {@linkcode sampleAll}: a fresh array a token cost as much as the draw. */
+let scratch = new Float64Array(0);
+
 /** Draws from softmax(scores / t) over the whole vocabulary, without sorting. */
 function sampleAll(scores: Float32Array, t: number, random: () => number): number {
   let max = -Infinity;
   for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
-  const weights = new Float64Array(scores.length);
+  if (scratch.length < scores.length) scratch = new Float64Array(scores.length);
+  const weights = scratch;
   let total = 0;
   for (let i = 0; i < scores.length; i++) total += weights[i] = Math.exp((scores[i] - max) / t);
   let r = random() * total;
