@@ -85,25 +85,16 @@ function largest(scores: Float32Array, k: number): number[] {
   const heap: number[] = [];
   const worse = (a: number, b: number) => ranksBefore(scores, b, a);
   for (let i = 0; i < scores.length; i++) {
-    if (heap.length === k && !worse(heap[0], i)) continue;
     if (heap.length < k) {
       heap.push(i);
-      for (let c = heap.length - 1; c > 0 && worse(heap[c], heap[(c - 1) >> 1]);) {
-        const parent = (c - 1) >> 1;
-        [heap[c], heap[parent]] = [heap[parent], heap[c]];
-        c = parent;
+      for (let c = heap.length - 1, up = (c - 1) >> 1; c > 0 && worse(heap[c], heap[up]);) {
+        [heap[c], heap[up]] = [heap[up], heap[c]];
+        c = up;
+        up = (c - 1) >> 1;
       }
-      continue;
-    }
-    heap[0] = i;
-    for (let j = 0;;) {
-      const l = 2 * j + 1, r = l + 1;
-      let low = j;
-      if (l < k && worse(heap[l], heap[low])) low = l;
-      if (r < k && worse(heap[r], heap[low])) low = r;
-      if (low === j) break;
-      [heap[j], heap[low]] = [heap[low], heap[j]];
-      j = low;
+    } else if (worse(heap[0], i)) {
+      heap[0] = i;
+      siftDown(heap, 0, k, worse);
     }
   }
   return heap.sort((a, b) => (ranksBefore(scores, a, b) ? -1 : 1));
@@ -116,22 +107,29 @@ function largest(scores: Float32Array, k: number): number[] {
 function* descending(scores: Float32Array): Generator<number, void, undefined> {
   const heap = Int32Array.from(scores.keys());
   const before = (a: number, b: number) => ranksBefore(scores, a, b);
-  const down = (i: number, n: number) => {
-    while (true) {
-      const l = 2 * i + 1, r = l + 1;
-      let top = i;
-      if (l < n && before(heap[l], heap[top])) top = l;
-      if (r < n && before(heap[r], heap[top])) top = r;
-      if (top === i) return;
-      [heap[i], heap[top]] = [heap[top], heap[i]];
-      i = top;
-    }
-  };
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i, heap.length);
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i, heap.length, before);
   for (let n = heap.length; n > 0; n--) {
     yield heap[0];
     heap[0] = heap[n - 1];
-    down(0, n - 1);
+    siftDown(heap, 0, n - 1, before);
+  }
+}
+
+/** Moves `heap[i]` down the first `n` entries until no child belongs `above` it. */
+function siftDown(
+  heap: number[] | Int32Array,
+  i: number,
+  n: number,
+  above: (a: number, b: number) => boolean,
+): void {
+  while (true) {
+    const l = 2 * i + 1, r = l + 1;
+    let top = i;
+    if (l < n && above(heap[l], heap[top])) top = l;
+    if (r < n && above(heap[r], heap[top])) top = r;
+    if (top === i) return;
+    [heap[i], heap[top]] = [heap[top], heap[i]];
+    i = top;
   }
 }
 
