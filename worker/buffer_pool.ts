@@ -7,7 +7,8 @@ import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
 
 export class BufferPool {
   readonly capacity: number;
-  readonly #free: ArrayBuffer[] = [];
+  /** Buffers ready to hand out; a set, so a second release of one view changes nothing. */
+  readonly #free = new Set<ArrayBuffer>();
   readonly #owned = new WeakSet<ArrayBuffer>();
 
   constructor(capacity: number) {
@@ -19,15 +20,16 @@ export class BufferPool {
     if (length > this.capacity) {
       throw new RangeError(`${length} bytes exceed the pool's ${this.capacity}`);
     }
-    let buffer = this.#free.pop();
-    if (!buffer) this.#owned.add(buffer = new ArrayBuffer(this.capacity));
+    let buffer = this.#free.values().next().value;
+    if (buffer) this.#free.delete(buffer);
+    else this.#owned.add(buffer = new ArrayBuffer(this.capacity));
     return new Uint8Array(buffer, 0, length);
   }
 
   /** Hands a view's buffer back once nothing reads it; views from elsewhere are left alone. */
   release(view: Uint8Array): void {
     const buffer = view.buffer as ArrayBuffer;
-    if (this.#owned.has(buffer) && !this.#free.includes(buffer)) this.#free.push(buffer);
+    if (this.#owned.has(buffer)) this.#free.add(buffer);
   }
 }
 

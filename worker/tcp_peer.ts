@@ -97,20 +97,14 @@ async function serveConnection(
   let current: CollectiveId | undefined;
   try {
     for await (const frame of frames) {
-      // `frame` is a view of the read buffer, reused by the next read: the payload is copied
-      // out now, into a pooled (hence aligned) array the adding loop can view as floats.
-      const decoded = decode(peerCodecs.chunk, frame);
-      if (decoded instanceof Object && "payload" in decoded) {
-        const view = decoded.payload as Uint8Array;
-        // (A larger payload is refused by the validation below, before anything keeps it.)
-        if (view.length <= payloadPool.capacity) {
-          // take + set is a memcpy; `new Uint8Array(buffer)` copies element by element.
-          const copy = payloadPool.take(view.length);
-          copy.set(view);
-          decoded.payload = copy;
-        }
-      }
-      const chunk = parseMessage(AllReduceChunk, decoded, "AllReduceChunk");
+      const chunk = parseMessage(AllReduceChunk, decode(peerCodecs.chunk, frame), "AllReduceChunk");
+      // `frame` is a view of the read buffer, reused by the next read: the (validated, so not
+      // oversized) payload is copied out now, into a pooled (hence aligned) array the adding loop
+      // can view as floats. take + set is a memcpy; `new Uint8Array(buffer)` copies element by
+      // element.
+      const copy = payloadPool.take(chunk.payload.length);
+      copy.set(chunk.payload);
+      chunk.payload = copy;
       current = { ringVersion: chunk.ring_version, step: chunk.step, bucket: chunk.bucket };
       mailbox.put(chunk);
     }
