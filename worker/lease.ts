@@ -12,7 +12,7 @@ import type { TlsFiles } from "../proto/mod.ts";
 /** What the lease thread is told: where the coordinator is, once; then which membership to renew. */
 export type LeaseMessage =
   | { coordinator: string; token: string; tls?: TlsFiles }
-  | { renew: { workerId: string; intervalMs: number } }
+  | { renew: { workerId: string; intervalMs: number; membership: number } }
   | "stop";
 
 /** What one membership does with the answers; called on the main thread when it is free. */
@@ -50,8 +50,7 @@ export class Lease {
   /** Heartbeats `workerId` every `intervalMs` until {@linkcode stop} or the next `renew`. */
   renew(workerId: string, intervalMs: number, handlers: LeaseHandlers): void {
     this.#handlers = handlers;
-    this.#membership++;
-    this.#send({ renew: { workerId, intervalMs } });
+    this.#send({ renew: { workerId, intervalMs, membership: ++this.#membership } });
   }
 
   /** Stops heartbeating (the coordinator then lets the membership expire, or the job is done). */

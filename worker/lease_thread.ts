@@ -1,7 +1,7 @@
 /**
  * The lease thread of {@linkcode Lease}: heartbeats the coordinator for the current membership every
  * `intervalMs` and posts back the ring version, or the error, of each answer, tagged with the
- * membership it belongs to (counted like the main thread counts `renew` calls).
+ * membership (the number `renew` sent) it belongs to.
  */
 /// <reference lib="deno.worker" />
 import { CoordinatorClient } from "./coordinator_client.ts";
@@ -9,14 +9,13 @@ import type { LeaseMessage } from "./lease.ts";
 
 let client: CoordinatorClient | undefined;
 let current: { workerId: string; intervalMs: number; membership: number } | undefined;
-let memberships = 0;
 let looping = false;
 
 self.onmessage = (e: MessageEvent<LeaseMessage>) => {
   const m = e.data;
   if (m === "stop") current = undefined;
   else if ("renew" in m) {
-    current = { ...m.renew, membership: ++memberships };
+    current = m.renew;
     if (!looping) void heartbeat();
   } else client = new CoordinatorClient(m.coordinator, { token: m.token, tls: m.tls });
 };
