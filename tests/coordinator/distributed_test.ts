@@ -9,6 +9,7 @@ import { JobConfig, jobModel, loadTrainingData, Trainer } from "../../model/trai
 import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { CoordinatorClient } from "../../worker/coordinator_client.ts";
 import { makeCertificates } from "../_certificates.ts";
+import { readStepRecords, readSummary } from "../_run_files.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const job = {
@@ -85,11 +86,6 @@ async function exitCode(p: Proc, ms = 120_000): Promise<number> {
 }
 
 /** Waits (up to a minute) until RUN/data_ranges.jsonl satisfies `done`. */
-/** The coordinator's RUN/summary.json, written when the job ends. */
-async function readSummary(run: string) {
-  return JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
-}
-
 async function waitForRanges(run: string, done: (lines: string) => boolean): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     if (done(await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => ""))) return;
@@ -199,8 +195,7 @@ Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps i
   await withRun(async (run, config) => {
     const coord = localJob(run, config, 3);
     assert.equal(await exitCode(coord, 60_000), 0, "three steps finish, none aborted");
-    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l));
+    const records = await readStepRecords(run);
     assert.deepEqual(
       records.filter((r) => !r.committed).map((r) => r.reason),
       [],
@@ -241,9 +236,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
     for (const w of [workers[0], workers[2]]) assert.equal(await exitCode(w), 0);
     await workers[1].child.status;
 
-    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
-      l,
-    ) => JSON.parse(l));
+    const records = await readStepRecords(run);
     const committed = records.filter((r) => r.committed);
     assert.deepEqual(
       committed.map((r) => r.step),
@@ -251,7 +244,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
       "every step committed once",
     );
     assert.ok(
-      committed.some((r) => r.world_size === 3) && committed.at(-1).world_size === 2,
+      committed.some((r) => r.world_size === 3) && committed.at(-1)!.world_size === 2,
       "the ring shrank to 2",
     );
     const spans = committed.flatMap((r) => r.ranges).sort((a, b) => a.start - b.start);
@@ -261,7 +254,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
     const aborted = records.filter((r) => !r.committed);
     console.log(
       `${aborted.length} aborted step(s) replayed; committed samples 0..${
-        spans.at(-1).end
+        spans.at(-1)!.end
       } with no gap or overlap`,
     );
     for (const a of aborted) {
@@ -382,15 +375,13 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
     for (const w of workers) {
       assert.equal(await exitCode(w), 0, "workers rejoined and finished");
     }
-    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
-      l,
-    ) => JSON.parse(l));
+    const records = await readStepRecords(run);
     const resumedAt = records.findIndex((r, i) => i > 0 && r.step <= records[i - 1].step);
     assert.ok(resumedAt > 0, "the second coordinator replayed from its checkpoint");
     assert.equal(records[resumedAt].step, 5, "training resumed after the step-4 checkpoint");
     assert.equal(
       records[resumedAt].ranges[0].start,
-      records.find((r) => r.step === 5).ranges[0].start,
+      records.find((r) => r.step === 5)!.ranges[0].start,
       "from the same sample",
     );
     const metrics = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n").map((l) =>
@@ -436,9 +427,7 @@ Deno.test("a worker that joins mid-run enters at a step boundary with the others
     assert.equal(await exitCode(coord), 0);
     for (const w of workers) assert.equal(await exitCode(w), 0);
     const summary = await readSummary(run);
-    const records = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n").map((
-      l,
-    ) => JSON.parse(l));
+    const records = await readStepRecords(run);
     const worlds = records.filter((r) => r.committed).map((r) => r.world_size);
     assert.equal(worlds[0], 2);
     assert.equal(worlds.at(-1), 3, "the newcomer trained in the last steps");

@@ -17,14 +17,17 @@ interface Block {
   text: string;
 }
 
+/** Every page of docs/, and the README: its commands are the first a newcomer pastes. */
+function pages(): { name: string; path: string }[] {
+  return [...Deno.readDirSync(`${ROOT}docs`)]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => ({ name: e.name, path: `${ROOT}docs/${e.name}` }))
+    .concat({ name: "README.md", path: `${ROOT}README.md` });
+}
+
 function codeBlocks(): Block[] {
   const blocks: Block[] = [];
-  // The README's commands are the first a newcomer pastes: they are checked with the docs.
-  const pages = [...Deno.readDirSync(`${ROOT}docs`)]
-    .filter((e) => e.isFile && e.name.endsWith(".md"))
-    .map((e) => ({ name: e.name, path: `${ROOT}docs/${e.name}` }));
-  pages.push({ name: "README.md", path: `${ROOT}README.md` });
-  for (const entry of pages) {
+  for (const entry of pages()) {
     const lines = Deno.readTextFileSync(entry.path).split("\n");
     for (let i = 0; i < lines.length; i++) {
       const open = lines[i].match(/^```(\w*)\s*$/);
@@ -135,14 +138,8 @@ Deno.test("every name a docs TypeScript block imports from the repo is exported 
 });
 
 Deno.test("every relative link in README.md and docs/ points to a file in the repo", () => {
-  const pages = [
-    `${ROOT}README.md`,
-    ...[...Deno.readDirSync(`${ROOT}docs`)]
-      .filter((e) => e.isFile && e.name.endsWith(".md"))
-      .map((e) => `${ROOT}docs/${e.name}`),
-  ];
   const broken: string[] = [];
-  for (const page of pages) {
+  for (const { path: page } of pages()) {
     const text = Deno.readTextFileSync(page);
     for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
       if (/^[a-z]+:/.test(target)) continue;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { readManifest } from "../../model/data/mod.ts";
+import { readStepRecords, readSummary } from "../_run_files.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -51,11 +52,10 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
 
     const ckpt = await loadCheckpoint(run);
     assert.equal(ckpt.state.step, 12);
-    const aborted = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l)).filter((r) => !r.committed);
+    const aborted = (await readStepRecords(run)).filter((r) => !r.committed);
     assert.deepEqual(aborted, [], "a healthy run aborts no step");
-    const summary = JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
-    assert.ok(summary.weight_hash_checks.every((c: { identical: boolean }) => c.identical));
+    const summary = await readSummary(run);
+    assert.ok(summary.weight_hash_checks.every((c) => c.identical));
     assert.match(out, /sample generation for "The model":/);
 
     // The summary's generate command works when pasted.

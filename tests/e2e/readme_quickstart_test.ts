@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { readManifest } from "../../model/data/mod.ts";
+import { readStepRecords, readSummary } from "../_run_files.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -61,13 +62,12 @@ Deno.test("`deno task coordinator` as the README writes it: ingest, 2 workers, c
     const manifest = await readManifest(`${run}/data`);
     const kinds = new Set(manifest.files.filter((f) => f.status === "ok").map((f) => f.kind));
     assert.deepEqual([...kinds].sort(), ["code", "image", "pdf", "text"]);
-    const summary = JSON.parse(await Deno.readTextFile(`${run}/summary.json`));
+    const summary = await readSummary(run);
     assert.equal(summary.step, 600);
     assert.ok(summary.weight_hash_checks.length > 0);
-    assert.ok(summary.weight_hash_checks.every((c: { identical: boolean }) => c.identical));
+    assert.ok(summary.weight_hash_checks.every((c) => c.identical));
     assert.equal((await loadCheckpoint(run)).state.step, 600);
-    const aborted = (await Deno.readTextFile(`${run}/data_ranges.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l)).filter((r) => !r.committed);
+    const aborted = (await readStepRecords(run)).filter((r) => !r.committed);
     assert.deepEqual(aborted, [], "a healthy run aborts no step");
     const metrics = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n")
       .map((l) => JSON.parse(l)).filter((m) => typeof m.loss === "number");
