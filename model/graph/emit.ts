@@ -23,8 +23,8 @@ export function toModelProto(g: Graph, options: ModelOptions): OnnxMessage {
       initializer: g.initializers.filter((i) => used.has(i.value.name)).map((i) =>
         tensorProto(i.value, i.data)
       ),
-      input: g.inputs.map(valueInfo),
-      output: g.outputs.map(valueInfo),
+      input: g.inputs.map((v) => valueInfo(v, g.symbolicAxes.get(v.name))),
+      output: g.outputs.map((v) => valueInfo(v)),
     },
   };
 }
@@ -59,13 +59,15 @@ function attrProto(name: string, a: Attr): OnnxMessage {
   return { name, type: attrType[key], [key]: v };
 }
 
-function valueInfo(v: Value): OnnxMessage {
+function valueInfo(v: Value, symbolic: Readonly<Record<number, string>> = {}): OnnxMessage {
   return {
     name: v.name,
     type: {
       tensor_type: {
         elem_type: onnxTypeCode[v.dtype],
-        shape: { dim: v.shape.map((d) => ({ dim_value: d })) },
+        shape: {
+          dim: v.shape.map((d, i) => i in symbolic ? { dim_param: symbolic[i] } : { dim_value: d }),
+        },
       },
     },
   };

@@ -68,16 +68,29 @@ export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
   readonly initializers: Initializer[] = [];
+  /** Inputs with axes of varying size: axis → `dim_param` name (see {@linkcode Graph.input}). */
+  readonly symbolicAxes = new Map<string, Readonly<Record<number, string>>>();
   #names = new Set<string>();
   #constants = new Map<string, Value>();
   #counter = 0;
 
   // ---- graph structure -------------------------------------------------------------------
 
-  /** Declares a graph input. */
-  input(name: string, dtype: DType, shape: readonly number[]): Value {
+  /**
+   * Declares a graph input. `symbolic` names axes whose size varies from run to run (ONNX
+   * `dim_param`); for those, `shape` holds a representative size that the builder checks shapes
+   * with, so the ops on such an axis must not bake its size in (no Split sizes, Reshape targets or
+   * non-negative Slice ends along it).
+   */
+  input(
+    name: string,
+    dtype: DType,
+    shape: readonly number[],
+    symbolic: Readonly<Record<number, string>> = {},
+  ): Value {
     const v = this.#value(name, dtype, shape, true);
     this.inputs.push(v);
+    if (Object.keys(symbolic).length) this.symbolicAxes.set(name, symbolic);
     return v;
   }
 

@@ -1,8 +1,10 @@
 /**
- * The GPT's forward pass for one new token per sequence, written for a fixed-size cache: attention
- * scores against the cached keys and against the token's own key are computed apart and joined
- * only as scores ([batch, heads, 1, context + 1]), so the cache is read once per step and never
- * copied (gptForward's Concat of past and new keys copies the whole cache every step).
+ * The GPT's forward pass for one new token per sequence against a key/value cache. The `split`
+ * attention scores the cached keys and the token's own key apart and joins them only as scores
+ * ([batch, heads, 1, cache + 1]), so the cache is read once per step and never copied
+ * (gptForward's Concat of past and new keys copies the whole cache every step). It expects the
+ * cached keys transposed ([batch, heads, headWidth, cache], so scoring is a plain MatMul) and the
+ * queries already scaled by 1/√headWidth in the weights (see kv_graphs.ts).
  *
  * Same weights, names and math as model/gpt's blocks; the cached-vs-recomputed test holds it to
  * gptForward's logits.
@@ -16,7 +18,7 @@ export function decodeStep(
   cfg: GptConfig,
   weight: (name: string) => Value,
   inputs: { ids: Value; positions: Value; mask: Value; past: readonly PastKeyValues[] },
-  fused = false,
+  variant: "split" | "fused",
 ): { logits: Value; presents: { k: Value; v: Value }[] } {
   const b = inputs.ids.shape[0], c = cfg.width;
   const table = cfg.positional === "learned" ? weight("transformer.wpe.weight") : g.initializer(
@@ -35,7 +37,7 @@ export function decodeStep(
   const presents: { k: Value; v: Value }[] = [];
   for (let i = 0; i < cfg.layers; i++) {
     const w = (name: string) => weight(`transformer.h.${i}.${name}`);
-    const attend = fused ? fusedAttention : attention;
+    const attend = variant === "fused" ? fusedAttention : attention;
     const attn = attend(g, cfg, w, norm(g, w, "ln_1", x, cfg), inputs.mask, inputs.past[i]);
     x = g.add(x, attn.y);
     const h = g.gelu(linear(g, w, "mlp.c_fc", norm(g, w, "ln_2", x, cfg)), "tanh");
@@ -55,15 +57,16 @@ function attention(
   mask: Value,
   past: PastKeyValues,
 ): { y: Value; k: Value; v: Value } {
-  const [b, c] = x.shape, h = cfg.heads, d = c / h, ctx = cfg.contextLength;
+  const [b, c] = x.shape, h = cfg.heads, d = c / h;
   const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
-  const [q0, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map(heads);
-  const q = g.mul(q0, g.constant(1 / Math.sqrt(d), "float32"));
+  const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map(heads);
   const scores = g.concat([
-    g.matMul(q, g.transposeLast2(past.k)), // [b, h, 1, ctx]
-    g.matMul(q, g.transposeLast2(k)), //      [b, h, 1, 1]
+    g.matMul(q, past.k), //                [b, h, 1, cache]
+    g.matMul(q, g.transposeLast2(k)), //   [b, h, 1, 1]
   ], 3);
-  const [toPast, toSelf] = g.split(g.softmax(g.add(scores, mask), -1), [ctx, 1], 3);
+  const probs = g.softmax(g.add(scores, mask), -1);
+  // Slices from the end: the cache length is symbolic, so no size along it may be baked in.
+  const toPast = sliceLast(g, probs, 0, -1), toSelf = sliceLast(g, probs, -1, Infinity);
   const mixed = g.add(g.matMul(toPast, past.v), g.mul(toSelf, v)); // [b, h, 1, d]
   const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, c]);
   return { y: linear(g, w, "attn.c_proj", merged), k, v };
@@ -95,6 +98,20 @@ function fusedAttention(
   );
   const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
   return { y: linear(g, w, "attn.c_proj", g.reshape(out, [b, c])), k: heads(k), v: heads(v) };
+}
+
+/** Slice [start, end) of the last axis, emitted as written (ONNX counts negatives from the end). */
+function sliceLast(g: Graph, x: Value, start: number, end: number): Value {
+  const r = x.shape.length, n = x.shape[r - 1];
+  const at = (i: number) => Math.min(n, i < 0 ? i + n : i);
+  const shape = [...x.shape.slice(0, -1), at(end) - at(start)];
+  const bound = (i: number) => i === Infinity ? Number.MAX_SAFE_INTEGER : i;
+  return g.node("Slice", [
+    x,
+    g.constant([start], "int64"),
+    g.constant([bound(end)], "int64"),
+    g.constant([r - 1], "int64"),
+  ], [{ dtype: x.dtype, shape }])[0];
 }
 
 function linear(g: Graph, w: (name: string) => Value, prefix: string, x: Value): Value {

@@ -8,8 +8,8 @@
  * ```ts
  * const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 8 });
  * const slot = engine.acquire();
- * let logits = await engine.prefill(slot, promptIds);
- * [logits] = await engine.decode([nextToken]); // one row per live slot
+ * let next = await engine.prefill(slot, promptIds);
+ * [next] = await engine.decode([argmax(next.logits)]); // one row per live slot
  * engine.release(slot);
  * ```
  */
@@ -36,6 +36,13 @@ export interface EngineOptions {
   attention?: DecodeAttention;
 }
 
+/** What a step gives one sequence. */
+export interface NextToken {
+  logits: Float32Array;
+  /** softmax(logits / temperature), for a sequence given a temperature above 0. */
+  probs?: Float32Array;
+}
+
 /** Token embeddings (final LayerNorm output) and their mean. */
 export interface Embeddings {
   tokens: Float32Array[];
@@ -55,7 +62,9 @@ export class InferenceEngine {
   private constructor(cfg: GptConfig, weights: WeightTable, options: EngineOptions) {
     this.cfg = cfg;
     this.maxBatch = options.maxBatch;
-    this.cache = new KvCache(cfg, options.maxBatch);
+    this.cache = new KvCache(cfg, options.maxBatch, {
+      keysTransposed: (options.attention ?? "split") === "split",
+    });
     this.#weights = weights;
     this.#options = options;
   }
@@ -110,56 +119,67 @@ export class InferenceEngine {
 
   /**
    * Reads `ids` into `slot`'s cache (replacing what it held) and returns the logits that follow
-   * the last of them.
+   * the last of them, with their probabilities at `temperature` when it is above 0.
    */
-  async prefill(slot: number, ids: readonly number[]): Promise<Float32Array> {
+  async prefill(slot: number, ids: readonly number[], temperature = 0): Promise<NextToken> {
     const n = ids.length;
     this.#checkLength(n);
     const length = this.prefillBucket(n);
-    const out = await this.#runPrefill(ids, length);
+    const out = await this.#runPrefill(ids, length, temperature);
+    const capacity = this.cache.capacityFor(n);
+    if (capacity > this.cache.capacity) this.cache.resize(capacity, this.#active);
     for (let i = 0; i < this.cfg.layers; i++) {
       const k = out[`present_k.${i}`].data as Float32Array;
       const v = out[`present_v.${i}`].data as Float32Array;
       this.cache.write(i, slot, 0, k, v, 0, length, n);
     }
     this.cache.lengths[slot] = n;
-    return (out.logits.data as Float32Array).slice();
+    return rows(out, 1, [temperature])[0];
   }
 
   /**
    * One step for every live slot: `tokens[s]` is slot s's next token, placed at position
-   * `cache.lengths[s]`. Returns each slot's next-token logits.
+   * `cache.lengths[s]`. Returns each slot's next-token logits, and their probabilities at
+   * `temperatures[s]` where that is above 0.
    */
-  async decode(tokens: readonly number[]): Promise<Float32Array[]> {
+  async decode(
+    tokens: readonly number[],
+    temperatures: readonly number[] = [],
+  ): Promise<NextToken[]> {
     const n = this.#active;
     if (tokens.length !== n) throw new RangeError(`Expected ${n} tokens, got ${tokens.length}`);
-    const { contextLength: c, vocabSize: vocab, layers } = this.cfg;
+    const { contextLength, layers } = this.cfg;
+    const longest = Math.max(...this.cache.lengths.subarray(0, n));
+    if (longest >= contextLength) throw new RangeError(`A slot is full (${contextLength} tokens)`);
+    const c = this.cache.capacityFor(longest + 1);
+    if (c !== this.cache.capacity) this.cache.resize(c, n);
     const b = this.decodeBucket(n);
     const ids = new BigInt64Array(b), positions = new BigInt64Array(b);
+    const temperature = new Float32Array(b).fill(1);
     const mask = new Float32Array(b * (c + 1)).fill(-Infinity);
     for (let s = 0; s < b; s++) {
       const pos = s < n ? this.cache.lengths[s] : 0;
-      if (s < n && pos >= c) throw new RangeError(`Slot ${s} is full (${c} tokens)`);
       ids[s] = BigInt(s < n ? tokens[s] : 0);
+      if (temperatures[s] > 0) temperature[s] = temperatures[s];
       positions[s] = BigInt(pos);
       mask.fill(0, s * (c + 1), s * (c + 1) + pos);
       mask[s * (c + 1) + c] = 0;
     }
     const session = await this.#decodeSession(b);
-    const shape = [b, this.cfg.heads, c, this.cache.headWidth];
+    const { heads, headWidth: d, keysTransposed } = this.cache;
+    const keyShape = keysTransposed ? [b, heads, d, c] : [b, heads, c, d];
     const size = b * this.cache.slotSize;
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [b, 1]),
       positions: new ort.Tensor("int64", positions, [b, 1]),
+      temperature: new ort.Tensor("float32", temperature, [b, 1]),
       mask: new ort.Tensor("float32", mask, [b, 1, 1, c + 1]),
     };
     for (let i = 0; i < layers; i++) {
-      feeds[`past_k.${i}`] = new ort.Tensor("float32", this.cache.keys[i].subarray(0, size), shape);
-      feeds[`past_v.${i}`] = new ort.Tensor(
-        "float32",
-        this.cache.values[i].subarray(0, size),
-        shape,
-      );
+      const keys = this.cache.keys[i].subarray(0, size);
+      feeds[`past_k.${i}`] = new ort.Tensor("float32", keys, keyShape);
+      const values = this.cache.values[i].subarray(0, size);
+      feeds[`past_v.${i}`] = new ort.Tensor("float32", values, [b, heads, c, d]);
     }
     const out = await session.run(feeds);
     for (let i = 0; i < layers; i++) {
@@ -168,8 +188,7 @@ export class InferenceEngine {
       for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
     }
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
-    const logits = out.logits.data as Float32Array;
-    return Array.from({ length: n }, (_, s) => logits.slice(s * vocab, (s + 1) * vocab));
+    return rows(out, n, temperatures);
   }
 
   /** The decode graph's batch for `n` live slots: the next power of two, at most `maxBatch`. */
@@ -183,7 +202,7 @@ export class InferenceEngine {
   async embed(ids: readonly number[]): Promise<Embeddings> {
     const n = ids.length;
     this.#checkLength(n);
-    const out = await this.#runPrefill(ids, this.prefillBucket(n));
+    const out = await this.#runPrefill(ids, this.prefillBucket(n), 1);
     const hidden = out.hidden.data as Float32Array, w = this.cfg.width;
     const tokens = Array.from({ length: n }, (_, t) => hidden.slice(t * w, (t + 1) * w));
     const mean = new Float32Array(w);
@@ -210,13 +229,17 @@ export class InferenceEngine {
     return out.logits.data as Float32Array;
   }
 
-  async #runPrefill(ids: readonly number[], length: number) {
+  async #runPrefill(ids: readonly number[], length: number, temperature: number) {
     const padded = new BigInt64Array(length);
     ids.forEach((id, j) => padded[j] = BigInt(id));
     const session = await this.#prefillSession(length);
     return await session.run({
       ids: new ort.Tensor("int64", padded, [1, length]),
       last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
+      temperature: new ort.Tensor("float32", Float32Array.of(temperature > 0 ? temperature : 1), [
+        1,
+        1,
+      ]),
     });
   }
 
@@ -255,4 +278,18 @@ export class InferenceEngine {
       threads: this.#options.threads,
     });
   }
+}
+
+/** The first `n` rows of a step's logits, with probabilities where `temperatures` asked for them. */
+function rows(
+  out: ort.InferenceSession.OnnxValueMapType,
+  n: number,
+  temperatures: readonly number[],
+): NextToken[] {
+  const logits = out.logits.data as Float32Array, probs = out.probs.data as Float32Array;
+  const v = out.logits.dims[1];
+  return Array.from({ length: n }, (_, s) => ({
+    logits: logits.slice(s * v, (s + 1) * v),
+    ...(temperatures[s] > 0 ? { probs: probs.slice(s * v, (s + 1) * v) } : {}),
+  }));
 }

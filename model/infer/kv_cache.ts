@@ -1,9 +1,19 @@
 /**
  * The key/value cache of every slot, kept in TypeScript: per layer one Float32Array for keys and
- * one for values, each [slots, heads, context, headWidth]. A decode step reads the first `b` slots
- * as one contiguous view (no copy) and writes back only the new token's keys and values.
+ * one for values. Values are [slots, heads, capacity, headWidth]; keys are the same or, when
+ * `keysTransposed`, [slots, heads, headWidth, capacity], so the decode graph multiplies queries by
+ * them without a transpose. A decode step reads the first `b` slots as one contiguous view (no
+ * copy) and writes back only the new token's keys and values.
+ *
+ * The capacity (positions per slot) follows the longest live sequence in steps of
+ * {@linkcode CACHE_BLOCK}, so a step reads and attends over about as many positions as the
+ * sequences hold instead of the whole context. Changing it re-strides the live slots in place; the
+ * arrays are allocated for the whole context once.
  */
 import type { GptConfig } from "../gpt/mod.ts";
+
+/** Positions the capacity grows and shrinks by. */
+export const CACHE_BLOCK = 32;
 
 /** Caches of `slots` sequences for the model `cfg`. */
 export class KvCache {
@@ -11,30 +21,69 @@ export class KvCache {
   readonly heads: number;
   readonly context: number;
   readonly headWidth: number;
+  readonly keysTransposed: boolean;
   /** Tokens held by each slot. */
   readonly lengths: Int32Array;
   readonly keys: Float32Array[];
   readonly values: Float32Array[];
+  #capacity: number;
 
-  constructor(cfg: GptConfig, slots: number) {
+  constructor(cfg: GptConfig, slots: number, options: { keysTransposed?: boolean } = {}) {
     this.slots = slots;
     this.heads = cfg.heads;
     this.context = cfg.contextLength;
     this.headWidth = cfg.width / cfg.heads;
+    this.keysTransposed = options.keysTransposed ?? false;
     this.lengths = new Int32Array(slots);
-    const size = slots * this.slotSize;
+    this.#capacity = Math.min(CACHE_BLOCK, this.context);
+    const size = slots * this.heads * this.context * this.headWidth;
     this.keys = Array.from({ length: cfg.layers }, () => new Float32Array(size));
     this.values = Array.from({ length: cfg.layers }, () => new Float32Array(size));
   }
 
-  /** Floats one slot holds in one layer's keys (or values). */
+  /** Positions each slot has room for now. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Floats one slot holds in one layer's keys (or values) at the current capacity. */
   get slotSize(): number {
-    return this.heads * this.context * this.headWidth;
+    return this.heads * this.#capacity * this.headWidth;
+  }
+
+  /** The capacity that holds `tokens` positions: whole blocks, at most the context. */
+  capacityFor(tokens: number): number {
+    return Math.min(this.context, Math.ceil(Math.max(tokens, 1) / CACHE_BLOCK) * CACHE_BLOCK);
+  }
+
+  /**
+   * Sets the capacity to `capacity` positions, keeping the first `live` slots' contents (their
+   * lengths must fit). Positions past a slot's length hold stale but finite numbers.
+   */
+  resize(capacity: number, live: number): void {
+    if (capacity < 1 || capacity > this.context) {
+      throw new RangeError(`Capacity ${capacity} is outside 1…${this.context}`);
+    }
+    for (let s = 0; s < live; s++) {
+      if (this.lengths[s] > capacity) {
+        throw new RangeError(`Slot ${s} holds ${this.lengths[s]} tokens, more than ${capacity}`);
+      }
+    }
+    const from = this.#capacity;
+    this.#capacity = capacity;
+    if (from === capacity || live === 0) return;
+    const { heads: h, headWidth: d } = this;
+    const rows = live * h;
+    for (const a of this.values) restride(a, rows, from * d, capacity * d);
+    for (const a of this.keys) {
+      if (this.keysTransposed) restride(a, rows * d, from, capacity);
+      else restride(a, rows, from * d, capacity * d);
+    }
   }
 
   /**
    * Writes `tokens` positions of keys and values, laid out [rows, heads, tokens, headWidth] with
-   * `row` picking the row, into `slot` starting at position `start`.
+   * `row` picking the row, into `slot` starting at position `start`; `count` of them are kept.
    */
   write(
     layer: number,
@@ -46,12 +95,21 @@ export class KvCache {
     tokens: number,
     count = tokens,
   ): void {
-    const { heads: h, context: c, headWidth: d } = this;
+    const { heads: h, headWidth: d } = this, c = this.#capacity;
+    if (start + count > c) throw new RangeError(`Positions up to ${start + count} exceed ${c}`);
+    const keys = this.keys[layer];
     for (let head = 0; head < h; head++) {
       const from = ((row * h + head) * tokens) * d;
       const to = ((slot * h + head) * c + start) * d;
-      this.keys[layer].set(k.subarray(from, from + count * d), to);
       this.values[layer].set(v.subarray(from, from + count * d), to);
+      if (!this.keysTransposed) {
+        keys.set(k.subarray(from, from + count * d), to);
+        continue;
+      }
+      const base = (slot * h + head) * d * c + start;
+      for (let t = 0; t < count; t++) {
+        for (let j = 0; j < d; j++) keys[base + j * c + t] = k[from + t * d + j];
+      }
     }
   }
 
@@ -62,5 +120,19 @@ export class KvCache {
     for (const a of [...this.keys, ...this.values]) a.copyWithin(to * n, from * n, (from + 1) * n);
     this.lengths[to] = this.lengths[from];
     this.lengths[from] = 0;
+  }
+}
+
+/**
+ * Moves `rows` consecutive rows from a stride of `from` floats to a stride of `to`, in place,
+ * keeping min(from, to) floats of each: last row first when growing, first row first when
+ * shrinking, so no row is overwritten before it moves.
+ */
+function restride(a: Float32Array, rows: number, from: number, to: number): void {
+  const keep = Math.min(from, to);
+  if (to > from) {
+    for (let r = rows - 1; r > 0; r--) a.copyWithin(r * to, r * from, r * from + keep);
+  } else {
+    for (let r = 1; r < rows; r++) a.copyWithin(r * to, r * from, r * from + keep);
   }
 }

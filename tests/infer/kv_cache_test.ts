@@ -25,12 +25,12 @@ for (const [name, attention, overrides] of variants) {
 
     // Cached: prefill, then one token at a time.
     const slot = engine.acquire();
-    let logits = await engine.prefill(slot, prompt);
+    let logits = (await engine.prefill(slot, prompt)).logits;
     const cached: Float32Array[] = [logits];
     const cachedIds = [...prompt];
     for (let i = 0; i < steps; i++) {
       cachedIds.push(argmax(logits));
-      if (i < steps - 1) [logits] = await engine.decode([cachedIds.at(-1)!]);
+      if (i < steps - 1) logits = (await engine.decode([cachedIds.at(-1)!]))[0].logits;
       if (i < steps - 1) cached.push(logits);
     }
 
@@ -80,21 +80,72 @@ Deno.test("a batched decode step gives each slot the logits it gets alone, whate
   for (let i = 0; i < prompts.length; i++) {
     const s = engine.acquire();
     await engine.prefill(s, prompts[i]);
-    alone.push((await engine.decode([next[i]]))[0]);
+    alone.push((await engine.decode([next[i]]))[0].logits);
     engine.release(s);
   }
   for (const p of prompts) await engine.prefill(engine.acquire(), p);
-  const together = await engine.decode(next);
+  const together = (await engine.decode(next)).map((r) => r.logits);
   prompts.forEach((_, i) => assert(maxAbsDiff(together[i], alone[i]) < 1e-4, `slot ${i}`));
 
   // Freeing the middle slot moves the last one into its place, cache and all.
   assertEquals(engine.release(1), 2);
-  const after = await engine.decode([11, 31]);
+  const after = (await engine.decode([11, 31])).map((r) => r.logits);
   const v = cfg.vocabSize;
   const ref0 = await engine.forwardFull([[...prompts[0], 10, 11]]);
   const ref2 = await engine.forwardFull([[...prompts[2], 30, 31]]);
   assert(maxAbsDiff(after[0], ref0.subarray(4 * v, 5 * v)) < 1e-4);
   assert(maxAbsDiff(after[1], ref2.subarray(2 * v, 3 * v)) < 1e-4);
+});
+
+for (const attention of ["split", "concat"] as const) {
+  Deno.test(`the cache follows the longest sequence up and down, and every slot keeps its logits (${attention})`, async () => {
+    const { cfg, weights } = tinyModel();
+    const engine = await InferenceEngine.create(cfg, weights, {
+      maxBatch: 3,
+      threads: 1,
+      attention,
+    });
+    const seqs = [70, 5, 40].map((n, s) =>
+      Array.from({ length: n }, (_, i) => (s * 97 + i * 13) % 300)
+    );
+    const check = async (live: number[][]) => {
+      const next = live.map((ids) => (ids.at(-1)! * 7 + 3) % 300);
+      const got = await engine.decode(next);
+      live.forEach((ids, s) => ids.push(next[s]));
+      const padded = live.map((ids) => [...ids, ...new Array(256 - ids.length).fill(0)]);
+      for (const [s, ids] of live.entries()) {
+        const ref = await engine.forwardFull([padded[s]]);
+        const row = ref.subarray((ids.length - 1) * cfg.vocabSize, ids.length * cfg.vocabSize);
+        assert(maxAbsDiff(got[s].logits, row) < 1e-4, `slot ${s} of ${live.length}`);
+      }
+    };
+    for (const ids of seqs) await engine.prefill(engine.acquire(), ids);
+    assertEquals(engine.cache.capacity, 96); // 70 tokens: three blocks of 32
+    await check(seqs);
+    for (let i = 0; i < 26; i++) await check(seqs); // 97 tokens: the cache grows to 128
+    assertEquals(engine.cache.capacity, 128);
+    // The longest leaves: the last slot moves into its place and the cache shrinks to 96 (67 + 1).
+    assertEquals(engine.release(0), 2);
+    const live = [seqs[2], seqs[1]];
+    await check(live);
+    assertEquals(engine.cache.capacity, 96);
+    await check(live);
+  });
+}
+
+Deno.test("a step's probabilities are the softmax of its logits at each row's temperature", async () => {
+  const { cfg, weights } = tinyModel();
+  const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 2, threads: 1 });
+  const softmax = (logits: Float32Array, t: number) => {
+    const e = Array.from(logits, (x) => Math.exp(x / t)), z = e.reduce((a, b) => a + b);
+    return Float32Array.from(e, (x) => x / z);
+  };
+  const first = await engine.prefill(engine.acquire(), [1, 2, 3], 0.7);
+  assert(maxAbsDiff(first.probs!, softmax(first.logits, 0.7)) < 1e-6);
+  await engine.prefill(engine.acquire(), [4, 5]);
+  const [a, b] = await engine.decode([6, 7], [1.5, 0]);
+  assert(maxAbsDiff(a.probs!, softmax(a.logits, 1.5)) < 1e-6);
+  assertEquals(b.probs, undefined); // greedy rows get none
 });
 
 Deno.test("embeddings are the final hidden states of every token and their mean", async () => {

@@ -96,3 +96,47 @@ Deno.test("top-k and top-p pick what sorting the whole vocabulary picks, ties in
     );
   }
 });
+
+/** softmax(scores / t) rounded to float32, as the engine's graphs give it. */
+function softmax32(scores: Float32Array, t: number): Float32Array {
+  let max = -Infinity;
+  for (const x of scores) max = Math.max(max, x);
+  const e = Array.from(scores, (x) => Math.exp((x - max) / t)), z = e.reduce((a, b) => a + b);
+  return Float32Array.from(e, (x) => x / z);
+}
+
+Deno.test("drawing from the engine's probabilities picks what exponentiating the logits picks", () => {
+  const rng = seededRandom(5);
+  for (let trial = 0; trial < 300; trial++) {
+    const vocab = [5, 64, 8192][trial % 3];
+    const scores = Float32Array.from({ length: vocab }, () => rng() * 12 - 6);
+    const params = {
+      temperature: [0.5, 1, 1.7][trial % 3],
+      topK: [0, 3, 40, 0][trial % 4],
+      topP: [1, 0.9, 0.3][(trial >> 2) % 3],
+      repetitionPenalty: 1,
+    };
+    const probs = softmax32(scores, params.temperature);
+    const seed = 2000 + trial;
+    assertEquals(
+      sampleToken(scores, params, none, seededRandom(seed), probs),
+      sampleToken(scores, params, none, seededRandom(seed)),
+      `trial ${trial}: ${JSON.stringify(params)}`,
+    );
+  }
+});
+
+Deno.test("a repetition penalty makes sampling use the penalised logits, not the probabilities", () => {
+  // Probabilities that put everything on token 3 would be wrong once token 1 is penalised.
+  const probs = Float32Array.of(0, 0, 0, 1, 0);
+  const p = { temperature: 1, topK: 1, topP: 1, repetitionPenalty: 2 };
+  assertEquals(sampleToken(logits, p, new Set([1]), seededRandom(1), probs), 2);
+  const all = { ...p, topK: 0 };
+  const drawn = new Set(
+    Array.from(
+      { length: 200 },
+      (_, i) => sampleToken(logits, all, new Set([1]), seededRandom(i), probs),
+    ),
+  );
+  assert(drawn.size > 1 && drawn.has(2), `drew ${[...drawn]}`);
+});

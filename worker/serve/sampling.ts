@@ -2,7 +2,8 @@
  * Picking the next token from logits: repetition penalty, then greedy (temperature 0) or sampling
  * from the softmax at a temperature, restricted to the top k tokens and to the smallest set whose
  * probability reaches top p. Randomness comes only from the `random` passed in, so a seed
- * reproduces a generation.
+ * reproduces a generation. The engine's softmax at the temperature, when passed, saves
+ * exponentiating the vocabulary here (90 µs a token at 8,192 in JavaScript).
  *
  * @example
  * ```ts
@@ -23,21 +24,31 @@ export interface SamplingParams {
   repetitionPenalty: number;
 }
 
-/** Chooses the next token. `seen` holds the prompt's and the generated tokens. */
+/**
+ * Chooses the next token. `seen` holds the prompt's and the generated tokens; `probs`, when given,
+ * is softmax(logits / temperature) (used unless a repetition penalty changes the logits).
+ */
 export function sampleToken(
   logits: Float32Array,
   p: SamplingParams,
   seen: ReadonlySet<number>,
   random: () => number,
+  probs?: Float32Array,
 ): number {
-  const scores = p.repetitionPenalty === 1 ? logits : penalise(logits, seen, p.repetitionPenalty);
+  const penalised = p.repetitionPenalty !== 1;
+  const scores = penalised ? penalise(logits, seen, p.repetitionPenalty) : logits;
   if (p.temperature === 0) return argmax(scores);
-  if (p.topK === 0 && p.topP >= 1) return sampleAll(scores, p.temperature, random);
+  const softmax = penalised ? undefined : probs;
+  if (p.topK === 0 && p.topP >= 1) {
+    return softmax ? draw(softmax, random) : sampleAll(scores, p.temperature, random);
+  }
   // Only the top k, or the head that reaches top p, is ever put in order, never the whole
   // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams).
   const order = p.topK > 0 ? largest(scores, p.topK)[Symbol.iterator]() : descending(scores);
   const first = order.next().value!;
-  const weight = (i: number) => Math.exp((scores[i] - scores[first]) / p.temperature);
+  const weight = softmax
+    ? (i: number) => softmax[i] / softmax[first]
+    : (i: number) => Math.exp((scores[i] - scores[first]) / p.temperature);
   const candidates = [first], weights = [1];
   // The mass top p is measured against: the k candidates', or the whole vocabulary's.
   let total = 1;
@@ -150,6 +161,21 @@ function sampleAll(scores: Float32Array, t: number, random: () => number): numbe
     if (r < 0) return i;
   }
   return argmax(scores);
+}
+
+/**
+ * Draws index i with probability `probs[i]`. Where rounding leaves the sum short of the draw, the
+ * last token with any probability is taken, as a draw scaled by the exact sum would.
+ */
+function draw(probs: Float32Array, random: () => number): number {
+  let r = random();
+  for (let i = 0; i < probs.length; i++) {
+    r -= probs[i];
+    if (r < 0) return i;
+  }
+  let last = probs.length - 1;
+  while (last > 0 && probs[last] === 0) last--;
+  return last;
 }
 
 /** Index of the largest score (the first on ties). */

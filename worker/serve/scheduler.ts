@@ -10,7 +10,7 @@
  * ```
  */
 import { ResourceExhaustedError } from "../../proto/mod.ts";
-import type { InferenceEngine } from "../../model/infer/mod.ts";
+import type { InferenceEngine, NextToken } from "../../model/infer/mod.ts";
 import { InputError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
 import { Channel } from "./channel.ts";
@@ -178,8 +178,9 @@ export class Scheduler {
         if (this.#queue.length === 0) return;
         continue;
       }
-      const logits = await this.#engine.decode(this.#active.map((j) => j.last));
-      this.#active.forEach((job, s) => this.#emit(job, logits[s]));
+      const temperatures = this.#active.map((j) => j.sampling.temperature);
+      const next = await this.#engine.decode(this.#active.map((j) => j.last), temperatures);
+      this.#active.forEach((job, s) => this.#emit(job, next[s]));
     }
   }
 
@@ -190,7 +191,7 @@ export class Scheduler {
       if (job.done) continue;
       const slot = this.#engine.acquire();
       this.#active[slot] = job;
-      this.#emit(job, await this.#engine.prefill(slot, job.prompt));
+      this.#emit(job, await this.#engine.prefill(slot, job.prompt, job.sampling.temperature));
     }
     for (let i = this.#queue.length - 1; i >= 0; i--) {
       if (this.#queue[i].done) this.#queue.splice(i, 1);
@@ -215,9 +216,9 @@ export class Scheduler {
   }
 
   /** Samples the next token of `job` and streams what it adds. */
-  #emit(job: Job, logits: Float32Array): void {
+  #emit(job: Job, next: NextToken): void {
     if (job.done) return;
-    const token = sampleToken(logits, job.sampling, job.seen, job.random);
+    const token = sampleToken(next.logits, job.sampling, job.seen, job.random, next.probs);
     const usage = () => ({ promptTokens: job.prompt.length, completionTokens: job.generated });
     if (token === this.#codec.endOfTextId) {
       return this.#finish(job, {
