@@ -280,7 +280,10 @@ export class InferenceEngine {
   }
 }
 
-/** The first `n` rows of a step's logits, with probabilities where `temperatures` asked for them. */
+/**
+ * The first `n` rows of a step's logits, with probabilities where `temperatures` asked for them:
+ * views of the step's own output tensors (fresh each run), not copies.
+ */
 function rows(
   out: ort.InferenceSession.OnnxValueMapType,
   n: number,
@@ -289,7 +292,7 @@ function rows(
   const logits = out.logits.data as Float32Array, probs = out.probs.data as Float32Array;
   const v = out.logits.dims[1];
   return Array.from({ length: n }, (_, s) => ({
-    logits: logits.slice(s * v, (s + 1) * v),
-    ...(temperatures[s] > 0 ? { probs: probs.slice(s * v, (s + 1) * v) } : {}),
+    logits: logits.subarray(s * v, (s + 1) * v),
+    ...(temperatures[s] > 0 ? { probs: probs.subarray(s * v, (s + 1) * v) } : {}),
   }));
 }
