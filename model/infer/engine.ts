@@ -69,7 +69,11 @@ export class InferenceEngine {
     this.#options = options;
   }
 
-  /** Builds the engine and compiles the batch-1 prefill and decode graphs up front. */
+  /**
+   * Builds the engine and compiles the decode graph of every batch bucket and the shortest prefill
+   * graph up front: compiled on demand, the first step at a new batch size stalled every live
+   * stream for the compile (about 0.13 s a bucket at `small`).
+   */
   static async create(
     cfg: GptConfig,
     weights: WeightTable,
@@ -79,7 +83,10 @@ export class InferenceEngine {
       throw new InputError("--max-batch", `expected a positive integer, got ${options.maxBatch}`);
     }
     const engine = new InferenceEngine(cfg, weights, options);
-    await engine.#decodeSession(1);
+    const buckets = new Set(
+      Array.from({ length: options.maxBatch }, (_, n) => engine.decodeBucket(n + 1)),
+    );
+    for (const b of buckets) await engine.#decodeSession(b);
     await engine.#prefillSession(engine.prefillBucket(1));
     return engine;
   }
