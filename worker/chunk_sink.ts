@@ -3,7 +3,12 @@
  * client and the TCP data plane are interchangeable under it.
  */
 
-/** A chunk as the peer.proto serializer takes it (snake_case field names). */
+/**
+ * A chunk as the peer.proto serializer takes it (snake_case field names). The transport may read
+ * `payload` until the chunk is written (the TCP plane sends it without copying): the sender keeps
+ * those bytes unchanged until then, and the transport hands a pooled payload back to
+ * `payloadPool` once written (views the pool does not own are left alone).
+ */
 export type OutgoingChunk = Record<string, unknown> & { payload: Uint8Array };
 
 /** Limits of one chunk stream. */

@@ -13,6 +13,7 @@ import {
   UnavailableError,
 } from "../proto/mod.ts";
 import { ChunkTimeoutError } from "./chunk_mailbox.ts";
+import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 
 const sendChunks = peerService.SendChunks;
@@ -74,7 +75,7 @@ export class ChunkStream implements ChunkWriter {
     this.#reply.catch(() => {}); // observed through #error and finish()
     this.#call = client.makeClientStreamRequest(
       sendChunks.path,
-      // Chunks are serialized in write(), before their payload's buffer can change.
+      // Chunks are serialized in write(), so their payload may change or go back to the pool.
       (bytes: Buffer) => bytes,
       sendChunks.responseDeserialize,
       tokenMetadata(token),
@@ -105,7 +106,9 @@ export class ChunkStream implements ChunkWriter {
   async write(chunk: OutgoingChunk, signal?: AbortSignal): Promise<void> {
     if (this.#error) throw this.#error;
     this.#inFlight++;
-    this.#call.write(sendChunks.requestSerialize(chunk), () => {
+    const message = sendChunks.requestSerialize(chunk);
+    payloadPool.release(chunk.payload); // serialized: a copy now travels
+    this.#call.write(message, () => {
       this.#inFlight--;
       if (this.#inFlight < this.#window) this.#wake?.();
     });

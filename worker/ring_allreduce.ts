@@ -136,10 +136,18 @@ export async function ringAllReduce(
   });
   const stats: AllReduceStats = { ms: 0, chunksSent: 0, bytesSent: 0 };
 
+  // An fp32 chunk travels as a view of `buffer`, not a copy: the transport may still be reading
+  // it when this returns to the loop, and that is safe because a region this rank sends is
+  // written again only with a value its left neighbour derived from that send (the sum travels
+  // rightwards), so only after the send has left. 16-bit encodings get a pooled array each,
+  // which the transport hands back once written.
   const send = async (t: number, c: number) => {
     const segment = sendSegment(t);
     const [start, end] = layout.chunk(segment, c);
-    const payload = encodeWire(buffer.subarray(start, end), opts.wire);
+    const view = buffer.subarray(start, end);
+    const payload = opts.wire === "fp32"
+      ? encodeWire(view, "fp32")
+      : encodeWire(view, opts.wire, payloadPool.take(view.length * WIRE_BYTES[opts.wire]).buffer);
     const chunk: OutgoingChunk = {
       job_id: ring.jobId,
       ring_version: ring.ringVersion,

@@ -27,7 +27,7 @@ import {
   UndecodableMessage,
 } from "../proto/mod.ts";
 import { type Logger, silentLogger } from "../model/log.ts";
-import { BufferPool, payloadPool } from "./buffer_pool.ts";
+import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 import { withTimeout } from "./peer_client.ts";
@@ -86,7 +86,8 @@ async function serveConnection(
   if (first.done) return;
   let hello: DataPlaneHello;
   try {
-    hello = parseMessage(DataPlaneHello, decode(peerCodecs.hello, first.value), "DataPlaneHello");
+    const message = decode(peerCodecs.hello, first.value.message);
+    hello = parseMessage(DataPlaneHello, message, "DataPlaneHello");
     if (!tokensEqual(hello.token, token)) throw new UnauthenticatedError("Wrong job token");
     if (hello.job_id !== mailbox.jobId) throw new UnauthenticatedError(`Not job "${hello.job_id}"`);
   } catch (err) {
@@ -97,14 +98,19 @@ async function serveConnection(
   let current: CollectiveId | undefined;
   try {
     for await (const frame of frames) {
-      const chunk = parseMessage(AllReduceChunk, decode(peerCodecs.chunk, frame), "AllReduceChunk");
-      // `frame` is a view of the read buffer, reused by the next read: the (validated, so not
-      // oversized) payload is copied out now, into a pooled (hence aligned) array the adding loop
-      // can view as floats. take + set is a memcpy; `new Uint8Array(buffer)` copies element by
-      // element.
-      const copy = payloadPool.take(chunk.payload.length);
-      copy.set(chunk.payload);
-      chunk.payload = copy;
+      const message = decode(peerCodecs.chunk, frame.message);
+      if (frame.payload && !(message instanceof UndecodableMessage)) {
+        (message as { payload: Uint8Array }).payload = frame.payload;
+      }
+      const chunk = parseMessage(AllReduceChunk, message, "AllReduceChunk");
+      if (!frame.payload) {
+        // A small chunk's payload is a view of the read buffer, reused by the next read: it is
+        // copied out now (validated, so not oversized) into a pooled, hence aligned, array the
+        // adding loop can view as floats.
+        const copy = payloadPool.take(chunk.payload.length);
+        copy.set(chunk.payload);
+        chunk.payload = copy;
+      }
       current = { ringVersion: chunk.ring_version, step: chunk.step, bucket: chunk.bucket };
       mailbox.put(chunk);
     }
@@ -142,14 +148,17 @@ export class TcpPeerClient implements ChunkSink {
   }
 
   /**
-   * Writes whole frames in order; a failed connection is dropped and redialled next time. Frames
-   * whose stream was cancelled meanwhile (`live()` false) are skipped.
+   * Writes the parts of each frame in order, frames in the order given; a failed connection is
+   * dropped and redialled next time. Frames whose stream was cancelled meanwhile (`live()` false)
+   * are skipped.
    */
-  send(frame: Uint8Array, deadline: number, live: () => boolean): Promise<void> {
+  send(parts: readonly Uint8Array[], deadline: number, live: () => boolean): Promise<void> {
     const next = this.#queue.then(async () => {
       if (!live()) return;
       const conn = await (this.#conn ??= this.#dial(deadline));
-      for (let off = 0; off < frame.length;) off += await conn.write(frame.subarray(off));
+      for (const part of parts) {
+        for (let off = 0; off < part.length;) off += await conn.write(part.subarray(off));
+      }
     });
     this.#queue = next.catch(() => {
       this.drop();
@@ -218,11 +227,12 @@ class TcpChunkWriter implements ChunkWriter {
 
   async write(chunk: OutgoingChunk, signal?: AbortSignal): Promise<void> {
     if (this.#error) throw this.#error;
-    const frame = encodeChunkFrame(chunk);
+    // The payload goes to the socket as it is, after its header (see OutgoingChunk).
+    const parts = [encodeChunkHeader(chunk), chunk.payload];
     this.#inFlight++;
-    this.#client.send(frame, this.#options.deadline, () => !this.#cancelled).then(
+    this.#client.send(parts, this.#options.deadline, () => !this.#cancelled).then(
       () => {
-        framePool.release(frame);
+        payloadPool.release(chunk.payload);
         this.#inFlight--;
         this.#sent++;
         this.#wake?.();
@@ -274,28 +284,25 @@ class TcpChunkWriter implements ChunkWriter {
 
 type Codec = (typeof peerCodecs)["chunk"];
 
-/** Frame buffers of the largest size (see {@linkcode BufferPool}). */
-const framePool = new BufferPool(MAX_MESSAGE_BYTES + 16);
-const PAYLOAD_TAG = (12 << 3) | 2; // AllReduceChunk.payload: field 12, length-delimited
+const PAYLOAD_FIELD = 12; // AllReduceChunk.payload
+const PAYLOAD_TAG = (PAYLOAD_FIELD << 3) | 2; // length-delimited
 
 /**
- * One chunk as a length-prefixed protobuf message in a pooled buffer: protobufjs encodes the
- * header fields, the payload field is appended as the wire format defines it, copied once. (A
- * copy is needed anyway: the buffer the payload views changes before the socket write happens.)
+ * A chunk's frame up to its payload: the varint length of the whole message, protobufjs's
+ * encoding of the other fields, then the payload field's tag and length, so that the payload's
+ * own bytes, written next, complete the message as the wire format defines it.
  */
-function encodeChunkFrame(chunk: OutgoingChunk): Uint8Array<ArrayBuffer> {
+function encodeChunkHeader(chunk: OutgoingChunk): Uint8Array {
   const type = peerCodecs.chunk.type;
-  const header = type.encode(type.fromObject({ ...chunk, payload: new Uint8Array(0) })).finish();
-  const payload = chunk.payload;
-  const bodyLength = header.length + 1 + varintLength(payload.length) + payload.length;
-  const frameLength = varintLength(bodyLength) + bodyLength;
-  const out = framePool.take(frameLength);
+  const fields = type.encode(type.fromObject({ ...chunk, payload: new Uint8Array(0) })).finish();
+  const n = chunk.payload.length;
+  const bodyLength = fields.length + 1 + varintLength(n) + n;
+  const out = new Uint8Array(varintLength(bodyLength) + bodyLength - n);
   let p = writeVarint(out, 0, bodyLength);
-  out.set(header, p);
-  p += header.length;
+  out.set(fields, p);
+  p += fields.length;
   out[p++] = PAYLOAD_TAG;
-  p = writeVarint(out, p, payload.length);
-  out.set(payload, p);
+  writeVarint(out, p, n);
   return out;
 }
 
@@ -330,11 +337,23 @@ function decode(codec: Codec, bytes: Uint8Array): unknown {
 }
 
 /**
- * Yields each varint-length-prefixed message as a view of the read buffer, valid until the
- * consumer asks for the next one; refuses oversized messages.
+ * One received message: its bytes, valid until the next is read; or, for a chunk with a large
+ * payload, the bytes before the payload field and the payload itself, read from the socket
+ * straight into a pooled array (not copied out of the read buffer).
  */
-async function* readFrames(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(4 * 1024 * 1024);
+interface Frame {
+  message: Uint8Array;
+  payload?: Uint8Array<ArrayBuffer>;
+}
+
+/** Payloads this large are read straight into their own array; smaller ones are copied. */
+const DIRECT_PAYLOAD_BYTES = 16 * 1024;
+/** Bytes the read buffer takes per read; a large payload's remainder bypasses it. */
+const READ_BYTES = 64 * 1024;
+
+/** Yields each varint-length-prefixed message (see {@linkcode Frame}); refuses oversized ones. */
+async function* readFrames(conn: Deno.Conn): AsyncGenerator<Frame> {
+  let buf = new Uint8Array(READ_BYTES);
   let start = 0; // first unparsed byte
   let end = 0; // one past the last byte read
   while (true) {
@@ -344,11 +363,30 @@ async function* readFrames(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
       if (len > MAX_MESSAGE_BYTES) {
         throw new RangeError(`Data-plane message of ${len} bytes exceeds ${MAX_MESSAGE_BYTES}`);
       }
+      const split = len > DIRECT_PAYLOAD_BYTES ? trailingPayload(buf, body, body + len, end) : null;
+      if (split === undefined) {
+        need = end - start + 1; // the fields before the payload are not all in yet
+        break;
+      }
+      if (split) {
+        const [fieldStart, at, n] = split;
+        const payload = payloadPool.take(n);
+        const have = Math.min(end - at, n);
+        payload.set(buf.subarray(at, at + have));
+        for (let got = have; got < n;) {
+          const r = await conn.read(payload.subarray(got));
+          if (r === null) return;
+          got += r;
+        }
+        yield { message: buf.subarray(body, fieldStart), payload };
+        start = at + have;
+        continue;
+      }
       if (end - body < len) {
         need = body - start + len;
         break;
       }
-      yield buf.subarray(body, body + len);
+      yield { message: buf.subarray(body, body + len) };
       start = body + len;
     }
     if (start === end) start = end = 0;
@@ -360,10 +398,52 @@ async function* readFrames(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
       start = 0;
       buf = target;
     }
-    const n = await conn.read(buf.subarray(end));
+    const n = await conn.read(buf.subarray(end, Math.min(buf.length, end + READ_BYTES)));
     if (n === null) return;
     end += n;
   }
+}
+
+/**
+ * For a message in `buf[body, stop)` of which the bytes before `end` have arrived: where its
+ * payload field starts, where the payload's bytes start, and how many there are, when the payload
+ * is the message's last field and its size is one a pooled array holds; null when the message is
+ * not laid out so (it is then read whole and decoded as usual); undefined when the fields before
+ * the payload have not all arrived.
+ */
+function trailingPayload(
+  buf: Uint8Array,
+  body: number,
+  stop: number,
+  end: number,
+): [number, number, number] | null | undefined {
+  const available = Math.min(end, stop);
+  for (let p = body; p < stop;) {
+    const field = p;
+    const key = readVarint(buf, p, available);
+    if (!key) return undefined;
+    p = key[1];
+    const wire = key[0] % 8;
+    if (wire === 0) {
+      const v = readVarint(buf, p, available);
+      if (!v) return undefined;
+      p = v[1];
+    } else if (wire === 2) {
+      const l = readVarint(buf, p, available);
+      if (!l) return undefined;
+      const [n, at] = l;
+      if (Math.floor(key[0] / 8) === PAYLOAD_FIELD && at + n === stop) {
+        return n <= payloadPool.capacity ? [field, at, n] : null;
+      }
+      p = at + n;
+      if (p > available) return p > stop ? null : undefined;
+    } else if (wire === 1 || wire === 5) {
+      p += wire === 1 ? 8 : 4;
+    } else {
+      return null;
+    }
+  }
+  return null;
 }
 
 /** A varint at `p` as [value, index after it], or undefined when it is not all there yet. */

@@ -24,22 +24,22 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /**
- * Encodes `src` as bytes of `format`. The result is a view of `src` (fp32) or of a buffer the next
- * encode reuses (fp16, bf16; a fresh one per chunk paid page faults): serialize it before `src`
- * changes or another chunk is encoded, as the transports' `write` does.
+ * Encodes `src` as bytes of `format`. The result is a view of `src` (fp32), or the 16-bit values
+ * at the start of `into` when given (it must hold 2 bytes a value), else of a buffer the next
+ * encode reuses (a fresh one per chunk paid page faults).
  */
-export function encodeWire(src: Float32Array, format: WireFormat): Uint8Array {
+export function encodeWire(src: Float32Array, format: WireFormat, into?: ArrayBuffer): Uint8Array {
   switch (format) {
     case "fp32":
       return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
     case "fp16": {
       // Float16Array's conversion is IEEE roundTiesToEven.
-      const out = new Float16Array(encodeScratch(src.length * 2), 0, src.length);
+      const out = new Float16Array(into ?? encodeScratch(src.length * 2), 0, src.length);
       out.set(src);
       return new Uint8Array(out.buffer, 0, out.byteLength);
     }
     case "bf16": {
-      const out = new Uint16Array(encodeScratch(src.length * 2), 0, src.length);
+      const out = new Uint16Array(into ?? encodeScratch(src.length * 2), 0, src.length);
       f32ToBf16Into(src, out);
       return new Uint8Array(out.buffer, 0, out.byteLength);
     }
