@@ -1,14 +1,20 @@
 /**
  * Reused buffers of one capacity. A fresh megabyte-sized allocation costs page faults on first
  * touch: copying a 1 MiB chunk into a new array runs at about 2 GB/s under Deno, into a reused one
- * at about 40 GB/s. The data plane copies every chunk once on each side, so both sides pool.
+ * at about 40 GB/s. The data plane reads every large received payload into a pooled array.
  */
 import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
 
 export class BufferPool {
   readonly capacity: number;
-  /** Buffers ready to hand out; a set, so a second release of one view changes nothing. */
-  readonly #free = new Set<ArrayBuffer>();
+  /**
+   * Buffers ready to hand out, the last released on top: it is the likeliest still in cache (a
+   * first-in-first-out pool cycled through all of them; the ring all-reduce took about 7% more
+   * CPU time so).
+   */
+  readonly #free: ArrayBuffer[] = [];
+  /** The same, as a set, so a second release of one view changes nothing. */
+  readonly #isFree = new Set<ArrayBuffer>();
   readonly #owned = new WeakSet<ArrayBuffer>();
 
   constructor(capacity: number) {
@@ -20,8 +26,8 @@ export class BufferPool {
     if (length > this.capacity) {
       throw new RangeError(`${length} bytes exceed the pool's ${this.capacity}`);
     }
-    let buffer = this.#free.values().next().value;
-    if (buffer) this.#free.delete(buffer);
+    let buffer = this.#free.pop();
+    if (buffer) this.#isFree.delete(buffer);
     else this.#owned.add(buffer = new ArrayBuffer(this.capacity));
     return new Uint8Array(buffer, 0, length);
   }
@@ -29,12 +35,14 @@ export class BufferPool {
   /** Hands a view's buffer back once nothing reads it; views from elsewhere are left alone. */
   release(view: Uint8Array): void {
     const buffer = view.buffer as ArrayBuffer;
-    if (this.#owned.has(buffer)) this.#free.add(buffer);
+    if (!this.#owned.has(buffer) || this.#isFree.has(buffer)) return;
+    this.#isFree.add(buffer);
+    this.#free.push(buffer);
   }
 }
 
 /**
- * Payloads of received chunks: the TCP data plane copies each chunk out of its read buffer into
- * one of these, and the all-reduce releases it once the chunk is added in.
+ * Chunk payloads: the TCP data plane reads each received one into one of these, the all-reduce
+ * encodes each 16-bit one it sends into one, and whoever is done with a payload hands it back.
  */
 export const payloadPool = new BufferPool(MAX_CHUNK_BYTES);
