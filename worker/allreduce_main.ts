@@ -30,14 +30,15 @@ export function probeValue(pattern: ProbePattern, rank: number, i: number, seed:
   return Math.sin(i * 0.001 * (rank + 1) + seed) * (1 + rank);
 }
 
-/** Rank `rank`'s input buffer. */
+/** Rank `rank`'s input buffer, written into `into` when it has the length (else a new one). */
 export function probeInput(
   pattern: ProbePattern,
   rank: number,
   length: number,
   seed: number,
+  into?: Float32Array<ArrayBuffer>,
 ): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(length);
+  const out = into?.length === length ? into : new Float32Array(length);
   for (let i = 0; i < length; i++) out[i] = probeValue(pattern, rank, i, seed);
   return out;
 }
@@ -80,6 +81,13 @@ const Command = z.discriminatedUnion("cmd", [
   }),
   z.object({ cmd: z.literal("exit") }),
 ]);
+
+/**
+ * The all-reduce input, refilled in place by the next command of the same length, as a trainer
+ * reuses its gradient buffer step after step (and gloo's benchmark one tensor): a fresh 40 MB
+ * array per call paid for pages the peer never allocates.
+ */
+let reusedInput: Float32Array<ArrayBuffer> | undefined;
 
 if (import.meta.main) await main(Deno.args);
 
@@ -171,7 +179,13 @@ async function run(
       const started = performance.now();
       try {
         for (let r = 0; r < cmd.repeat; r++) {
-          buffer = probeInput(cmd.pattern, ring.rank, cmd.length, cmd.seed);
+          buffer = reusedInput = probeInput(
+            cmd.pattern,
+            ring.rank,
+            cmd.length,
+            cmd.seed,
+            reusedInput,
+          );
           // Barrier (a one-element all-reduce, bucket 1) so no rank's clock starts while another
           // is still building its input, as gloo's benchmark does with dist.barrier().
           await ringAllReduce(new Float32Array(1), ring, {
