@@ -21,8 +21,8 @@ import { InputError } from "../model/errors.ts";
 import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { JobConfig, jobModel, RunLog } from "../model/train/mod.ts";
-import { TlsFiles } from "../proto/mod.ts";
-import { intFlag, runCli } from "../model/cli.ts";
+import { TlsFiles, tlsFlags } from "../proto/mod.ts";
+import { intFlag, parseFlags, runCli } from "../model/cli.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { startCoordinatorServer } from "./server.ts";
 
@@ -108,7 +108,11 @@ async function main(args: string[]): Promise<void> {
   const port = intFlag(f.port, "--port")!;
   const token = f.token ?? crypto.randomUUID();
   const tls = f["tls-cert"]
-    ? TlsFiles.parse({ certPath: f["tls-cert"], keyPath: f["tls-key"], caPath: f["tls-ca"] })
+    ? parseFlags(TlsFiles, {
+      certPath: f["tls-cert"],
+      keyPath: f["tls-key"],
+      caPath: f["tls-ca"],
+    }, tlsFlags)
     : undefined;
   const log = jsonLogger({ component: "coordinator" });
 

@@ -2,7 +2,7 @@
  * What every command-line entry point shares: numeric flag parsing with errors that name the flag,
  * and one place that turns errors into a message and an exit status.
  */
-import { ZodError } from "zod";
+import { ZodError, type ZodType } from "zod";
 import { ChecksumError, InputError } from "./errors.ts";
 
 /** A positive integer flag, or undefined when absent. */
@@ -21,6 +21,24 @@ export function numberFlag(value: string | undefined, flag: string): number | un
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InputError(flag, `expected a number, got "${value}"`);
   return n;
+}
+
+/**
+ * Parses a config built from flags with its schema; a refused field listed in `flags` (field →
+ * flag) is reported as that flag, with the value given, instead of as the config field.
+ */
+export function parseFlags<T>(
+  schema: ZodType<T>,
+  config: Record<string, unknown>,
+  flags: Record<string, string>,
+): T {
+  const parsed = schema.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues.find((i) => String(i.path[0]) in flags);
+  if (!issue) throw parsed.error;
+  const field = String(issue.path[0]);
+  const given = config[field] === undefined ? "not given" : `got ${JSON.stringify(config[field])}`;
+  throw new InputError(flags[field], `${issue.message} (${given})`);
 }
 
 /** Runs an entry point's `main` with the process arguments, reporting errors as below. */

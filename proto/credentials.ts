@@ -32,8 +32,17 @@ export const TlsFiles = z.object({
    */
   serverName: z.string().min(1).optional(),
 }).strict().refine((t) => (t.certPath === undefined) === (t.keyPath === undefined), {
-  message: "certPath and keyPath go together",
+  message: "a certificate and its key go together",
+  path: ["keyPath"],
 });
+
+/** The command-line flag of each {@linkcode TlsFiles} field, for errors that name the flag. */
+export const tlsFlags = {
+  certPath: "--tls-cert",
+  keyPath: "--tls-key",
+  caPath: "--tls-ca",
+  serverName: "--tls-server-name",
+};
 export type TlsFiles = z.infer<typeof TlsFiles>;
 
 /** Server credentials: insecure without `tls`, TLS with it, mutual TLS when `tls.caPath` is set. */

@@ -26,6 +26,7 @@ export {
   clientChannelOptions,
   serverCredentials,
   TlsFiles,
+  tlsFlags,
   tokenMetadata,
   tokensEqual,
 } from "./credentials.ts";

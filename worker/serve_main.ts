@@ -13,7 +13,8 @@ import type { PresetName } from "../model/gpt/mod.ts";
 import { presets } from "../model/gpt/mod.ts";
 import { InferenceEngine } from "../model/infer/mod.ts";
 import { jsonLogger } from "../model/log.ts";
-import { runCli } from "../model/cli.ts";
+import { parseFlags, runCli } from "../model/cli.ts";
+import { TlsFiles, tlsFlags } from "../proto/mod.ts";
 import { parseDevice } from "../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./serve/model_source.ts";
 import { Scheduler } from "./serve/scheduler.ts";
@@ -76,15 +77,15 @@ async function main(args: string[]): Promise<void> {
     maxQueue: int(f["max-queue"]!, "--max-queue", 0),
     logger: log,
   });
-  if (!!f["tls-cert"] !== !!f["tls-key"]) {
-    throw new InputError("--tls-cert", "--tls-cert and --tls-key go together");
-  }
+  const tls = f["tls-cert"] || f["tls-key"]
+    ? parseFlags(TlsFiles, { certPath: f["tls-cert"], keyPath: f["tls-key"] }, tlsFlags)
+    : undefined;
   const server = await startServer(
     { engine, scheduler, codec: model.codec, name: model.name, device, apiKey: f["api-key"] },
     {
       host: f.host!,
       port: int(f.port!, "--port", 0),
-      tls: f["tls-cert"] ? { certPath: f["tls-cert"], keyPath: f["tls-key"]! } : undefined,
+      tls,
     },
   );
   log.info("serving", { model: model.name, ...model.cfg, maxBatch: engine.maxBatch });

@@ -13,7 +13,7 @@ import { InputError } from "../model/errors.ts";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
 import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
-import { intFlag, numberFlag, runCli } from "../model/cli.ts";
+import { intFlag, numberFlag, parseFlags, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
 
@@ -89,32 +89,45 @@ async function main(args: string[]): Promise<void> {
   }
 
   const dropout = numberFlag(f.dropout, "--dropout")!;
-  if (dropout < 0 || dropout > 0.9) {
-    throw new InputError("--dropout", `expected a ratio from 0 to 0.9, got "${f.dropout}"`);
-  }
-
-  const data = await loadTrainingData(f.data);
   const context = intFlag(f.context, "--context");
-  const model = GptConfig.parse({
-    ...presets[f.preset as keyof typeof presets],
+  // Checked before the data is read, so a bad flag fails at once.
+  const modelFlags = { dropout: "--dropout", contextLength: "--context" };
+  const preset = presets[f.preset as keyof typeof presets];
+  const sized = { dropout, ...(context ? { contextLength: context } : {}) };
+  parseFlags(GptConfig, { ...preset, ...sized }, modelFlags);
+  const train = parseFlags(
+    TrainConfig,
+    dropUndefined({
+      steps: intFlag(f.steps, "--steps"),
+      microBatch: intFlag(f["micro-batch"], "--micro-batch"),
+      gradAccum: intFlag(f["grad-accum"], "--grad-accum"),
+      lr: numberFlag(f.lr, "--lr"),
+      warmupSteps: intFlag(f.warmup, "--warmup"),
+      precision: f.precision,
+      evalEvery: intFlag(f["eval-every"], "--eval-every"),
+      checkpointEvery: intFlag(f["checkpoint-every"], "--checkpoint-every"),
+      keepLast: intFlag(f["keep-last"], "--keep-last"),
+      seed: intFlag(f.seed, "--seed"),
+    }),
+    {
+      steps: "--steps",
+      microBatch: "--micro-batch",
+      gradAccum: "--grad-accum",
+      lr: "--lr",
+      warmupSteps: "--warmup",
+      evalEvery: "--eval-every",
+      checkpointEvery: "--checkpoint-every",
+      keepLast: "--keep-last",
+    },
+  );
+  const data = await loadTrainingData(f.data);
+  const model = parseFlags(GptConfig, {
+    ...preset,
+    ...sized,
     vocabSize: data.vocabSize,
     positional: f.positional,
     tieEmbeddings: !f.untied,
-    dropout,
-    ...(context ? { contextLength: context } : {}),
-  });
-  const train = TrainConfig.parse(dropUndefined({
-    steps: intFlag(f.steps, "--steps"),
-    microBatch: intFlag(f["micro-batch"], "--micro-batch"),
-    gradAccum: intFlag(f["grad-accum"], "--grad-accum"),
-    lr: numberFlag(f.lr, "--lr"),
-    warmupSteps: intFlag(f.warmup, "--warmup"),
-    precision: f.precision,
-    evalEvery: intFlag(f["eval-every"], "--eval-every"),
-    checkpointEvery: intFlag(f["checkpoint-every"], "--checkpoint-every"),
-    keepLast: intFlag(f["keep-last"], "--keep-last"),
-    seed: intFlag(f.seed, "--seed"),
-  }));
+  }, modelFlags);
 
   const trainer = await Trainer.create({
     model,

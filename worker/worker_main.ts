@@ -7,8 +7,8 @@ import { parseArgs } from "node:util";
 import { InputError } from "../model/errors.ts";
 import { jsonLogger } from "../model/log.ts";
 import { parseDevice } from "../model/runtime.ts";
-import { TlsFiles } from "../proto/mod.ts";
-import { intFlag, runCli } from "../model/cli.ts";
+import { TlsFiles, tlsFlags } from "../proto/mod.ts";
+import { intFlag, parseFlags, runCli } from "../model/cli.ts";
 import { runTrainingWorker } from "./training_worker.ts";
 
 const usage = `Usage: deno task worker --coordinator HOST:PORT --token T [options]
@@ -55,12 +55,12 @@ async function main(args: string[]): Promise<void> {
   parseDevice(f.device!);
   const name = f.name ?? Deno.hostname();
   const tls = f["tls-cert"] || f["tls-ca"]
-    ? TlsFiles.parse({
+    ? parseFlags(TlsFiles, {
       certPath: f["tls-cert"],
       keyPath: f["tls-key"],
       caPath: f["tls-ca"],
       serverName: f["tls-server-name"],
-    })
+    }, tlsFlags)
     : undefined;
   await runTrainingWorker({
     coordinator: f.coordinator,

@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, match as assertMatch, rejects } from "node:assert/strict";
 import { GenerationClient } from "../../worker/serve/client.ts";
 import { startServerProcess } from "./_server.ts";
 import { makeCertificates } from "../_certificates.ts";
@@ -26,5 +26,23 @@ Deno.test("with --tls-cert and --tls-key the server speaks TLS only, to clients 
     trusting.close();
     await server.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every command refuses a TLS certificate without its key, naming --tls-key", async () => {
+  const commands = [
+    ["worker/serve_main.ts", "--random-init", "tiny"],
+    ["coordinator/main.ts", "--data", "/tmp", "--out", "/tmp/unused-run"],
+    ["worker/worker_main.ts", "--coordinator", "127.0.0.1:1", "--token", "t"],
+  ];
+  for (const args of commands) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...args, "--tls-cert", "/tmp/cert.pem"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 2, `${args[0]}: ${stderr}`);
+    assertMatch(stderr, /--tls-key: a certificate and its key go together \(not given\)/);
   }
 });

@@ -8,7 +8,13 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindServer, generationRoot, generationService, healthService } from "../../proto/mod.ts";
+import {
+  bindServer,
+  generationRoot,
+  generationService,
+  healthService,
+  type TlsFiles,
+} from "../../proto/mod.ts";
 import { type GenerationBackend, generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
 import { addReflection } from "./reflection.ts";
@@ -19,7 +25,7 @@ export interface ListenOptions {
   /** 0 picks a free port. */
   port: number;
   /** Serve TLS with this certificate chain and key (PEM files). */
-  tls?: { certPath: string; keyPath: string };
+  tls?: TlsFiles;
 }
 
 /** A running server. */
