@@ -3,7 +3,6 @@
  * attention scores the cached keys and the token's own key apart and joins them only as scores
  * ([batch, heads, 1, cache + 1]), so the cache is read once per step and never copied
  * (gptForward's Concat of past and new keys copies the whole cache every step). It expects the
- * cached keys transposed ([batch, heads, headWidth, cache], so scoring is a plain MatMul) and the
  * queries already scaled by 1/√headWidth in the weights (see kv_graphs.ts).
  *
  * Same weights, names and math as model/gpt's blocks; the cached-vs-recomputed test holds it to
@@ -61,8 +60,8 @@ function attention(
   const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
   const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map(heads);
   const scores = g.concat([
-    g.matMul(q, past.k), //                [b, h, 1, cache]
-    g.matMul(q, g.transposeLast2(k)), //   [b, h, 1, 1]
+    g.matMul(q, g.transposeLast2(past.k)), // [b, h, 1, cache]
+    g.matMul(q, g.transposeLast2(k)), //      [b, h, 1, 1]
   ], 3);
   const probs = g.softmax(g.add(scores, mask), -1);
   // Slices from the end: the cache length is symbolic, so no size along it may be baked in.

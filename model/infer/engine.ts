@@ -62,9 +62,7 @@ export class InferenceEngine {
   private constructor(cfg: GptConfig, weights: WeightTable, options: EngineOptions) {
     this.cfg = cfg;
     this.maxBatch = options.maxBatch;
-    this.cache = new KvCache(cfg, options.maxBatch, {
-      keysTransposed: (options.attention ?? "split") === "split",
-    });
+    this.cache = new KvCache(cfg, options.maxBatch);
     this.#weights = weights;
     this.#options = options;
   }
@@ -173,8 +171,7 @@ export class InferenceEngine {
       mask[s * (c + 1) + c] = 0;
     }
     const session = await this.#decodeSession(b);
-    const { heads, headWidth: d, keysTransposed } = this.cache;
-    const keyShape = keysTransposed ? [b, heads, d, c] : [b, heads, c, d];
+    const shape = [b, this.cache.heads, c, this.cache.headWidth];
     const size = b * this.cache.slotSize;
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [b, 1]),
@@ -184,9 +181,9 @@ export class InferenceEngine {
     };
     for (let i = 0; i < layers; i++) {
       const keys = this.cache.keys[i].subarray(0, size);
-      feeds[`past_k.${i}`] = new ort.Tensor("float32", keys, keyShape);
+      feeds[`past_k.${i}`] = new ort.Tensor("float32", keys, shape);
       const values = this.cache.values[i].subarray(0, size);
-      feeds[`past_v.${i}`] = new ort.Tensor("float32", values, [b, heads, c, d]);
+      feeds[`past_v.${i}`] = new ort.Tensor("float32", values, shape);
     }
     const out = await session.run(feeds);
     for (let i = 0; i < layers; i++) {

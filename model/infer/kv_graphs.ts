@@ -51,10 +51,9 @@ export function buildPrefillGraph(cfg: GptConfig, weights: WeightTable, length: 
  * One decode step for `batch` sequences over a cache of `cache` positions (symbolic; at most the
  * context). Inputs: `ids` and `positions` int64 [batch, 1], `temperature` float32 [batch, 1],
  * `mask` float32 [batch, 1, 1, cache + 1] (0 where a cache position holds a real token and for the
- * last entry, the token itself; −∞ elsewhere), `past_v.i` [batch, heads, cache, headWidth] and
- * `past_k.i` of the same shape, or [batch, heads, headWidth, cache] for `split` (keys stored
- * transposed). Outputs: `logits` [batch, vocab], `probs` (their softmax at each row's
- * temperature) and `present_k.i` / `present_v.i` [batch, heads, 1, headWidth], which the caller
+ * last entry, the token itself; −∞ elsewhere) and `past_k.i` / `past_v.i` [batch, heads, cache,
+ * headWidth]. Outputs: `logits` [batch, vocab], `probs` (their softmax at each row's temperature)
+ * and `present_k.i` / `present_v.i` [batch, heads, 1, headWidth], which the caller
  * writes into its cache at each sequence's position.
  */
 export function buildDecodeGraph(
@@ -72,12 +71,10 @@ export function buildDecodeGraph(
   const mask = g.input("mask", "float32", [batch, 1, 1, c + 1], { 3: "cache_and_self" });
   const past: PastKeyValues[] = [];
   for (let i = 0; i < cfg.layers; i++) {
-    const rows = [batch, cfg.heads, c, d];
+    const shape = [batch, cfg.heads, c, d];
     past.push({
-      k: attention === "split"
-        ? g.input(`past_k.${i}`, "float32", [batch, cfg.heads, d, c], { 3: "cache" })
-        : g.input(`past_k.${i}`, "float32", rows, { 2: "cache" }),
-      v: g.input(`past_v.${i}`, "float32", rows, { 2: "cache" }),
+      k: g.input(`past_k.${i}`, "float32", shape, { 2: "cache" }),
+      v: g.input(`past_v.${i}`, "float32", shape, { 2: "cache" }),
     });
   }
   const weight = initializers(g, attention === "split" ? withScaledQueries(cfg, weights) : weights);
