@@ -13,7 +13,7 @@
  */
 import { type DType, isFloat, numel, onnxTypeCode } from "./dtype.ts";
 import { encodeModel } from "./onnx_proto.ts";
-import { broadcastShapes, normAxis, sameShape, showShape } from "./shape.ts";
+import { broadcastShapes, normAxis, sameShape, showShape, sliceBounds } from "./shape.ts";
 import { toModelProto } from "./emit.ts";
 
 /** A tensor in the graph: its unique name, element type and static shape. */
@@ -302,35 +302,28 @@ export class Graph {
     }])[0];
   }
 
-  /** Slice with step 1 along `axes` (ONNX clamping of negative and out-of-range bounds). */
+  /**
+   * Slice with step 1 along `axes` (ONNX clamping of negative and out-of-range bounds). The bounds
+   * go into the model as written, so a negative one stays relative to the end of an axis whose size
+   * varies (see {@linkcode Graph.input}); the shape here is worked out for the representative size.
+   */
   slice(
     x: Value,
     starts: readonly number[],
     ends: readonly number[],
     axes: readonly number[],
   ): Value {
-    if (starts.length !== axes.length || ends.length !== axes.length) {
-      throw new TypeError(`Slice: starts, ends and axes must have the same length`);
-    }
     const shape = [...x.shape];
-    const normStarts: number[] = [], normEnds: number[] = [];
-    axes.forEach((axis, i) => {
-      const a = normAxis("Slice", axis, x.shape.length);
-      const d = x.shape[a];
-      const clamp = (v: number) => Math.min(d, Math.max(0, v < 0 ? v + d : v));
-      const s = clamp(starts[i]), e = Math.max(clamp(ends[i]), clamp(starts[i]));
-      normStarts.push(s);
-      normEnds.push(e);
-      shape[a] = e - s;
-    });
-    const normAxes = axes.map((a) => normAxis("Slice", a, x.shape.length));
+    for (const { axis, start, end } of sliceBounds(x.shape, starts, ends, axes)) {
+      shape[axis] = end - start;
+    }
     return this.node(
       "Slice",
       [
         x,
-        this.constant(normStarts, "int64"),
-        this.constant(normEnds, "int64"),
-        this.constant(normAxes, "int64"),
+        this.constant(starts, "int64"),
+        this.constant(ends, "int64"),
+        this.constant(axes.map((a) => normAxis("Slice", a, x.shape.length)), "int64"),
       ],
       [{ dtype: x.dtype, shape }],
     )[0];

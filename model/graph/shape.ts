@@ -40,3 +40,24 @@ export function normAxis(op: string, axis: number, rank: number): number {
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/**
+ * ONNX Slice bounds (step 1) resolved against `shape`: per entry of `axes`, the axis and the
+ * [start, end) it keeps, negatives counted from the end and everything clamped to the axis.
+ */
+export function sliceBounds(
+  shape: readonly number[],
+  starts: readonly number[],
+  ends: readonly number[],
+  axes: readonly number[],
+): { axis: number; start: number; end: number }[] {
+  if (starts.length !== axes.length || ends.length !== axes.length) {
+    throw new TypeError(`Slice: starts, ends and axes must have the same length`);
+  }
+  return axes.map((axis, i) => {
+    const a = normAxis("Slice", axis, shape.length), d = shape[a];
+    const clamp = (v: number) => Math.min(d, Math.max(0, v < 0 ? v + d : v));
+    const start = clamp(starts[i]);
+    return { axis: a, start, end: Math.max(clamp(ends[i]), start) };
+  });
+}

@@ -4,6 +4,7 @@
  * Every rule is checked against central finite differences in tests/model/autodiff_test.ts.
  */
 import type { Graph, Node, Value } from "./graph.ts";
+import { sliceBounds } from "./shape.ts";
 
 /** A rule: `(graph, node, gradient of each result or null) → gradient of each input or null`. */
 export type VjpRule = (f: Graph, node: Node, gys: readonly (Value | null)[]) => (Value | null)[];
@@ -141,11 +142,11 @@ vjp.set("Transpose", (f, { attrs }, [gy]) => {
 vjp.set("Slice", (f, { inputs: [x, starts, ends, axes] }, [gy]) => {
   const r = x!.shape.length;
   const pads = new Array(2 * r).fill(0);
-  const s = f.valuesOf(starts!), e = f.valuesOf(ends!);
-  f.valuesOf(axes!).forEach((a, i) => {
-    pads[a] = s[i];
-    pads[a + r] = x!.shape[a] - e[i];
-  });
+  const bounds = sliceBounds(x!.shape, f.valuesOf(starts!), f.valuesOf(ends!), f.valuesOf(axes!));
+  for (const { axis, start, end } of bounds) {
+    pads[axis] = start;
+    pads[axis + r] = x!.shape[axis] - end;
+  }
   return [f.pad(gy!, pads), null, null, null];
 });
 

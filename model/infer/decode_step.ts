@@ -64,8 +64,9 @@ function attention(
     g.matMul(q, g.transposeLast2(k)), //      [b, h, 1, 1]
   ], 3);
   const probs = g.softmax(g.add(scores, mask), -1);
-  // Slices from the end: the cache length is symbolic, so no size along it may be baked in.
-  const toPast = sliceLast(g, probs, 0, -1), toSelf = sliceLast(g, probs, -1, Infinity);
+  // Sliced from the end: the cache length is symbolic, so no size along it may be baked in.
+  const toPast = g.slice(probs, [0], [-1], [3]);
+  const toSelf = g.slice(probs, [-1], [Number.MAX_SAFE_INTEGER], [3]);
   const mixed = g.add(g.matMul(toPast, past.v), g.mul(toSelf, v)); // [b, h, 1, d]
   const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, c]);
   return { y: linear(g, w, "attn.c_proj", merged), k, v };
@@ -97,20 +98,6 @@ function fusedAttention(
   );
   const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
   return { y: linear(g, w, "attn.c_proj", g.reshape(out, [b, c])), k: heads(k), v: heads(v) };
-}
-
-/** Slice [start, end) of the last axis, emitted as written (ONNX counts negatives from the end). */
-function sliceLast(g: Graph, x: Value, start: number, end: number): Value {
-  const r = x.shape.length, n = x.shape[r - 1];
-  const at = (i: number) => Math.min(n, i < 0 ? i + n : i);
-  const shape = [...x.shape.slice(0, -1), at(end) - at(start)];
-  const bound = (i: number) => i === Infinity ? Number.MAX_SAFE_INTEGER : i;
-  return g.node("Slice", [
-    x,
-    g.constant([start], "int64"),
-    g.constant([bound(end)], "int64"),
-    g.constant([r - 1], "int64"),
-  ], [{ dtype: x.dtype, shape }])[0];
 }
 
 function linear(g: Graph, w: (name: string) => Value, prefix: string, x: Value): Value {
