@@ -124,6 +124,20 @@ Deno.test("drawing from the engine's probabilities picks what exponentiating the
       `trial ${trial}: ${JSON.stringify(params)}`,
     );
   }
+  // And the probabilities are what is read: ones that disagree with the logits win.
+  const all = { ...greedy, temperature: 1 };
+  const onToken3 = Float32Array.of(0, 0, 0, 1, 0);
+  for (let seed = 0; seed < 50; seed++) {
+    assertEquals(sampleToken(logits, all, none, seededRandom(seed), onToken3), 3);
+  }
+  // Top-2 by logits is tokens 1 and 2 (about 73% / 27%); these probabilities weigh them 1 : 8.
+  const favour2 = Float32Array.of(0.05, 0.1, 0.8, 0.03, 0.02);
+  const rng2 = seededRandom(3);
+  let twos = 0;
+  for (let i = 0; i < 2000; i++) {
+    if (sampleToken(logits, { ...all, topK: 2 }, none, rng2, favour2) === 2) twos++;
+  }
+  assert(Math.abs(twos / 2000 - 8 / 9) < 0.03, `token 2 drawn ${twos / 2000} of the time`);
 });
 
 Deno.test("a repetition penalty makes sampling use the penalised logits, not the probabilities", () => {
