@@ -88,7 +88,6 @@ export class Job {
   #fail!: (err: Error) => void;
   /** Steps aborted in a row by a rank's own error; a commit resets it. */
   #rankFailures = 0;
-  #failed = false;
 
   constructor(options: JobOptions) {
     this.#o = options;
@@ -161,8 +160,8 @@ export class Job {
     const verdict = new Promise<Verdict>((resolve) => f.verdicts.set(id, resolve));
     if (!ok) {
       this.#abort(`rank of ${id} failed: ${error}`);
-      if (++this.#rankFailures >= (this.#o.maxStepFailures ?? 5)) {
-        this.#failed = true;
+      this.#rankFailures++;
+      if (this.#failed) {
         this.#fail(
           new Error(
             `Step ${step + 1} failed ${this.#rankFailures} times in a row, last on ${id}: ${error}`,
@@ -250,6 +249,11 @@ export class Job {
       })
     );
     this.#o.log.debug("step started", { step: this.committedStep, world: ring.length, version });
+  }
+
+  /** Whether rank failures in a row have reached the limit (the job is then over). */
+  get #failed(): boolean {
+    return this.#rankFailures >= (this.#o.maxStepFailures ?? 5);
   }
 
   #resolve(m: Member, plan: StepPlan): void {

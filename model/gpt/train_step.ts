@@ -7,7 +7,7 @@
  * of the whole optimizer step (correct gradient accumulation) and apply the fp16 loss scale in one
  * multiply.
  */
-import { type DType, gradients, Graph, type Value } from "../graph/mod.ts";
+import { type DType, gradients, Graph, numel, type Value } from "../graph/mod.ts";
 import { InputError } from "../errors.ts";
 import { createSession, type Device, ort, parseDevice } from "../runtime.ts";
 import type { GptConfig } from "./config.ts";
@@ -108,7 +108,7 @@ class CompiledLoss {
     let at = 0;
     for (const s of this.specs) {
       this.offsets.push(at);
-      at += s.shape.reduce((p, d) => p * d, 1);
+      at += numel(s.shape);
     }
     this.size = at;
   }
@@ -144,7 +144,7 @@ class CompiledLoss {
   view(flat: Float32Array, name: string): Float32Array {
     const i = this.specs.findIndex((s) => s.name === name);
     if (i < 0) throw new RangeError(`No parameter named "${name}"`);
-    const n = this.specs[i].shape.reduce((p, d) => p * d, 1);
+    const n = numel(this.specs[i].shape);
     return flat.subarray(this.offsets[i], this.offsets[i] + n);
   }
 
@@ -159,7 +159,7 @@ class CompiledLoss {
       targets: new ort.Tensor("int64", targets, [b, t]),
     };
     this.specs.forEach((s, i) => {
-      const n = s.shape.reduce((p, d) => p * d, 1);
+      const n = numel(s.shape);
       feeds[s.name] = new ort.Tensor(
         "float32",
         params.subarray(this.offsets[i], this.offsets[i] + n),
@@ -186,7 +186,7 @@ export class TrainStep extends CompiledLoss {
     this.#masks = compiled.dropoutSites.map(({ name, shape }) => ({
       name,
       shape,
-      data: new Uint8Array(shape.reduce((p, d) => p * d, 1)),
+      data: new Uint8Array(numel(shape)),
     }));
   }
 

@@ -160,12 +160,10 @@ export class InferenceEngine {
     if (c !== this.cache.capacity) this.cache.resize(c, n);
     const b = this.decodeBucket(n);
     const ids = new BigInt64Array(b), positions = new BigInt64Array(b);
-    const temperature = new Float32Array(b).fill(1);
     const mask = new Float32Array(b * (c + 1)).fill(-Infinity);
     for (let s = 0; s < b; s++) {
       const pos = s < n ? this.cache.lengths[s] : 0;
       ids[s] = BigInt(s < n ? tokens[s] : 0);
-      if (temperatures[s] > 0) temperature[s] = temperatures[s];
       positions[s] = BigInt(pos);
       mask.fill(0, s * (c + 1), s * (c + 1) + pos);
       mask[s * (c + 1) + c] = 0;
@@ -176,7 +174,7 @@ export class InferenceEngine {
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [b, 1]),
       positions: new ort.Tensor("int64", positions, [b, 1]),
-      temperature: new ort.Tensor("float32", temperature, [b, 1]),
+      temperature: temperatureFeed(temperatures, b),
       mask: new ort.Tensor("float32", mask, [b, 1, 1, c + 1]),
     };
     for (let i = 0; i < layers; i++) {
@@ -240,10 +238,7 @@ export class InferenceEngine {
     return await session.run({
       ids: new ort.Tensor("int64", padded, [1, length]),
       last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
-      temperature: new ort.Tensor("float32", Float32Array.of(temperature > 0 ? temperature : 1), [
-        1,
-        1,
-      ]),
+      temperature: temperatureFeed([temperature], 1),
     });
   }
 
@@ -282,6 +277,18 @@ export class InferenceEngine {
       threads: this.#options.threads,
     });
   }
+}
+
+/**
+ * The graphs' `temperature` input [rows, 1]: each row's temperature, and 1 where it is 0 (greedy,
+ * no probabilities wanted) or the row is padding, so the softmax stays finite.
+ */
+function temperatureFeed(temperatures: readonly number[], rows: number): ort.Tensor {
+  const t = Float32Array.from(
+    { length: rows },
+    (_, s) => temperatures[s] > 0 ? temperatures[s] : 1,
+  );
+  return new ort.Tensor("float32", t, [rows, 1]);
 }
 
 /**
