@@ -16,3 +16,16 @@ Deno.test("a buffer pool hands a released buffer out again, and only its own, on
   assert.notEqual(pool.take(10).buffer, foreign.buffer, "a view from elsewhere is not taken in");
   assert.throws(() => pool.take(1025), /1025 bytes exceed the pool's 1024/);
 });
+
+Deno.test("a buffer pool hands out the buffer released last first (the one likeliest in cache)", () => {
+  const pool = new BufferPool(64);
+  const [a, b, c] = [pool.take(8), pool.take(8), pool.take(8)];
+  pool.release(a);
+  pool.release(c);
+  pool.release(b);
+  assert.deepEqual([pool.take(8), pool.take(8), pool.take(8)].map((v) => v.buffer), [
+    b.buffer,
+    c.buffer,
+    a.buffer,
+  ]);
+});
