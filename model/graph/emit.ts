@@ -24,7 +24,7 @@ export function toModelProto(g: Graph, options: ModelOptions): OnnxMessage {
         tensorProto(i.value, i.data)
       ),
       input: g.inputs.map((v) => valueInfo(v, g.symbolicAxes.get(v.name))),
-      output: g.outputs.map((v) => valueInfo(v)),
+      output: g.outputs.map((v) => valueInfo(v, g.symbolicAxes.get(v.name))),
     },
   };
 }

@@ -68,7 +68,10 @@ export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
   readonly initializers: Initializer[] = [];
-  /** Inputs with axes of varying size: axis → `dim_param` name (see {@linkcode Graph.input}). */
+  /**
+   * Inputs and outputs with axes of varying size: axis → `dim_param` name (see
+   * {@linkcode Graph.input}).
+   */
   readonly symbolicAxes = new Map<string, Readonly<Record<number, string>>>();
   #names = new Set<string>();
   #constants = new Map<string, Value>();
@@ -125,10 +128,14 @@ export class Graph {
     return Array.from(init.data as ArrayLike<number | bigint>, Number);
   }
 
-  /** Marks `v` as a graph output, renamed to `name` through an Identity node when needed. */
-  output(v: Value, name?: string): Value {
+  /**
+   * Marks `v` as a graph output, renamed to `name` through an Identity node when needed;
+   * `symbolic` names its axes that vary from run to run, as for {@linkcode Graph.input}.
+   */
+  output(v: Value, name?: string, symbolic: Readonly<Record<number, string>> = {}): Value {
     const out = name && name !== v.name ? this.node("Identity", [v], [v], {}, "", name)[0] : v;
     this.outputs.push(out);
+    if (Object.keys(symbolic).length) this.symbolicAxes.set(out.name, symbolic);
     return out;
   }
 
@@ -246,19 +253,23 @@ export class Graph {
 
   // ---- shape ------------------------------------------------------------------------------
 
-  /** Reshape to `shape`; one entry may be -1. */
+  /**
+   * Reshape to `shape`; one entry may be -1, and a 0 keeps the input's size on that axis (ONNX's
+   * rule), which is how a symbolic axis passes through without its size baked in.
+   */
   reshape(x: Value, shape: readonly number[]): Value {
-    const known = shape.filter((d) => d !== -1);
+    const sizes = shape.map((d, i) => (d === 0 ? x.shape[i] : d));
+    const known = sizes.filter((d) => d !== -1);
     const total = numel(x.shape);
-    const out = shape.map((d) => (d === -1 ? total / Math.max(1, numel(known)) : d));
+    const out = sizes.map((d) => (d === -1 ? total / Math.max(1, numel(known)) : d));
     if (
       shape.filter((d) => d === -1).length > 1 || numel(out) !== total ||
-      !out.every(Number.isInteger)
+      !out.every(Number.isInteger) || out.some((d) => d === undefined)
     ) {
       throw new TypeError(`Reshape: cannot reshape ${showShape(x.shape)} to ${showShape(shape)}`);
     }
     if (sameShape(out, x.shape)) return x;
-    return this.node("Reshape", [x, this.constant(out, "int64")], [{
+    return this.node("Reshape", [x, this.constant(shape, "int64")], [{
       dtype: x.dtype,
       shape: out,
     }])[0];

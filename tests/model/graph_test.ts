@@ -46,6 +46,31 @@ Deno.test("the emitted ModelProto decodes with the declared inputs, outputs and 
   assert.deepEqual(model.graph.initializer[0].dims, [3, 2]);
 });
 
+Deno.test("a symbolic axis runs at any size: Reshape keeps it with 0 and the output declares it", async () => {
+  const g = new Graph();
+  const x = g.input("x", "float32", [3, 2, 4], { 0: "batch" }); // built at 3, run at 5
+  const y = g.reshape(g.transpose(g.reshape(x, [0, 2, 2, 2]), [0, 2, 1, 3]), [0, -1]);
+  assert.deepEqual(y.shape, [3, 8]);
+  assert.throws(() => g.reshape(x, [0, 0, 0, 8]), /Reshape: cannot reshape \[3,2,4\]/);
+  g.output(y, "y", { 0: "batch" });
+  interface Dim {
+    dim_param?: string;
+    dim_value?: number;
+  }
+  const decoded = decodeModel(g.toModel()) as unknown as {
+    graph: { output: { type: { tensor_type: { shape: { dim: Dim[] } } } }[] };
+  };
+  const dims = decoded.graph.output[0].type.tensor_type.shape.dim;
+  assert.equal(dims[0].dim_param, "batch");
+  assert.equal(Number(dims[1].dim_value), 8);
+  const data = Float32Array.from({ length: 5 * 8 }, (_, i) => i);
+  const out = await (await compile(g))({ x: new ort.Tensor("float32", data, [5, 2, 4]) });
+  assert.deepEqual(out.y.dims, [5, 8]);
+  // Row r: [r·8 + (0,1, 4,5, 2,3, 6,7)], the middle two axes swapped.
+  const row = (r: number) => [0, 1, 4, 5, 2, 3, 6, 7].map((j) => r * 8 + j);
+  assert.deepEqual(Array.from(out.y.data as Float32Array), [0, 1, 2, 3, 4].flatMap(row));
+});
+
 Deno.test("int64 ids fed as BigInt64Array gather the right embedding rows under Deno", async () => {
   const g = new Graph();
   const table = g.initializer(
