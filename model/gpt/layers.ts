@@ -49,16 +49,15 @@ export function attention(
   x: Value,
   ctx: AttentionContext,
 ): { y: Value; k: Value; v: Value } {
-  const [b, t, c] = x.shape;
-  const h = cfg.heads, d = c / h;
-  const heads = (z: Value) => g.transpose(g.reshape(z, [b, t, h, d]), [0, 2, 1, 3]);
+  const c = x.shape[2], h = cfg.heads, d = c / h;
+  const heads = (z: Value) => g.transpose(g.reshape(z, [0, 0, h, d]), [0, 2, 1, 3]);
   const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 2).map(heads);
   const keys = ctx.past ? g.concat([ctx.past.k, k], 2) : k;
   const values = ctx.past ? g.concat([ctx.past.v, v], 2) : v;
   // Scaling q rather than the scores touches t·d numbers instead of t·s.
   const scores = g.matMul(g.mul(q, g.constant(1 / Math.sqrt(d), q.dtype)), g.transposeLast2(keys));
   const mixed = g.matMul(g.softmax(g.add(scores, ctx.mask), -1), values);
-  const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, t, c]);
+  const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [0, 0, c]);
   return { y: dropout(g, linear(g, w, "attn.c_proj", merged), ctx.dropout ?? 0), k, v };
 }
 

@@ -19,7 +19,7 @@ export function decodeStep(
   inputs: { ids: Value; positions: Value; mask: Value; past: readonly PastKeyValues[] },
   variant: "split" | "fused",
 ): { logits: Value; presents: { k: Value; v: Value }[] } {
-  const b = inputs.ids.shape[0], c = cfg.width;
+  const c = cfg.width;
   const table = cfg.positional === "learned" ? weight("transformer.wpe.weight") : g.initializer(
     "sinusoidal_positions",
     "float32",
@@ -31,7 +31,7 @@ export function decodeStep(
       g.gather(weight("transformer.wte.weight"), inputs.ids),
       g.gather(table, inputs.positions),
     ),
-    [b, c],
+    [0, c],
   );
   const presents: { k: Value; v: Value }[] = [];
   for (let i = 0; i < cfg.layers; i++) {
@@ -56,8 +56,8 @@ function attention(
   mask: Value,
   past: PastKeyValues,
 ): { y: Value; k: Value; v: Value } {
-  const [b, c] = x.shape, h = cfg.heads, d = c / h;
-  const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
+  const c = x.shape[1], h = cfg.heads, d = c / h;
+  const heads = (z: Value) => g.transpose(g.reshape(z, [0, 1, h, d]), [0, 2, 1, 3]);
   const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map(heads);
   const scores = g.concat([
     g.matMul(q, g.transposeLast2(past.k)), // [b, h, 1, cache]
@@ -68,7 +68,7 @@ function attention(
   const toPast = g.slice(probs, [0], [-1], [3]);
   const toSelf = g.slice(probs, [-1], [Number.MAX_SAFE_INTEGER], [3]);
   const mixed = g.add(g.matMul(toPast, past.v), g.mul(toSelf, v)); // [b, h, 1, d]
-  const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, c]);
+  const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [0, c]);
   return { y: linear(g, w, "attn.c_proj", merged), k, v };
 }
 
@@ -86,7 +86,7 @@ function fusedAttention(
 ): { y: Value; k: Value; v: Value } {
   const [b, c] = x.shape, h = cfg.heads, d = c / h, ctx = cfg.contextLength;
   const [q, k, v] = g.split(linear(g, w, "attn.c_attn", x), [c, c, c], 1).map((z) =>
-    g.reshape(z, [b, 1, c])
+    g.reshape(z, [0, 1, c])
   );
   const present = { dtype: "float32" as const, shape: [b, h, ctx + 1, d] };
   const [out] = g.node(
@@ -96,8 +96,8 @@ function fusedAttention(
     { num_heads: { i: h } },
     "com.microsoft",
   );
-  const heads = (z: Value) => g.transpose(g.reshape(z, [b, 1, h, d]), [0, 2, 1, 3]);
-  return { y: linear(g, w, "attn.c_proj", g.reshape(out, [b, c])), k: heads(k), v: heads(v) };
+  const heads = (z: Value) => g.transpose(g.reshape(z, [0, 1, h, d]), [0, 2, 1, 3]);
+  return { y: linear(g, w, "attn.c_proj", g.reshape(out, [0, c])), k: heads(k), v: heads(v) };
 }
 
 function linear(g: Graph, w: (name: string) => Value, prefix: string, x: Value): Value {

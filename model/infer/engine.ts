@@ -1,8 +1,8 @@
 /**
  * The inference engine: compiled prefill and decode graphs plus the key/value cache of every slot.
- * Live sequences occupy slots 0 … active−1, so a decode step runs the graph compiled for the
- * smallest batch bucket that holds them and feeds the cache's leading slots as views, without
- * copying it.
+ * Live sequences occupy slots 0 … active−1, so a decode step feeds the cache's leading slots as
+ * views, without copying it. The decode graph's batch axis is symbolic: one session serves every
+ * batch size, without padding rows.
  *
  * @example
  * ```ts
@@ -68,9 +68,8 @@ export class InferenceEngine {
   }
 
   /**
-   * Builds the engine and compiles the decode graph of every batch bucket and the shortest prefill
-   * graph up front: compiled on demand, the first step at a new batch size stalled every live
-   * stream for the compile (about 0.13 s a bucket at `small`).
+   * Builds the engine and compiles the decode graph and the shortest prefill graph up front, so no
+   * live stream stalls for a compile (about 0.13 s a graph at `small`).
    */
   static async create(
     cfg: GptConfig,
@@ -81,10 +80,7 @@ export class InferenceEngine {
       throw new InputError("--max-batch", `expected a positive integer, got ${options.maxBatch}`);
     }
     const engine = new InferenceEngine(cfg, weights, options);
-    const buckets = new Set(
-      Array.from({ length: options.maxBatch }, (_, n) => engine.decodeBucket(n + 1)),
-    );
-    for (const b of buckets) await engine.#decodeSession(b);
+    await engine.#decodeSession();
     await engine.#prefillSession(engine.prefillBucket(1));
     return engine;
   }
@@ -158,24 +154,23 @@ export class InferenceEngine {
     if (longest >= contextLength) throw new RangeError(`A slot is full (${contextLength} tokens)`);
     const c = this.cache.capacityFor(longest + 1);
     if (c !== this.cache.capacity) this.cache.resize(c, n);
-    const b = this.decodeBucket(n);
-    const ids = new BigInt64Array(b), positions = new BigInt64Array(b);
-    const mask = new Float32Array(b * (c + 1)).fill(-Infinity);
-    for (let s = 0; s < b; s++) {
-      const pos = s < n ? this.cache.lengths[s] : 0;
-      ids[s] = BigInt(s < n ? tokens[s] : 0);
+    const ids = new BigInt64Array(n), positions = new BigInt64Array(n);
+    const mask = new Float32Array(n * (c + 1)).fill(-Infinity);
+    for (let s = 0; s < n; s++) {
+      const pos = this.cache.lengths[s];
+      ids[s] = BigInt(tokens[s]);
       positions[s] = BigInt(pos);
       mask.fill(0, s * (c + 1), s * (c + 1) + pos);
       mask[s * (c + 1) + c] = 0;
     }
-    const session = await this.#decodeSession(b);
-    const shape = [b, this.cache.heads, c, this.cache.headWidth];
-    const size = b * this.cache.slotSize;
+    const session = await this.#decodeSession();
+    const shape = [n, this.cache.heads, c, this.cache.headWidth];
+    const size = n * this.cache.slotSize;
     const feeds: Record<string, ort.Tensor> = {
-      ids: new ort.Tensor("int64", ids, [b, 1]),
-      positions: new ort.Tensor("int64", positions, [b, 1]),
-      temperature: temperatureFeed(temperatures, b),
-      mask: new ort.Tensor("float32", mask, [b, 1, 1, c + 1]),
+      ids: new ort.Tensor("int64", ids, [n, 1]),
+      positions: new ort.Tensor("int64", positions, [n, 1]),
+      temperature: temperatureFeed(temperatures, n),
+      mask: new ort.Tensor("float32", mask, [n, 1, 1, c + 1]),
     };
     for (let i = 0; i < layers; i++) {
       const keys = this.cache.keys[i].subarray(0, size);
@@ -191,13 +186,6 @@ export class InferenceEngine {
     }
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
     return rows(out, n, temperatures);
-  }
-
-  /** The decode graph's batch for `n` live slots: the next power of two, at most `maxBatch`. */
-  decodeBucket(n: number): number {
-    let b = 1;
-    while (b < n) b *= 2;
-    return Math.min(b, this.maxBatch);
   }
 
   /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
@@ -258,10 +246,10 @@ export class InferenceEngine {
     );
   }
 
-  #decodeSession(batch: number): Promise<ort.InferenceSession> {
+  #decodeSession(): Promise<ort.InferenceSession> {
     return this.#cached(
-      `decode:${batch}`,
-      () => buildDecodeGraph(this.cfg, this.#weights, batch, this.#options.attention),
+      "decode",
+      () => buildDecodeGraph(this.cfg, this.#weights, this.#options.attention),
     );
   }
 
@@ -281,7 +269,7 @@ export class InferenceEngine {
 
 /**
  * The graphs' `temperature` input [rows, 1]: each row's temperature, and 1 where it is 0 (greedy,
- * no probabilities wanted) or the row is padding, so the softmax stays finite.
+ * no probabilities wanted), so the softmax stays finite.
  */
 function temperatureFeed(temperatures: readonly number[], rows: number): ort.Tensor {
   const t = Float32Array.from(

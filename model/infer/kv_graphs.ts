@@ -4,9 +4,9 @@
  * cache and returns the next-token logits and that token's keys and values. Weights are
  * initializers, so onnxruntime can prepack them.
  *
- * The decode graph's cache length is symbolic (`cache`, the KvCache's capacity, which follows the
- * longest sequence); everything else is static. Cache positions that hold nothing are masked out by
- * an additive mask the caller supplies.
+ * The decode graph's batch and cache length are symbolic (the cache length is the KvCache's
+ * capacity, which follows the longest sequence); everything else is static. Cache positions that
+ * hold nothing are masked out by an additive mask the caller supplies.
  */
 import { Graph, type Value } from "../graph/mod.ts";
 import { type GptConfig, gptForward, type PastKeyValues } from "../gpt/mod.ts";
@@ -22,6 +22,14 @@ export type DecodeAttention = "split" | "concat" | "fused";
 
 /** Weights by checkpoint name, fp32 in the layout of {@linkcode paramSpecs}. */
 export type WeightTable = ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
+
+/**
+ * The decode graph's batch axis is symbolic (`batch`), so one compiled session serves every batch
+ * size. The graph is built and shape-checked at this representative size: not 1, so a broadcast
+ * that would only hold for one sequence fails the check.
+ */
+const SAMPLE_BATCH = 3;
+const BATCH = { 0: "batch" } as const;
 
 /**
  * Prefill for one sequence of `length` tokens (right-padded; padding never influences real tokens
@@ -48,8 +56,8 @@ export function buildPrefillGraph(cfg: GptConfig, weights: WeightTable, length: 
 }
 
 /**
- * One decode step for `batch` sequences over a cache of `cache` positions (symbolic; at most the
- * context). Inputs: `ids` and `positions` int64 [batch, 1], `temperature` float32 [batch, 1],
+ * One decode step for a batch of sequences over a cache of `cache` positions (symbolic; at most
+ * the context). Inputs: `ids` and `positions` int64 [batch, 1], `temperature` float32 [batch, 1],
  * `mask` float32 [batch, 1, 1, cache + 1] (0 where a cache position holds a real token and for the
  * last entry, the token itself; −∞ elsewhere) and `past_k.i` / `past_v.i` [batch, heads, cache,
  * headWidth]. Outputs: `logits` [batch, vocab], `probs` (their softmax at each row's temperature)
@@ -59,37 +67,36 @@ export function buildPrefillGraph(cfg: GptConfig, weights: WeightTable, length: 
 export function buildDecodeGraph(
   cfg: GptConfig,
   weights: WeightTable,
-  batch: number,
   attention: DecodeAttention = "split",
 ): Graph {
   const g = new Graph();
-  const d = cfg.width / cfg.heads;
-  const ids = g.input("ids", "int64", [batch, 1]);
-  const positions = g.input("positions", "int64", [batch, 1]);
-  const temperature = g.input("temperature", "float32", [batch, 1]);
+  const d = cfg.width / cfg.heads, b = SAMPLE_BATCH;
+  const ids = g.input("ids", "int64", [b, 1], BATCH);
+  const positions = g.input("positions", "int64", [b, 1], BATCH);
+  const temperature = g.input("temperature", "float32", [b, 1], BATCH);
   const c = cfg.contextLength;
-  const mask = g.input("mask", "float32", [batch, 1, 1, c + 1], { 3: "cache_and_self" });
+  const mask = g.input("mask", "float32", [b, 1, 1, c + 1], { ...BATCH, 3: "cache_and_self" });
   const past: PastKeyValues[] = [];
   for (let i = 0; i < cfg.layers; i++) {
-    const shape = [batch, cfg.heads, c, d];
+    const shape = [b, cfg.heads, c, d];
     past.push({
-      k: g.input(`past_k.${i}`, "float32", shape, { 2: "cache" }),
-      v: g.input(`past_v.${i}`, "float32", shape, { 2: "cache" }),
+      k: g.input(`past_k.${i}`, "float32", shape, { ...BATCH, 2: "cache" }),
+      v: g.input(`past_v.${i}`, "float32", shape, { ...BATCH, 2: "cache" }),
     });
   }
   const weight = initializers(g, attention === "split" ? withScaledQueries(cfg, weights) : weights);
   let out: { logits: Value; presents: PastKeyValues[] };
   if (attention === "concat") {
     const forward = gptForward(g, cfg, weight, { ids, positions, mask, past }, "float32");
-    const hidden = g.reshape(forward.hidden, [batch, cfg.width]);
+    const hidden = g.reshape(forward.hidden, [-1, cfg.width]);
     out = { logits: head(g, cfg, weight, hidden), presents: forward.presents };
   } else {
     out = decodeStep(g, cfg, weight, { ids, positions, mask, past }, attention);
   }
   outputLogits(g, out.logits, temperature);
   out.presents.forEach((p, i) => {
-    g.output(p.k, `present_k.${i}`);
-    g.output(p.v, `present_v.${i}`);
+    g.output(p.k, `present_k.${i}`, BATCH);
+    g.output(p.v, `present_v.${i}`, BATCH);
   });
   return g;
 }
@@ -137,8 +144,8 @@ function withScaledQueries(cfg: GptConfig, weights: WeightTable): WeightTable {
  * instead of exponentiating the whole vocabulary in JavaScript (90 µs a token at 8,192).
  */
 function outputLogits(g: Graph, logits: Value, temperature: Value): void {
-  g.output(logits, "logits");
-  g.output(g.softmax(g.div(logits, temperature), -1), "probs");
+  g.output(logits, "logits", BATCH);
+  g.output(g.softmax(g.div(logits, temperature), -1), "probs", BATCH);
 }
 
 function head(g: Graph, cfg: GptConfig, weight: (name: string) => Value, hidden: Value): Value {
