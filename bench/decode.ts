@@ -105,10 +105,10 @@ async function engineFigures(
   const generate = async (engine: InferenceEngine) => {
     const t0 = performance.now();
     let next: number[] = [];
-    for (const p of prompts) next.push(argmax((await engine.prefill(engine.acquire(), p)).logits));
+    for (const p of prompts) next.push(argmax((await engine.prefill(engine.acquire(), p)).logits!));
     const firstMs = performance.now() - t0;
     for (let t = promptLength + 1; t < cfg.contextLength; t++) {
-      next = (await engine.decode(next)).map((r) => argmax(r.logits));
+      next = (await engine.decode(next)).map((r) => argmax(r.logits!));
     }
     const ms = performance.now() - t0;
     for (let s = batch - 1; s >= 0; s--) engine.release(s);

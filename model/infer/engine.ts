@@ -36,9 +36,21 @@ export interface EngineOptions {
   attention?: DecodeAttention;
 }
 
-/** What a step gives one sequence. */
+/** What a sequence asks of a step. */
+export interface RowRequest {
+  /** Above 0: return softmax(logits / temperature). 0 (the default) is greedy. */
+  temperature?: number;
+  /** Return the logits even with a temperature (a repetition penalty changes them first). */
+  logits?: boolean;
+}
+
+/**
+ * What a step gives one sequence: the logits for a greedy row or one that asked for them, the
+ * probabilities for a row with a temperature. Only what some row needs is fetched from the
+ * session (not copying the logits out saved 0.2 ms a batch-8 step at `small`).
+ */
 export interface NextToken {
-  logits: Float32Array;
+  logits?: Float32Array;
   /** softmax(logits / temperature), for a sequence given a temperature above 0. */
   probs?: Float32Array;
 }
@@ -119,14 +131,14 @@ export class InferenceEngine {
   }
 
   /**
-   * Reads `ids` into `slot`'s cache (replacing what it held) and returns the logits that follow
-   * the last of them, with their probabilities at `temperature` when it is above 0.
+   * Reads `ids` into `slot`'s cache (replacing what it held) and returns what `row` asks of the
+   * token that follows them (by default its logits).
    */
-  async prefill(slot: number, ids: readonly number[], temperature = 0): Promise<NextToken> {
+  async prefill(slot: number, ids: readonly number[], row: RowRequest = {}): Promise<NextToken> {
     const n = ids.length;
     this.#checkLength(n);
     const length = this.prefillBucket(n);
-    const out = await this.#runPrefill(ids, length, temperature);
+    const out = await this.#runPrefill(ids, length, row, (s) => fetches(s, [row], 1));
     const capacity = this.cache.capacityFor(n);
     if (capacity > this.cache.capacity) this.cache.resize(capacity, this.#active);
     for (let i = 0; i < this.cfg.layers; i++) {
@@ -135,17 +147,17 @@ export class InferenceEngine {
       this.cache.write(i, slot, 0, k, v, 0, length, n);
     }
     this.cache.lengths[slot] = n;
-    return rows(out, 1, [temperature])[0];
+    return rows(out, [row])[0];
   }
 
   /**
    * One step for every live slot: `tokens[s]` is slot s's next token, placed at position
-   * `cache.lengths[s]`. Returns each slot's next-token logits, and their probabilities at
-   * `temperatures[s]` where that is above 0.
+   * `cache.lengths[s]`. Returns what `requests[s]` asks of each slot's next token (by default its
+   * logits).
    */
   async decode(
     tokens: readonly number[],
-    temperatures: readonly number[] = [],
+    requests: readonly RowRequest[] = [],
   ): Promise<NextToken[]> {
     const n = this.#active;
     if (tokens.length !== n) throw new RangeError(`Expected ${n} tokens, got ${tokens.length}`);
@@ -169,7 +181,7 @@ export class InferenceEngine {
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [n, 1]),
       positions: new ort.Tensor("int64", positions, [n, 1]),
-      temperature: temperatureFeed(temperatures, n),
+      temperature: temperatureFeed(requests, n),
       mask: new ort.Tensor("float32", mask, [n, 1, 1, c + 1]),
     };
     for (let i = 0; i < layers; i++) {
@@ -178,21 +190,21 @@ export class InferenceEngine {
       const values = this.cache.values[i].subarray(0, size);
       feeds[`past_v.${i}`] = new ort.Tensor("float32", values, shape);
     }
-    const out = await session.run(feeds);
+    const out = await session.run(feeds, fetches(session, requests, n));
     for (let i = 0; i < layers; i++) {
       const k = out[`present_k.${i}`].data as Float32Array;
       const v = out[`present_v.${i}`].data as Float32Array;
       for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
     }
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
-    return rows(out, n, temperatures);
+    return rows(out, Array.from({ length: n }, (_, s) => requests[s] ?? {}));
   }
 
   /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
   async embed(ids: readonly number[]): Promise<Embeddings> {
     const n = ids.length;
     this.#checkLength(n);
-    const out = await this.#runPrefill(ids, this.prefillBucket(n), 1);
+    const out = await this.#runPrefill(ids, this.prefillBucket(n), {}, ["hidden"]);
     const hidden = out.hidden.data as Float32Array, w = this.cfg.width;
     const tokens = Array.from({ length: n }, (_, t) => hidden.slice(t * w, (t + 1) * w));
     const mean = new Float32Array(w);
@@ -219,15 +231,21 @@ export class InferenceEngine {
     return out.logits.data as Float32Array;
   }
 
-  async #runPrefill(ids: readonly number[], length: number, temperature: number) {
+  async #runPrefill(
+    ids: readonly number[],
+    length: number,
+    row: RowRequest,
+    outputs: string[] | ((session: ort.InferenceSession) => string[]),
+  ) {
     const padded = new BigInt64Array(length);
     ids.forEach((id, j) => padded[j] = BigInt(id));
     const session = await this.#prefillSession(length);
-    return await session.run({
+    const feeds = {
       ids: new ort.Tensor("int64", padded, [1, length]),
       last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
-      temperature: temperatureFeed([temperature], 1),
-    });
+      temperature: temperatureFeed([row], 1),
+    };
+    return await session.run(feeds, Array.isArray(outputs) ? outputs : outputs(session));
   }
 
   #checkLength(n: number): void {
@@ -271,27 +289,49 @@ export class InferenceEngine {
  * The graphs' `temperature` input [rows, 1]: each row's temperature, and 1 where it is 0 (greedy,
  * no probabilities wanted), so the softmax stays finite.
  */
-function temperatureFeed(temperatures: readonly number[], rows: number): ort.Tensor {
-  const t = Float32Array.from(
-    { length: rows },
-    (_, s) => temperatures[s] > 0 ? temperatures[s] : 1,
-  );
+function temperatureFeed(requests: readonly RowRequest[], rows: number): ort.Tensor {
+  const t = Float32Array.from({ length: rows }, (_, s) => wantsProbs(requests[s]) ?? 1);
   return new ort.Tensor("float32", t, [rows, 1]);
 }
 
+/** The request's temperature when it asks for probabilities. */
+function wantsProbs(r: RowRequest | undefined): number | undefined {
+  return r?.temperature && r.temperature > 0 ? r.temperature : undefined;
+}
+
+function wantsLogits(r: RowRequest | undefined): boolean {
+  return !wantsProbs(r) || !!r?.logits;
+}
+
 /**
- * The first `n` rows of a step's logits, with probabilities where `temperatures` asked for them:
- * views of the step's own output tensors (fresh each run), not copies.
+ * The outputs a step for `n` rows needs: the new keys and values, and the logits and probabilities
+ * if some row asks for them (not the prefill graph's hidden states).
+ */
+function fetches(session: ort.InferenceSession, requests: readonly RowRequest[], n: number) {
+  const rows = Array.from({ length: n }, (_, s) => requests[s]);
+  return session.outputNames.filter((name) =>
+    name === "logits"
+      ? rows.some(wantsLogits)
+      : name === "probs"
+      ? rows.some(wantsProbs)
+      : name.startsWith("present_")
+  );
+}
+
+/**
+ * Each row's logits and probabilities as asked by `requests` (one per row): views of the step's
+ * own output tensors (fresh each run), not copies.
  */
 function rows(
   out: ort.InferenceSession.OnnxValueMapType,
-  n: number,
-  temperatures: readonly number[],
+  requests: readonly RowRequest[],
 ): NextToken[] {
-  const logits = out.logits.data as Float32Array, probs = out.probs.data as Float32Array;
-  const v = out.logits.dims[1];
-  return Array.from({ length: n }, (_, s) => ({
-    logits: logits.subarray(s * v, (s + 1) * v),
-    ...(temperatures[s] > 0 ? { probs: probs.subarray(s * v, (s + 1) * v) } : {}),
+  const view = (name: string, s: number) => {
+    const t = out[name], v = t.dims[1];
+    return (t.data as Float32Array).subarray(s * v, (s + 1) * v);
+  };
+  return requests.map((r, s) => ({
+    ...(wantsLogits(r) ? { logits: view("logits", s) } : {}),
+    ...(wantsProbs(r) ? { probs: view("probs", s) } : {}),
   }));
 }

@@ -8,7 +8,13 @@
  * const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 8 });
  * ```
  */
-export { type Embeddings, type EngineOptions, InferenceEngine, type NextToken } from "./engine.ts";
+export {
+  type Embeddings,
+  type EngineOptions,
+  InferenceEngine,
+  type NextToken,
+  type RowRequest,
+} from "./engine.ts";
 export { KvCache } from "./kv_cache.ts";
 export {
   buildDecodeGraph,

@@ -25,12 +25,12 @@ for (const [name, attention, overrides] of variants) {
 
     // Cached: prefill, then one token at a time.
     const slot = engine.acquire();
-    let logits = (await engine.prefill(slot, prompt)).logits;
+    let logits = (await engine.prefill(slot, prompt)).logits!;
     const cached: Float32Array[] = [logits];
     const cachedIds = [...prompt];
     for (let i = 0; i < steps; i++) {
       cachedIds.push(argmax(logits));
-      if (i < steps - 1) logits = (await engine.decode([cachedIds.at(-1)!]))[0].logits;
+      if (i < steps - 1) logits = (await engine.decode([cachedIds.at(-1)!]))[0].logits!;
       if (i < steps - 1) cached.push(logits);
     }
 
@@ -80,16 +80,16 @@ Deno.test("a batched decode step gives each slot the logits it gets alone, whate
   for (let i = 0; i < prompts.length; i++) {
     const s = engine.acquire();
     await engine.prefill(s, prompts[i]);
-    alone.push((await engine.decode([next[i]]))[0].logits);
+    alone.push((await engine.decode([next[i]]))[0].logits!);
     engine.release(s);
   }
   for (const p of prompts) await engine.prefill(engine.acquire(), p);
-  const together = (await engine.decode(next)).map((r) => r.logits);
+  const together = (await engine.decode(next)).map((r) => r.logits!);
   prompts.forEach((_, i) => assert(maxAbsDiff(together[i], alone[i]) < 1e-4, `slot ${i}`));
 
   // Freeing the middle slot moves the last one into its place, cache and all.
   assertEquals(engine.release(1), 2);
-  const after = (await engine.decode([11, 31])).map((r) => r.logits);
+  const after = (await engine.decode([11, 31])).map((r) => r.logits!);
   const v = cfg.vocabSize;
   const ref0 = await engine.forwardFull([[...prompts[0], 10, 11]]);
   const ref2 = await engine.forwardFull([[...prompts[2], 30, 31]]);
@@ -116,7 +116,7 @@ for (const attention of ["split", "concat"] as const) {
       for (const [s, ids] of live.entries()) {
         const ref = await engine.forwardFull([padded[s]]);
         const row = ref.subarray((ids.length - 1) * cfg.vocabSize, ids.length * cfg.vocabSize);
-        assert(maxAbsDiff(got[s].logits, row) < 1e-4, `slot ${s} of ${live.length}`);
+        assert(maxAbsDiff(got[s].logits!, row) < 1e-4, `slot ${s} of ${live.length}`);
       }
     };
     for (const ids of seqs) await engine.prefill(engine.acquire(), ids);
@@ -133,19 +133,36 @@ for (const attention of ["split", "concat"] as const) {
   });
 }
 
-Deno.test("a step's probabilities are the softmax of its logits at each row's temperature", async () => {
+Deno.test("a step returns each row's probabilities at its temperature, and logits where asked", async () => {
   const { cfg, weights } = tinyModel();
-  const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 2, threads: 1 });
+  const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 3, threads: 1 });
   const softmax = (logits: Float32Array, t: number) => {
     const e = Array.from(logits, (x) => Math.exp(x / t)), z = e.reduce((a, b) => a + b);
     return Float32Array.from(e, (x) => x / z);
   };
-  const first = await engine.prefill(engine.acquire(), [1, 2, 3], 0.7);
-  assert(maxAbsDiff(first.probs!, softmax(first.logits, 0.7)) < 1e-6);
+  const first = await engine.prefill(engine.acquire(), [1, 2, 3], {
+    temperature: 0.7,
+    logits: true,
+  });
+  assert(maxAbsDiff(first.probs!, softmax(first.logits!, 0.7)) < 1e-6);
   await engine.prefill(engine.acquire(), [4, 5]);
-  const [a, b] = await engine.decode([6, 7], [1.5, 0]);
-  assert(maxAbsDiff(a.probs!, softmax(a.logits, 1.5)) < 1e-6);
-  assertEquals(b.probs, undefined); // greedy rows get none
+  await engine.prefill(engine.acquire(), [8]);
+  const rows = [{ temperature: 1.5, logits: true }, {}, { temperature: 0.5 }];
+  const [a, b, c] = await engine.decode([6, 7, 9], rows);
+  assert(maxAbsDiff(a.probs!, softmax(a.logits!, 1.5)) < 1e-6);
+  assertEquals(b.probs, undefined); // greedy rows get logits only
+  assert(b.logits);
+  assertEquals(c.logits, undefined); // a row with a temperature gets probabilities only
+  // A step where no row needs logits does not fetch them; the probabilities are the same.
+  engine.release(2);
+  engine.release(1);
+  const [alone] = await engine.decode([10], [{ temperature: 2 }]);
+  assertEquals(alone.logits, undefined);
+  const again = await engine.prefill(engine.acquire(), [1, 2, 3, 6, 10], {
+    temperature: 2,
+    logits: true,
+  });
+  assert(maxAbsDiff(alone.probs!, softmax(again.logits!, 2)) < 1e-5);
 });
 
 Deno.test("embeddings are the final hidden states of every token and their mean", async () => {

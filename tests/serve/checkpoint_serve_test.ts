@@ -29,10 +29,10 @@ Deno.test({
       const engine = await InferenceEngine.create(model.cfg, model.weights, { maxBatch: 1 });
       const prompt = Array.from(new TextEncoder().encode("héllo"));
       const expected: number[] = [];
-      let logits = (await engine.prefill(engine.acquire(), prompt)).logits;
+      let logits = (await engine.prefill(engine.acquire(), prompt)).logits!;
       for (let i = 0; i < 12; i++) {
         expected.push(argmax(logits));
-        logits = (await engine.decode([expected.at(-1)!]))[0].logits;
+        logits = (await engine.decode([expected.at(-1)!]))[0].logits!;
       }
       const server = await startServerProcess([], ["--checkpoint", dir]);
       try {

@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { sampleToken, seededRandom } from "../../worker/serve/sampling.ts";
 
 const logits = Float32Array.of(1, 3, 2, -1, 0.5);
@@ -7,12 +7,12 @@ const greedy = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
 
 function histogram(params: typeof greedy, draws: number, seen = none): number[] {
   const rng = seededRandom(7), counts = new Array(logits.length).fill(0);
-  for (let i = 0; i < draws; i++) counts[sampleToken(logits, params, seen, rng)]++;
+  for (let i = 0; i < draws; i++) counts[sampleToken({ logits }, params, seen, rng)]++;
   return counts.map((c) => c / draws);
 }
 
 Deno.test("temperature 0 picks the largest logit", () => {
-  assertEquals(sampleToken(logits, greedy, none, seededRandom(1)), 1);
+  assertEquals(sampleToken({ logits }, greedy, none, seededRandom(1)), 1);
 });
 
 Deno.test("sampling at temperature T draws from softmax(logits / T)", () => {
@@ -37,19 +37,22 @@ Deno.test("top-k keeps only the k most likely tokens and top-p the smallest set 
 Deno.test("repetition penalty divides positive logits of seen tokens and multiplies negative ones", () => {
   // Token 1 (logit 3) seen, penalty 2 → 1.5 < token 2's 2: greedy moves to token 2.
   assertEquals(
-    sampleToken(logits, { ...greedy, repetitionPenalty: 2 }, new Set([1]), Math.random),
+    sampleToken({ logits }, { ...greedy, repetitionPenalty: 2 }, new Set([1]), Math.random),
     2,
   );
   // A seen negative logit gets more negative, never promoted.
   const neg = Float32Array.of(-1, -2);
-  assertEquals(sampleToken(neg, { ...greedy, repetitionPenalty: 3 }, new Set([0]), Math.random), 1);
+  assertEquals(
+    sampleToken({ logits: neg }, { ...greedy, repetitionPenalty: 3 }, new Set([0]), Math.random),
+    1,
+  );
 });
 
 Deno.test("the same seed gives the same draws", () => {
   const p = { ...greedy, temperature: 1.3, topK: 4, topP: 0.95 };
   const run = (seed: number) => {
     const rng = seededRandom(seed);
-    return Array.from({ length: 50 }, () => sampleToken(logits, p, none, rng));
+    return Array.from({ length: 50 }, () => sampleToken({ logits }, p, none, rng));
   };
   assertEquals(run(11), run(11));
   assert(run(11).join() !== run(12).join());
@@ -90,7 +93,7 @@ Deno.test("top-k and top-p pick what sorting the whole vocabulary picks, ties in
     if (params.topK === 0 && params.topP === 1) params.topP = 0.5;
     const seed = 1000 + trial;
     assertEquals(
-      sampleToken(scores, params, none, seededRandom(seed)),
+      sampleToken({ logits: scores }, params, none, seededRandom(seed)),
       sortedReference(scores, params, seededRandom(seed)),
       `trial ${trial}: ${JSON.stringify(params)}`,
     );
@@ -119,37 +122,50 @@ Deno.test("drawing from the engine's probabilities picks what exponentiating the
     const probs = softmax32(scores, params.temperature);
     const seed = 2000 + trial;
     assertEquals(
-      sampleToken(scores, params, none, seededRandom(seed), probs),
-      sampleToken(scores, params, none, seededRandom(seed)),
+      sampleToken({ logits: scores, probs }, params, none, seededRandom(seed)),
+      sampleToken({ logits: scores }, params, none, seededRandom(seed)),
       `trial ${trial}: ${JSON.stringify(params)}`,
+    );
+    // The engine leaves the logits out when every row has a temperature and no penalty.
+    assertEquals(
+      sampleToken({ probs }, params, none, seededRandom(seed)),
+      sampleToken({ logits: scores }, params, none, seededRandom(seed)),
+      `trial ${trial}, probabilities alone`,
     );
   }
   // And the probabilities are what is read: ones that disagree with the logits win.
   const all = { ...greedy, temperature: 1 };
   const onToken3 = Float32Array.of(0, 0, 0, 1, 0);
   for (let seed = 0; seed < 50; seed++) {
-    assertEquals(sampleToken(logits, all, none, seededRandom(seed), onToken3), 3);
+    assertEquals(sampleToken({ logits, probs: onToken3 }, all, none, seededRandom(seed)), 3);
   }
-  // Top-2 by logits is tokens 1 and 2 (about 73% / 27%); these probabilities weigh them 1 : 8.
+  // Top-2 is tokens 1 and 2 (about 73% / 27% by the logits); these probabilities weigh them 1 : 8.
   const favour2 = Float32Array.of(0.05, 0.1, 0.8, 0.03, 0.02);
   const rng2 = seededRandom(3);
   let twos = 0;
   for (let i = 0; i < 2000; i++) {
-    if (sampleToken(logits, { ...all, topK: 2 }, none, rng2, favour2) === 2) twos++;
+    if (sampleToken({ logits, probs: favour2 }, { ...all, topK: 2 }, none, rng2) === 2) twos++;
   }
   assert(Math.abs(twos / 2000 - 8 / 9) < 0.03, `token 2 drawn ${twos / 2000} of the time`);
+});
+
+Deno.test("greedy decoding and a repetition penalty refuse to sample without the logits", () => {
+  const probs = Float32Array.of(0.1, 0.6, 0.2, 0.05, 0.05);
+  assert.throws(() => sampleToken({ probs }, greedy, none, Math.random), /need the logits/);
+  const penalty = { ...greedy, temperature: 1, repetitionPenalty: 1.2 };
+  assert.throws(() => sampleToken({ probs }, penalty, none, Math.random), /need the logits/);
 });
 
 Deno.test("a repetition penalty makes sampling use the penalised logits, not the probabilities", () => {
   // Probabilities that put everything on token 3 would be wrong once token 1 is penalised.
   const probs = Float32Array.of(0, 0, 0, 1, 0);
   const p = { temperature: 1, topK: 1, topP: 1, repetitionPenalty: 2 };
-  assertEquals(sampleToken(logits, p, new Set([1]), seededRandom(1), probs), 2);
+  assertEquals(sampleToken({ logits, probs }, p, new Set([1]), seededRandom(1)), 2);
   const all = { ...p, topK: 0 };
   const drawn = new Set(
     Array.from(
       { length: 200 },
-      (_, i) => sampleToken(logits, all, new Set([1]), seededRandom(i), probs),
+      (_, i) => sampleToken({ logits, probs }, all, new Set([1]), seededRandom(i)),
     ),
   );
   assert(drawn.size > 1 && drawn.has(2), `drew ${[...drawn]}`);

@@ -1,16 +1,18 @@
 /**
- * Picking the next token from logits: repetition penalty, then greedy (temperature 0) or sampling
- * from the softmax at a temperature, restricted to the top k tokens and to the smallest set whose
- * probability reaches top p. Randomness comes only from the `random` passed in, so a seed
- * reproduces a generation. The engine's softmax at the temperature, when passed, saves
+ * Picking the next token from a step's output: repetition penalty, then greedy (temperature 0) or
+ * sampling from the softmax at a temperature, restricted to the top k tokens and to the smallest
+ * set whose probability reaches top p. Randomness comes only from the `random` passed in, so a
+ * seed reproduces a generation. The engine's softmax at the temperature, when present, saves
  * exponentiating the vocabulary here (90 µs a token at 8,192 in JavaScript).
  *
  * @example
  * ```ts
  * const rng = seededRandom(42);
- * const next = sampleToken(logits, { temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1 }, seen, rng);
+ * const params = { temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1 };
+ * const token = sampleToken({ logits }, params, seen, rng);
  * ```
  */
+import type { NextToken } from "../../model/infer/mod.ts";
 
 /** How to choose among the logits; validated at the edge (see params.ts). */
 export interface SamplingParams {
@@ -25,30 +27,38 @@ export interface SamplingParams {
 }
 
 /**
- * Chooses the next token. `seen` holds the prompt's and the generated tokens; `probs`, when given,
- * is softmax(logits / temperature) (used unless a repetition penalty changes the logits).
+ * Chooses the next token from a step's output. Greedy decoding and a repetition penalty read the
+ * logits; otherwise the probabilities (softmax(logits / temperature), computed by the graph) are
+ * used when present, and the logits are not needed at all. `seen` holds the prompt's and the
+ * generated tokens.
  */
 export function sampleToken(
-  logits: Float32Array,
+  next: NextToken,
   p: SamplingParams,
   seen: ReadonlySet<number>,
   random: () => number,
-  probs?: Float32Array,
 ): number {
   const penalised = p.repetitionPenalty !== 1;
-  const scores = penalised ? penalise(logits, seen, p.repetitionPenalty) : logits;
-  if (p.temperature === 0) return argmax(scores);
-  const softmax = penalised ? undefined : probs;
+  const softmax = penalised || p.temperature === 0 ? undefined : next.probs;
+  if (!softmax && !next.logits) {
+    throw new Error("sampleToken: greedy decoding and a repetition penalty need the logits");
+  }
+  const scores = next.logits && penalised
+    ? penalise(next.logits, seen, p.repetitionPenalty)
+    : next.logits;
+  if (p.temperature === 0) return argmax(scores!);
   if (p.topK === 0 && p.topP >= 1) {
-    return softmax ? draw(softmax, random) : sampleAll(scores, p.temperature, random);
+    return softmax ? draw(softmax, random) : sampleAll(scores!, p.temperature, random);
   }
   // Only the top k, or the head that reaches top p, is ever put in order, never the whole
-  // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams).
-  const order = p.topK > 0 ? largest(scores, p.topK)[Symbol.iterator]() : descending(scores);
+  // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams). Probabilities rank
+  // as their logits do.
+  const ranked = softmax ?? scores!;
+  const order = p.topK > 0 ? largest(ranked, p.topK)[Symbol.iterator]() : descending(ranked);
   const first = order.next().value!;
   const weight = softmax
     ? (i: number) => softmax[i] / softmax[first]
-    : (i: number) => Math.exp((scores[i] - scores[first]) / p.temperature);
+    : (i: number) => Math.exp((scores![i] - scores![first]) / p.temperature);
   const candidates = [first], weights = [1];
   // The mass top p is measured against: the k candidates', or the whole vocabulary's.
   let total = 1;
@@ -59,7 +69,7 @@ export function sampleToken(
     }
   } else {
     total = 0;
-    for (let i = 0; i < scores.length; i++) total += weight(i);
+    for (let i = 0; i < ranked.length; i++) total += weight(i);
   }
   if (p.topP < 1) {
     let kept = 0, mass = 0;

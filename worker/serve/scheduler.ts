@@ -10,7 +10,7 @@
  * ```
  */
 import { ResourceExhaustedError } from "../../proto/mod.ts";
-import type { InferenceEngine, NextToken } from "../../model/infer/mod.ts";
+import type { InferenceEngine, NextToken, RowRequest } from "../../model/infer/mod.ts";
 import { InputError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
 import { Channel } from "./channel.ts";
@@ -52,6 +52,8 @@ interface Job {
   readonly prompt: number[];
   readonly maxTokens: number;
   readonly sampling: SamplingParams;
+  /** What sampling needs from each step: the logits only for greedy decoding or a penalty. */
+  readonly request: RowRequest;
   readonly random: () => number;
   readonly seen: Set<number>;
   readonly text: TextStream;
@@ -145,6 +147,7 @@ export class Scheduler {
         topP: req.top_p,
         repetitionPenalty: req.repetition_penalty,
       },
+      request: { temperature: req.temperature, logits: req.repetition_penalty !== 1 },
       random: seededRandom(req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]),
       seen: new Set(prompt),
       text: new TextStream(req.stop),
@@ -178,8 +181,8 @@ export class Scheduler {
         if (this.#queue.length === 0) return;
         continue;
       }
-      const temperatures = this.#active.map((j) => j.sampling.temperature);
-      const next = await this.#engine.decode(this.#active.map((j) => j.last), temperatures);
+      const requests = this.#active.map((j) => j.request);
+      const next = await this.#engine.decode(this.#active.map((j) => j.last), requests);
       this.#active.forEach((job, s) => this.#emit(job, next[s]));
     }
   }
@@ -191,7 +194,7 @@ export class Scheduler {
       if (job.done) continue;
       const slot = this.#engine.acquire();
       this.#active[slot] = job;
-      this.#emit(job, await this.#engine.prefill(slot, job.prompt, job.sampling.temperature));
+      this.#emit(job, await this.#engine.prefill(slot, job.prompt, job.request));
     }
     for (let i = this.#queue.length - 1; i >= 0; i--) {
       if (this.#queue[i].done) this.#queue.splice(i, 1);
@@ -218,7 +221,7 @@ export class Scheduler {
   /** Samples the next token of `job` and streams what it adds. */
   #emit(job: Job, next: NextToken): void {
     if (job.done) return;
-    const token = sampleToken(next.logits, job.sampling, job.seen, job.random, next.probs);
+    const token = sampleToken(next, job.sampling, job.seen, job.random);
     const usage = () => ({ promptTokens: job.prompt.length, completionTokens: job.generated });
     if (token === this.#codec.endOfTextId) {
       return this.#finish(job, {
