@@ -21,6 +21,8 @@ export function bindServer(
   port: number,
   tls?: TlsFiles,
 ): Promise<number> {
+  const problem = runtimeProblem(Deno.version.deno);
+  if (problem) console.warn(`warning: ${problem}`);
   return new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, serverCredentials(tls), (err, bound) => {
       if (!err) return resolve(bound);
@@ -37,4 +39,15 @@ export function bindServer(
       reject(err);
     })
   );
+}
+
+/** Deno releases whose gRPC servers abort in nghttp2 when a client closes its connection. */
+const ABORTING_DENO = ["2.9.4", "2.9.5", "2.9.6"];
+
+/** Why serving on Deno `version` is unsafe, or undefined when it is not known to be. */
+export function runtimeProblem(version: string): string | undefined {
+  if (!ABORTING_DENO.includes(version)) return undefined;
+  return `Deno ${version} aborts a gRPC server process inside nghttp2 when a client closes a ` +
+    `connection that carried a few dozen calls; install the pinned 2.9.3 ` +
+    `(npm install -g deno@2.9.3)`;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../model/errors.ts";
 import { bindServer } from "../../proto/mod.ts";
+import { runtimeProblem } from "../../proto/bind.ts";
 
 Deno.test("binding a port that is in use is an InputError naming --port and the address", async () => {
   const first = new grpc.Server();
@@ -19,4 +20,11 @@ Deno.test("binding a port that is in use is an InputError naming --port and the 
     first.forceShutdown();
     second.forceShutdown();
   }
+});
+
+Deno.test("servers name the Deno releases that abort them, and the release to install", () => {
+  for (const bad of ["2.9.4", "2.9.5", "2.9.6"]) {
+    assert.match(runtimeProblem(bad)!, new RegExp(`Deno ${bad} aborts .* deno@2\\.9\\.3`));
+  }
+  assert.equal(runtimeProblem("2.9.3"), undefined);
 });
