@@ -118,6 +118,9 @@ async function engineFigures(
   const lastTokens = new Set<string>();
   for (let round = 0; round < 4; round++) {
     for (const [attention, engine] of engines) {
+      // The previous engine's onnxruntime threads spin for a while after its last step; timing
+      // the next engine's prefill while they do would charge it their CPU.
+      await new Promise((r) => setTimeout(r, 100));
       const r = await generate(engine);
       if (round > 0) runs.get(attention)!.push(r); // round 0 compiles and warms up
       lastTokens.add(r.tokens);
