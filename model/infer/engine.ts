@@ -204,7 +204,7 @@ export class InferenceEngine {
   async embed(ids: readonly number[]): Promise<Embeddings> {
     const n = ids.length;
     this.#checkLength(n);
-    const out = await this.#runPrefill(ids, this.prefillBucket(n), {}, ["hidden"]);
+    const out = await this.#runPrefill(ids, this.prefillBucket(n), {}, () => ["hidden"]);
     const hidden = out.hidden.data as Float32Array, w = this.cfg.width;
     const tokens = Array.from({ length: n }, (_, t) => hidden.slice(t * w, (t + 1) * w));
     const mean = new Float32Array(w);
@@ -235,7 +235,7 @@ export class InferenceEngine {
     ids: readonly number[],
     length: number,
     row: RowRequest,
-    outputs: string[] | ((session: ort.InferenceSession) => string[]),
+    outputs: (session: ort.InferenceSession) => string[],
   ) {
     const padded = new BigInt64Array(length);
     ids.forEach((id, j) => padded[j] = BigInt(id));
@@ -245,7 +245,7 @@ export class InferenceEngine {
       last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
       temperature: temperatureFeed([row], 1),
     };
-    return await session.run(feeds, Array.isArray(outputs) ? outputs : outputs(session));
+    return await session.run(feeds, outputs(session));
   }
 
   #checkLength(n: number): void {

@@ -39,26 +39,35 @@ export function sampleToken(
   random: () => number,
 ): number {
   const penalised = p.repetitionPenalty !== 1;
-  const softmax = penalised || p.temperature === 0 ? undefined : next.probs;
-  if (!softmax && !next.logits) {
+  if (p.temperature > 0 && !penalised && next.probs) return sample(next.probs, "probs", p, random);
+  if (!next.logits) {
     throw new Error("sampleToken: greedy decoding and a repetition penalty need the logits");
   }
-  const scores = next.logits && penalised
-    ? penalise(next.logits, seen, p.repetitionPenalty)
-    : next.logits;
-  if (p.temperature === 0) return argmax(scores!);
+  const scores = penalised ? penalise(next.logits, seen, p.repetitionPenalty) : next.logits;
+  if (p.temperature === 0) return argmax(scores);
+  return sample(scores, "logits", p, random);
+}
+
+/**
+ * Draws at `p.temperature` with top k and top p from `scores`: logits, or probabilities already
+ * taken at the temperature (which rank as their logits do).
+ */
+function sample(
+  scores: Float32Array,
+  kind: "logits" | "probs",
+  p: SamplingParams,
+  random: () => number,
+): number {
   if (p.topK === 0 && p.topP >= 1) {
-    return softmax ? draw(softmax, random) : sampleAll(scores!, p.temperature, random);
+    return kind === "probs" ? draw(scores, random) : sampleAll(scores, p.temperature, random);
   }
   // Only the top k, or the head that reaches top p, is ever put in order, never the whole
-  // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams). Probabilities rank
-  // as their logits do.
-  const ranked = softmax ?? scores!;
-  const order = p.topK > 0 ? largest(ranked, p.topK)[Symbol.iterator]() : descending(ranked);
+  // vocabulary (a full sort cost 2 ms a token, 16 ms a step for 8 streams).
+  const order = p.topK > 0 ? largest(scores, p.topK)[Symbol.iterator]() : descending(scores);
   const first = order.next().value!;
-  const weight = softmax
-    ? (i: number) => softmax[i] / softmax[first]
-    : (i: number) => Math.exp((scores![i] - scores![first]) / p.temperature);
+  const weight = kind === "probs"
+    ? (i: number) => scores[i] / scores[first]
+    : (i: number) => Math.exp((scores[i] - scores[first]) / p.temperature);
   const candidates = [first], weights = [1];
   // The mass top p is measured against: the k candidates', or the whole vocabulary's.
   let total = 1;
@@ -69,7 +78,7 @@ export function sampleToken(
     }
   } else {
     total = 0;
-    for (let i = 0; i < ranked.length; i++) total += weight(i);
+    for (let i = 0; i < scores.length; i++) total += weight(i);
   }
   if (p.topP < 1) {
     let kept = 0, mass = 0;
