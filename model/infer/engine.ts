@@ -70,6 +70,8 @@ export class InferenceEngine {
   readonly #weights: WeightTable;
   readonly #options: EngineOptions;
   readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** The graphs' outputs holding each layer's new keys and values. */
+  readonly #presents: string[];
 
   private constructor(cfg: GptConfig, weights: WeightTable, options: EngineOptions) {
     this.cfg = cfg;
@@ -77,6 +79,10 @@ export class InferenceEngine {
     this.cache = new KvCache(cfg, options.maxBatch);
     this.#weights = weights;
     this.#options = options;
+    this.#presents = Array.from({ length: cfg.layers }, (_, i) => [
+      `present_k.${i}`,
+      `present_v.${i}`,
+    ]).flat();
   }
 
   /**
@@ -138,7 +144,7 @@ export class InferenceEngine {
     const n = ids.length;
     this.#checkLength(n);
     const length = this.prefillBucket(n);
-    const out = await this.#runPrefill(ids, length, row, (s) => fetches(s, [row], 1));
+    const out = await this.#runPrefill(ids, length, row, this.#fetches([row]));
     const capacity = this.cache.capacityFor(n);
     if (capacity > this.cache.capacity) this.cache.resize(capacity, this.#active);
     for (let i = 0; i < this.cfg.layers; i++) {
@@ -161,6 +167,7 @@ export class InferenceEngine {
   ): Promise<NextToken[]> {
     const n = this.#active;
     if (tokens.length !== n) throw new RangeError(`Expected ${n} tokens, got ${tokens.length}`);
+    const asked = Array.from({ length: n }, (_, s) => requests[s] ?? {});
     const { contextLength, layers } = this.cfg;
     const longest = Math.max(...this.cache.lengths.subarray(0, n));
     if (longest >= contextLength) throw new RangeError(`A slot is full (${contextLength} tokens)`);
@@ -181,7 +188,7 @@ export class InferenceEngine {
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [n, 1]),
       positions: new ort.Tensor("int64", positions, [n, 1]),
-      temperature: temperatureFeed(requests, n),
+      temperature: temperatureFeed(asked),
       mask: new ort.Tensor("float32", mask, [n, 1, 1, c + 1]),
     };
     for (let i = 0; i < layers; i++) {
@@ -190,21 +197,21 @@ export class InferenceEngine {
       const values = this.cache.values[i].subarray(0, size);
       feeds[`past_v.${i}`] = new ort.Tensor("float32", values, shape);
     }
-    const out = await session.run(feeds, fetches(session, requests, n));
+    const out = await session.run(feeds, this.#fetches(asked));
     for (let i = 0; i < layers; i++) {
       const k = out[`present_k.${i}`].data as Float32Array;
       const v = out[`present_v.${i}`].data as Float32Array;
       for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
     }
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
-    return rows(out, Array.from({ length: n }, (_, s) => requests[s] ?? {}));
+    return rows(out, asked);
   }
 
   /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
   async embed(ids: readonly number[]): Promise<Embeddings> {
     const n = ids.length;
     this.#checkLength(n);
-    const out = await this.#runPrefill(ids, this.prefillBucket(n), {}, () => ["hidden"]);
+    const out = await this.#runPrefill(ids, this.prefillBucket(n), {}, ["hidden"]);
     const hidden = out.hidden.data as Float32Array, w = this.cfg.width;
     const tokens = Array.from({ length: n }, (_, t) => hidden.slice(t * w, (t + 1) * w));
     const mean = new Float32Array(w);
@@ -219,12 +226,10 @@ export class InferenceEngine {
   async forwardFull(ids: readonly (readonly number[])[]): Promise<Float32Array> {
     const b = ids.length, t = ids[0].length;
     this.#checkLength(t);
-    const key = `full:${b}:${t}`;
-    let session = this.#sessions.get(key);
-    if (!session) {
-      session = this.#compile(() => buildFullGraph(this.cfg, this.#weights, b, t));
-      this.#sessions.set(key, session);
-    }
+    const session = this.#cached(
+      `full:${b}:${t}`,
+      () => buildFullGraph(this.cfg, this.#weights, b, t),
+    );
     const flat = new BigInt64Array(b * t);
     ids.forEach((row, r) => row.forEach((id, j) => flat[r * t + j] = BigInt(id)));
     const out = await (await session).run({ ids: new ort.Tensor("int64", flat, [b, t]) });
@@ -235,7 +240,7 @@ export class InferenceEngine {
     ids: readonly number[],
     length: number,
     row: RowRequest,
-    outputs: (session: ort.InferenceSession) => string[],
+    outputs: string[],
   ) {
     const padded = new BigInt64Array(length);
     ids.forEach((id, j) => padded[j] = BigInt(id));
@@ -243,9 +248,21 @@ export class InferenceEngine {
     const feeds = {
       ids: new ort.Tensor("int64", padded, [1, length]),
       last: new ort.Tensor("int64", BigInt64Array.of(BigInt(ids.length - 1)), [1]),
-      temperature: temperatureFeed([row], 1),
+      temperature: temperatureFeed([row]),
     };
-    return await session.run(feeds, outputs(session));
+    return await session.run(feeds, outputs);
+  }
+
+  /**
+   * The outputs a step needs for rows asking `requests`: the new keys and values, and the logits
+   * and probabilities if some row asks for them (never the prefill graph's hidden states).
+   */
+  #fetches(requests: readonly RowRequest[]): string[] {
+    return [
+      ...(requests.some(wantsLogits) ? ["logits"] : []),
+      ...(requests.some(wantsProbs) ? ["probs"] : []),
+      ...this.#presents,
+    ];
   }
 
   #checkLength(n: number): void {
@@ -289,33 +306,18 @@ export class InferenceEngine {
  * The graphs' `temperature` input [rows, 1]: each row's temperature, and 1 where it is 0 (greedy,
  * no probabilities wanted), so the softmax stays finite.
  */
-function temperatureFeed(requests: readonly RowRequest[], rows: number): ort.Tensor {
-  const t = Float32Array.from({ length: rows }, (_, s) => wantsProbs(requests[s]) ?? 1);
-  return new ort.Tensor("float32", t, [rows, 1]);
+function temperatureFeed(requests: readonly RowRequest[]): ort.Tensor {
+  const t = Float32Array.from(requests, (r) => wantsProbs(r) ?? 1);
+  return new ort.Tensor("float32", t, [t.length, 1]);
 }
 
 /** The request's temperature when it asks for probabilities. */
-function wantsProbs(r: RowRequest | undefined): number | undefined {
-  return r?.temperature && r.temperature > 0 ? r.temperature : undefined;
+function wantsProbs(r: RowRequest): number | undefined {
+  return r.temperature && r.temperature > 0 ? r.temperature : undefined;
 }
 
-function wantsLogits(r: RowRequest | undefined): boolean {
-  return !wantsProbs(r) || !!r?.logits;
-}
-
-/**
- * The outputs a step for `n` rows needs: the new keys and values, and the logits and probabilities
- * if some row asks for them (not the prefill graph's hidden states).
- */
-function fetches(session: ort.InferenceSession, requests: readonly RowRequest[], n: number) {
-  const rows = Array.from({ length: n }, (_, s) => requests[s]);
-  return session.outputNames.filter((name) =>
-    name === "logits"
-      ? rows.some(wantsLogits)
-      : name === "probs"
-      ? rows.some(wantsProbs)
-      : name.startsWith("present_")
-  );
+function wantsLogits(r: RowRequest): boolean {
+  return !wantsProbs(r) || !!r.logits;
 }
 
 /**
