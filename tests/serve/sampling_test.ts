@@ -1,5 +1,5 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { sampleToken, seededRandom } from "../../worker/serve/sampling.ts";
+import { sampleToken, seededRandom, stepRequest } from "../../worker/serve/sampling.ts";
 
 const logits = Float32Array.of(1, 3, 2, -1, 0.5);
 const none = new Set<number>();
@@ -169,4 +169,21 @@ Deno.test("a repetition penalty makes sampling use the penalised logits, not the
     ),
   );
   assert(drawn.size > 1 && drawn.has(2), `drew ${[...drawn]}`);
+});
+
+Deno.test("sampling needs nothing beyond what stepRequest asks a step for", () => {
+  const probs = Float32Array.of(0.1, 0.6, 0.2, 0.05, 0.05);
+  for (const temperature of [0, 0.8]) {
+    for (const repetitionPenalty of [1, 1.3]) {
+      const p = { temperature, topK: 2, topP: 0.9, repetitionPenalty };
+      const r = stepRequest(p);
+      // What the engine returns for this request (see RowRequest).
+      const next = {
+        ...(r.logits || !r.temperature ? { logits } : {}),
+        ...(r.temperature ? { probs } : {}),
+      };
+      const token = sampleToken(next, p, new Set([1]), seededRandom(1));
+      assert(token >= 0 && token < logits.length, `${JSON.stringify(p)} gave ${token}`);
+    }
+  }
 });

@@ -12,7 +12,7 @@
  * const token = sampleToken({ logits }, params, seen, rng);
  * ```
  */
-import type { NextToken } from "../../model/infer/mod.ts";
+import type { NextToken, RowRequest } from "../../model/infer/mod.ts";
 
 /** How to choose among the logits; validated at the edge (see params.ts). */
 export interface SamplingParams {
@@ -24,6 +24,14 @@ export interface SamplingParams {
   topP: number;
   /** CTRL's penalty on tokens already seen: positive logits divided, negative multiplied; 1 is none. */
   repetitionPenalty: number;
+}
+
+/**
+ * What {@linkcode sampleToken} needs from a step for `p`: the probabilities at its temperature,
+ * and the logits only for greedy decoding or a repetition penalty.
+ */
+export function stepRequest(p: SamplingParams): RowRequest {
+  return { temperature: p.temperature, logits: p.repetitionPenalty !== 1 };
 }
 
 /**

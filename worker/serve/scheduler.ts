@@ -15,7 +15,7 @@ import { InputError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
 import { Channel } from "./channel.ts";
 import type { GenerateRequest } from "./params.ts";
-import { sampleToken, type SamplingParams, seededRandom } from "./sampling.ts";
+import { sampleToken, type SamplingParams, seededRandom, stepRequest } from "./sampling.ts";
 import type { TextCodec } from "./text_codec.ts";
 import { TextStream } from "./text_stream.ts";
 
@@ -52,7 +52,7 @@ interface Job {
   readonly prompt: number[];
   readonly maxTokens: number;
   readonly sampling: SamplingParams;
-  /** What sampling needs from each step: the logits only for greedy decoding or a penalty. */
+  /** What sampling needs from each step (see stepRequest). */
   readonly request: RowRequest;
   readonly random: () => number;
   readonly seen: Set<number>;
@@ -138,16 +138,17 @@ export class Scheduler {
       );
     }
     if (this.#queue.length >= this.#maxQueue) throw new QueueFullError(this.#maxQueue);
+    const sampling: SamplingParams = {
+      temperature: req.temperature,
+      topK: req.top_k,
+      topP: req.top_p,
+      repetitionPenalty: req.repetition_penalty,
+    };
     return {
       prompt,
       maxTokens: Math.min(req.max_tokens, cfg.contextLength - prompt.length),
-      sampling: {
-        temperature: req.temperature,
-        topK: req.top_k,
-        topP: req.top_p,
-        repetitionPenalty: req.repetition_penalty,
-      },
-      request: { temperature: req.temperature, logits: req.repetition_penalty !== 1 },
+      sampling,
+      request: stepRequest(sampling),
       random: seededRandom(req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]),
       seen: new Set(prompt),
       text: new TextStream(req.stop),
