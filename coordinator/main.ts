@@ -255,9 +255,9 @@ async function main(args: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
     await serveAndShow(run, f.prompt!);
   }
-  // grpc-js's graceful shutdown sends GOAWAY, which trips an nghttp2 assertion under Deno 2.9 on
-  // either side; workers exit as soon as they hear "done", so give them a moment, then end the
-  // process, which closes the sockets just as well.
+  // grpc-js's graceful shutdown sends GOAWAY, which aborts the receiving process inside nghttp2 on
+  // Deno 2.9.4–2.9.6 (`runtimeProblem` in proto/bind.ts; 2.9.3 is pinned); workers exit as soon as
+  // they hear "done", so give them a moment, then end the process, which closes the sockets too.
   await new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   Deno.exit(0);
 }
