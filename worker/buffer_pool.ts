@@ -16,6 +16,8 @@ export class BufferPool {
   /** The same, as a set, so a second release of one view changes nothing. */
   readonly #isFree = new Set<ArrayBuffer>();
   readonly #owned = new WeakSet<ArrayBuffer>();
+  /** Views of memory the pool does not own, each with what releasing it does. */
+  readonly #tracked = new WeakMap<Uint8Array, () => void>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -32,8 +34,24 @@ export class BufferPool {
     return new Uint8Array(buffer, 0, length);
   }
 
-  /** Hands a view's buffer back once nothing reads it; views from elsewhere are left alone. */
+  /**
+   * Makes releasing `view`, a view of memory the pool does not own (a shared-memory slot), call
+   * `onRelease` once, so code that hands payloads back need not know where they came from.
+   */
+  track(view: Uint8Array, onRelease: () => void): void {
+    this.#tracked.set(view, onRelease);
+  }
+
+  /**
+   * Hands a view's buffer back once nothing reads it, or calls what {@linkcode track} registered
+   * for it; other views are left alone.
+   */
   release(view: Uint8Array): void {
+    const onRelease = this.#tracked.get(view);
+    if (onRelease) {
+      this.#tracked.delete(view);
+      return onRelease();
+    }
     const buffer = view.buffer as ArrayBuffer;
     if (!this.#owned.has(buffer) || this.#isFree.has(buffer)) return;
     this.#isFree.add(buffer);

@@ -6,6 +6,7 @@
  */
 import type { AllReduceChunk, RingPhase } from "../proto/mod.ts";
 import { PreconditionError, ResourceExhaustedError } from "../proto/mod.ts";
+import { payloadPool } from "./buffer_pool.ts";
 
 /** One collective: an all-reduce of one bucket in one step of one ring. */
 export interface CollectiveId {
@@ -170,13 +171,17 @@ export class ChunkMailbox {
     }
   }
 
-  /** Drops what is left of collective `id` and refuses its late chunks from now on. */
+  /**
+   * Drops what is left of collective `id` (handing the payloads back, which frees a shared slot)
+   * and refuses its late chunks from now on.
+   */
   close(id: CollectiveId): void {
     const cid = collectiveKey(id);
     for (const [key, chunk] of this.#chunks) {
       if (key.startsWith(`${cid}/`)) {
         this.#chunks.delete(key);
         this.#bufferedBytes -= chunk.payload.length;
+        payloadPool.release(chunk.payload);
       }
     }
     this.#failed.delete(cid);

@@ -1,0 +1,109 @@
+/**
+ * Shared slots between a sender and a receiver (here in one process, over a real /dev/shm segment
+ * mapped twice); the ring tests run them between processes.
+ */
+import assert from "node:assert/strict";
+import { payloadPool } from "../../worker/buffer_pool.ts";
+import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
+import { SlotReceiver, SlotSender } from "../../worker/shm_slots.ts";
+
+const ignore = !sharedMemoryAvailable();
+
+Deno.test({
+  name: "a payload placed in a slot reaches the receiver, which credits the slot when done",
+  ignore,
+  fn: async () => {
+    const sender = SlotSender.create(4, 4096)!;
+    const credits: number[] = [];
+    const receiver = SlotReceiver.accept(sender.offer, (slot) => credits.push(slot))!;
+    assert.ok(receiver, "the receiver maps the segment");
+    sender.unlink();
+    assert.throws(() => Deno.statSync(sender.offer.shm_path), Deno.errors.NotFound);
+
+    const payload = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+    const slot = await sender.place(payload);
+    const got = receiver.payload(slot, payload.length);
+    assert.deepEqual(got, payload);
+    assert.deepEqual(credits, [], "lent until released");
+    payloadPool.release(got);
+    assert.deepEqual(credits, [slot]);
+    sender.credit(slot);
+
+    assert.throws(() => sender.credit(slot), /which is free/);
+    assert.throws(() => sender.credit(4), /does not exist/);
+    assert.throws(() => receiver.payload(4, 10), /does not exist/);
+    assert.throws(() => receiver.payload(0, 4097), /does not fit/);
+    receiver.close();
+    sender.close(new Error("done"));
+  },
+});
+
+Deno.test({
+  name: "with half the slots lent the receiver copies a payload out and credits its slot at once",
+  ignore,
+  fn: async () => {
+    const sender = SlotSender.create(4, 64)!;
+    const credits: number[] = [];
+    const receiver = SlotReceiver.accept(sender.offer, (slot) => credits.push(slot))!;
+    sender.unlink();
+    const lent: Uint8Array[] = [];
+    const slots: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      slots.push(await sender.place(new Uint8Array(8).fill(i)));
+      lent.push(receiver.payload(slots[i], 8));
+    }
+    assert.throws(() => receiver.payload(slots[0], 8), /still in use/, "named twice while lent");
+    const slot = await sender.place(new Uint8Array(8).fill(7));
+    const copied = receiver.payload(slot, 8);
+    assert.deepEqual(credits, [slot], "credited on arrival");
+    assert.deepEqual(copied, new Uint8Array(8).fill(7));
+    assert.notEqual(copied.buffer, lent[0].buffer, "a copy, not a view of the segment");
+    for (const view of lent) payloadPool.release(view);
+    receiver.close();
+    sender.close(new Error("done"));
+  },
+});
+
+Deno.test({
+  name: "the sender waits for a free slot, and closing fails the wait",
+  ignore,
+  fn: async () => {
+    const sender = SlotSender.create(1, 64)!;
+    sender.unlink();
+    const first = await sender.place(new Uint8Array(4));
+    let placed: number | undefined;
+    const waiting = sender.place(new Uint8Array(4)).then((s) => placed = s);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(placed, undefined, "no slot free yet");
+    sender.credit(first);
+    assert.equal(await waiting, first);
+    const stuck = sender.place(new Uint8Array(4));
+    sender.close(new Error("connection closed"));
+    await assert.rejects(stuck, /connection closed/);
+    await assert.rejects(sender.place(new Uint8Array(4)), /connection closed/);
+  },
+});
+
+Deno.test({
+  name:
+    "a receiver refuses an offer it cannot verify: wrong nonce, a path outside its own segments",
+  ignore,
+  fn: () => {
+    const sender = SlotSender.create(2, 64)!;
+    const noCredit = () => assert.fail("no credit expected");
+    try {
+      const wrongNonce = { ...sender.offer, shm_nonce: new Uint8Array(16).fill(1) };
+      assert.equal(SlotReceiver.accept(wrongNonce, noCredit), undefined);
+      for (
+        const path of ["/etc/passwd", "/dev/shm/../../etc/passwd", `${sender.offer.shm_path}x`]
+      ) {
+        assert.equal(SlotReceiver.accept({ ...sender.offer, shm_path: path }, noCredit), undefined);
+      }
+      const tooBig = { ...sender.offer, shm_slots: 3 };
+      assert.equal(SlotReceiver.accept(tooBig, noCredit), undefined, "file smaller than claimed");
+    } finally {
+      sender.close(new Error("done"));
+    }
+    assert.throws(() => Deno.statSync(sender.offer.shm_path), Deno.errors.NotFound);
+  },
+});

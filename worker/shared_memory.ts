@@ -1,0 +1,157 @@
+/**
+ * Shared memory between processes on one Linux host, through libc over Deno's FFI: a file in
+ * `/dev/shm`, sized with `posix_fallocate` (so a full tmpfs fails here, with an error, instead of
+ * killing a process with SIGBUS when it first touches a page) and mapped with `mmap`. The TCP data
+ * plane uses it to hand chunk payloads to a neighbour on the same host without the kernel copying
+ * them through a socket twice (docs/allreduce.md).
+ *
+ * @example
+ * ```ts
+ * const mine = SharedSegment.create(16 << 20);
+ * // ...tell the peer mine.path; it calls SharedSegment.open(path, 16 << 20)...
+ * mine.unlink(); // once the peer has it mapped: nothing is left behind if either process dies
+ * ```
+ */
+
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+/** Where segments live; a peer may only name files here whose names this module makes. */
+const DIRECTORY = "/dev/shm";
+const NAME = /^\/dev\/shm\/denoformer-\d+-[0-9a-f]{16}$/;
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+let libc: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+
+function lib(): Deno.DynamicLibrary<typeof SYMBOLS> | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  if (Deno.build.os !== "linux") return libc;
+  try {
+    if (!Deno.statSync(DIRECTORY).isDirectory) return libc;
+    libc = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch {
+    // no FFI permission, no glibc, or no /dev/shm: the data plane stays on the socket
+  }
+  return libc;
+}
+
+/** Whether this process can create and map shared segments (Linux, glibc, /dev/shm, FFI). */
+export function sharedMemoryAvailable(): boolean {
+  return lib() !== null;
+}
+
+/** One mapped segment. */
+export class SharedSegment {
+  readonly path: string;
+  /** The mapping; invalid after {@linkcode close}. */
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  #pointer: Deno.PointerObject | null;
+
+  private constructor(path: string, pointer: Deno.PointerObject, length: number) {
+    this.path = path;
+    this.#pointer = pointer;
+    this.bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, length));
+  }
+
+  /** Creates, sizes and maps a new segment of `length` bytes for reading and writing. */
+  static create(length: number): SharedSegment {
+    const c = required();
+    const random = crypto.getRandomValues(new Uint8Array(8));
+    const path = `${DIRECTORY}/denoformer-${Deno.pid}-${
+      Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+    const fd = c.symbols.open(cString(path), O_RDWR | O_CREAT | O_EXCL, 0o600);
+    if (fd < 0) throw new Error(`Cannot create ${path}: errno ${errno(c)}`);
+    try {
+      const err = c.symbols.posix_fallocate(fd, 0n, BigInt(length));
+      if (err !== 0) {
+        throw new Error(
+          `Cannot reserve ${length} bytes in ${path}: errno ${err} (${DIRECTORY} full?)`,
+        );
+      }
+      return new SharedSegment(path, map(c, fd, length, PROT_READ | PROT_WRITE, path), length);
+    } catch (err) {
+      Deno.removeSync(path);
+      throw err;
+    } finally {
+      c.symbols.close(fd);
+    }
+  }
+
+  /**
+   * Maps a peer's segment read-only. `path` must name a segment this module made and the file
+   * must hold at least `length` bytes.
+   */
+  static open(path: string, length: number): SharedSegment {
+    const c = required();
+    if (!NAME.test(path)) throw new Error(`Not a shared segment path: ${JSON.stringify(path)}`);
+    const fd = c.symbols.open(cString(path), O_RDONLY, 0);
+    if (fd < 0) throw new Error(`Cannot open ${path}: errno ${errno(c)}`);
+    try {
+      const size = Deno.statSync(path).size;
+      if (size < length) throw new Error(`${path} holds ${size} bytes, not ${length}`);
+      return new SharedSegment(path, map(c, fd, length, PROT_READ, path), length);
+    } finally {
+      c.symbols.close(fd);
+    }
+  }
+
+  /** Removes the file; the mappings stay valid until closed. */
+  unlink(): void {
+    try {
+      Deno.removeSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Unmaps the segment. Nothing may touch `bytes` (or a view of it) afterwards. */
+  close(): void {
+    if (!this.#pointer) return;
+    required().symbols.munmap(this.#pointer, BigInt(this.bytes.length));
+    this.#pointer = null;
+  }
+}
+
+function required(): Deno.DynamicLibrary<typeof SYMBOLS> {
+  const c = lib();
+  if (!c) throw new Error("Shared memory needs Linux with glibc, /dev/shm and --allow-ffi");
+  return c;
+}
+
+function map(
+  c: Deno.DynamicLibrary<typeof SYMBOLS>,
+  fd: number,
+  length: number,
+  prot: number,
+  path: string,
+): Deno.PointerObject {
+  const p = c.symbols.mmap(null, BigInt(length), prot, MAP_SHARED, fd, 0n);
+  if (p === null || BigInt(Deno.UnsafePointer.value(p)) === MAP_FAILED) {
+    throw new Error(`Cannot map ${path}: errno ${errno(c)}`);
+  }
+  return p;
+}
+
+function errno(c: Deno.DynamicLibrary<typeof SYMBOLS>): number {
+  return new Deno.UnsafePointerView(c.symbols.__errno_location()!).getInt32();
+}
+
+function cString(s: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${s}\0`);
+}

@@ -1,0 +1,186 @@
+/**
+ * The same-host fast path of the TCP data plane: payload slots in a shared segment
+ * (`shared_memory.ts`). The sender copies a payload into a free slot and sends only the chunk's
+ * fields on the socket; the receiver reads the payload where it lies and, once done with it, writes
+ * the slot's index back on the socket, which frees the slot. A socket copies each byte twice (into
+ * the kernel and out again) and runs TCP over it; a slot costs one copy. The socket stays: it
+ * carries the hello with the token, the fields and the credits, and its closing still tells either
+ * side that the other is gone.
+ *
+ * Segment layout: a 16-byte nonce at byte 0 (the receiver checks it, so a file of the same name on
+ * another host's /dev/shm is never mistaken for this one), slot i at `SLOT_BASE + i · slotBytes`.
+ */
+import { payloadPool } from "./buffer_pool.ts";
+import { sharedMemoryAvailable, SharedSegment } from "./shared_memory.ts";
+
+const SLOT_BASE = 4096;
+const NONCE_BYTES = 16;
+
+/** What the sender offers in its hello (see DataPlaneHello in proto/peer.proto). */
+export interface SlotOffer {
+  shm_path: string;
+  shm_nonce: Uint8Array;
+  shm_slots: number;
+  shm_slot_bytes: number;
+}
+
+/** The sender's end: hands out free slots and takes them back as the receiver credits them. */
+export class SlotSender {
+  readonly offer: SlotOffer;
+  #segment: SharedSegment;
+  #free: number[];
+  #waiting: { resolve(slot: number): void; reject(err: Error): void }[] = [];
+  #closed: Error | undefined;
+
+  private constructor(segment: SharedSegment, slots: number, slotBytes: number) {
+    this.#segment = segment;
+    this.#free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+    const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+    segment.bytes.set(nonce);
+    this.offer = {
+      shm_path: segment.path,
+      shm_nonce: nonce,
+      shm_slots: slots,
+      shm_slot_bytes: slotBytes,
+    };
+  }
+
+  /** A new segment of `slots` slots, or undefined where shared memory is not to be had. */
+  static create(slots: number, slotBytes: number): SlotSender | undefined {
+    if (!sharedMemoryAvailable()) return undefined;
+    try {
+      return new SlotSender(SharedSegment.create(SLOT_BASE + slots * slotBytes), slots, slotBytes);
+    } catch {
+      return undefined; // e.g. /dev/shm full: the socket carries the payloads
+    }
+  }
+
+  /** Removes the segment's file; call once the receiver has answered (mapped it or not). */
+  unlink(): void {
+    this.#segment.unlink();
+  }
+
+  /**
+   * Copies `payload` into a free slot, once there is one, and returns the slot's index, which the
+   * receiver owns until it credits it back. Rejects once closed.
+   */
+  async place(payload: Uint8Array): Promise<number> {
+    const { shm_slot_bytes: slotBytes } = this.offer;
+    if (payload.length > slotBytes) {
+      throw new RangeError(`A ${payload.length}-byte payload exceeds the ${slotBytes}-byte slots`);
+    }
+    const slot = this.#free.pop() ?? await new Promise<number>((resolve, reject) => {
+      if (this.#closed) reject(this.#closed);
+      else this.#waiting.push({ resolve, reject });
+    });
+    if (this.#closed) throw this.#closed; // unmapped meanwhile
+    this.#segment.bytes.set(payload, SLOT_BASE + slot * slotBytes);
+    return slot;
+  }
+
+  /** The receiver is done with `slot`. */
+  credit(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.offer.shm_slots) {
+      throw new RangeError(`Credit for slot ${slot}, which does not exist`);
+    }
+    if (this.#free.includes(slot)) throw new RangeError(`Credit for slot ${slot}, which is free`);
+    const next = this.#waiting.shift();
+    if (next) next.resolve(slot);
+    else this.#free.push(slot);
+  }
+
+  /** Fails every wait for a slot and unmaps the segment. */
+  close(err: Error): void {
+    if (this.#closed) return;
+    this.#closed = err;
+    for (const w of this.#waiting.splice(0)) w.reject(err);
+    this.#segment.unlink();
+    this.#segment.close();
+  }
+}
+
+/** The receiver's end: views of the slots the sender names, and their credits. */
+export class SlotReceiver {
+  #segment: SharedSegment;
+  #slots: number;
+  #slotBytes: number;
+  #lent = new Set<number>();
+  #credit: (slot: number) => void;
+  #closing = false;
+
+  private constructor(
+    segment: SharedSegment,
+    slots: number,
+    slotBytes: number,
+    credit: (slot: number) => void,
+  ) {
+    this.#segment = segment;
+    this.#slots = slots;
+    this.#slotBytes = slotBytes;
+    this.#credit = credit;
+  }
+
+  /**
+   * Maps the offered segment, or returns undefined when it cannot (another host, another
+   * container's /dev/shm, no FFI): the socket then carries the payloads. `credit` writes a slot's
+   * index back to the sender.
+   */
+  static accept(offer: SlotOffer, credit: (slot: number) => void): SlotReceiver | undefined {
+    const { shm_path: path, shm_nonce: nonce, shm_slots: slots, shm_slot_bytes: slotBytes } = offer;
+    if (!path || nonce.length !== NONCE_BYTES || slots < 1 || slotBytes < 1) return undefined;
+    if (!sharedMemoryAvailable()) return undefined;
+    let segment: SharedSegment;
+    try {
+      segment = SharedSegment.open(path, SLOT_BASE + slots * slotBytes);
+    } catch {
+      return undefined;
+    }
+    if (!segment.bytes.subarray(0, NONCE_BYTES).every((b, i) => b === nonce[i])) {
+      segment.close();
+      return undefined;
+    }
+    return new SlotReceiver(segment, slots, slotBytes, credit);
+  }
+
+  /**
+   * The payload of `bytes` bytes in `slot`: a view of it, valid until released through
+   * `payloadPool` (which credits the slot), or, when half the slots are already lent, a pooled
+   * copy, and the slot is credited at once. The copy keeps the sender moving while this rank's
+   * loop is busy elsewhere (every rank sends its first segment before it takes anything): without
+   * it, ranks each waiting for a free slot on the next could wait on each other forever. Throws
+   * when the sender names a slot that does not exist, is still lent, or cannot hold `bytes`.
+   */
+  payload(slot: number, bytes: number): Uint8Array<ArrayBuffer> {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.#slots) {
+      throw new RangeError(`Shared slot ${slot} does not exist (${this.#slots} slots)`);
+    }
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > this.#slotBytes) {
+      throw new RangeError(`A ${bytes}-byte payload does not fit a ${this.#slotBytes}-byte slot`);
+    }
+    if (this.#lent.has(slot)) throw new RangeError(`Shared slot ${slot} is still in use`);
+    const view = new Uint8Array(
+      this.#segment.bytes.buffer,
+      SLOT_BASE + slot * this.#slotBytes,
+      bytes,
+    );
+    if (2 * this.#lent.size >= this.#slots) {
+      const copy = payloadPool.take(bytes);
+      copy.set(view);
+      this.#credit(slot);
+      return copy;
+    }
+    this.#lent.add(slot);
+    payloadPool.track(view, () => {
+      this.#lent.delete(slot);
+      if (!this.#closing) this.#credit(slot);
+      else if (this.#lent.size === 0) this.#segment.close();
+    });
+    return view;
+  }
+
+  /** The connection is over: unmaps the segment once no view of it is left in use. */
+  close(): void {
+    this.#closing = true;
+    if (this.#lent.size === 0) this.#segment.close();
+  }
+}
