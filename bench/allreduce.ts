@@ -1,8 +1,10 @@
 /**
  * `deno task bench allreduce [--worlds 2,4] [--elements 10000000] [--chunk-bytes N] [--window N]
- * [--wires fp32,bf16] [--transports grpc,tcp] [--warmup 2] [--calls 5] [--no-peer]`
+ * [--wires fp32,bf16] [--transports grpc,tcp,shm] [--warmup 2] [--calls 5] [--no-peer]`
  *
- * Ring all-reduce (sum) of one fp32 buffer across real worker processes on loopback, measured as
+ * Ring all-reduce (sum) of one fp32 buffer across real worker processes on loopback (transports:
+ * `grpc` the peer service, `tcp` the data plane with payloads on the socket, `shm` the same data
+ * plane with payloads in shared segments, as ranks on one host use it), measured as
  * nccl-tests does: per call the slowest rank's time, median over the timed calls,
  * algBw = bytes / time, busBw = algBw · 2(n − 1)/n, GB = 1e9 bytes. Next to it, in the same run,
  * point-to-point gRPC throughput: one process streaming the same bytes to another over the same
@@ -12,7 +14,7 @@
  * object; asserts nothing about time.
  */
 import { parseArgs } from "node:util";
-import { spawnProbeRing } from "../worker/mod.ts";
+import { spawnProbeRing, Transport } from "../worker/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
 
@@ -26,7 +28,7 @@ export async function main(args: string[]): Promise<void> {
       "chunk-bytes": { type: "string", default: String(1024 * 1024) },
       window: { type: "string", default: "16" },
       wires: { type: "string", default: "fp32,bf16" },
-      transports: { type: "string", default: "grpc,tcp" },
+      transports: { type: "string", default: "grpc,tcp,shm" },
       warmup: { type: "string", default: "2" },
       calls: { type: "string", default: "5" },
       "no-peer": { type: "boolean", default: false },
@@ -42,7 +44,7 @@ export async function main(args: string[]): Promise<void> {
 
   const allreduce: Record<string, unknown>[] = [];
   const p2p: Record<string, unknown>[] = [];
-  for (const transport of values.transports.split(",") as ("grpc" | "tcp")[]) {
+  for (const transport of values.transports.split(",").map((t) => Transport.parse(t))) {
     for (const n of values.worlds.split(",").map(Number)) {
       await using ring = await spawnProbeRing(n, { job: "bench", transport });
       if (n >= 2 && !p2p.some((p) => p.transport === transport)) {
@@ -63,6 +65,8 @@ export async function main(args: string[]): Promise<void> {
           const failed = replies.find((r) => r.failed || !r.ok);
           if (failed) throw new Error(`All-reduce failed: ${failed.error}`);
           if (new Set(replies.map((r) => r.sha256)).size !== 1) throw new Error("Ranks disagree");
+          const path = replies.find((r) => r.path !== transport)?.path;
+          if (path) throw new Error(`The ${transport} row's payloads went by ${path}`);
           if (call >= warmup) {
             times.push(Math.max(...replies.map((r) => (r.times as number[])[0])) / 1000);
           }

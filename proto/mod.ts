@@ -41,6 +41,7 @@ export type { GrpcError } from "./grpc_error.ts";
 export { parseMessage } from "./validate.ts";
 export {
   AllReduceChunk,
+  BYTES_PER_ELEMENT,
   DataPlaneHello,
   peerCodecs,
   peerService,

@@ -22,6 +22,10 @@ export const DataPlaneHello = z.object({
   job_id: z.string().min(1).max(256),
   token: z.string().max(4096),
   sender_rank: z.number().int().min(0),
+  shm_path: z.string().max(256).default(""),
+  shm_nonce: z.instanceof(Uint8Array).default(new Uint8Array(0)),
+  shm_slots: z.number().int().min(0).max(256).default(0),
+  shm_slot_bytes: z.number().int().min(0).max(MAX_CHUNK_BYTES).default(0),
 });
 export type DataPlaneHello = z.infer<typeof DataPlaneHello>;
 
@@ -33,7 +37,8 @@ export type WireDtype = z.infer<typeof WireDtype>;
 export const RingPhase = z.enum(["RING_PHASE_REDUCE_SCATTER", "RING_PHASE_ALL_GATHER"]);
 export type RingPhase = z.infer<typeof RingPhase>;
 
-const BYTES_PER_ELEMENT: Record<WireDtype, number> = {
+/** Bytes per value of each wire dtype. */
+export const BYTES_PER_ELEMENT: Record<WireDtype, number> = {
   WIRE_DTYPE_FP32: 4,
   WIRE_DTYPE_FP16: 2,
   WIRE_DTYPE_BF16: 2,

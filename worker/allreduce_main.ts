@@ -4,7 +4,7 @@
  * real transport between real processes.
  *
  *     deno run -A worker/allreduce_main.ts --rank 0 --world 2 --job j --token t [--port 0]
- *       [--transport grpc|tcp]
+ *       [--transport grpc|tcp|shm]
  *
  * Prints `listening on HOST:PORT`, then takes commands:
  * `{"cmd":"connect","right":"HOST:PORT"}`, `{"cmd":"allreduce","step":1,"length":1000,...}`,
@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { jsonLogger } from "../model/log.ts";
 import { sha256Hex } from "../model/sha256.ts";
+import { payloadPool } from "./buffer_pool.ts";
 import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
@@ -43,8 +44,11 @@ export function probeInput(
   return out;
 }
 
-/** Which transport carries chunks: the gRPC peer service or the TCP data plane. */
-export const Transport = z.enum(["grpc", "tcp"]);
+/**
+ * Which transport carries chunks: the gRPC peer service, the TCP data plane with payloads on the
+ * socket (`tcp`), or the TCP data plane with payloads in shared segments (`shm`, same host only).
+ */
+export const Transport = z.enum(["grpc", "tcp", "shm"]);
 export type Transport = z.infer<typeof Transport>;
 
 const Command = z.discriminatedUnion("cmd", [
@@ -170,6 +174,7 @@ async function run(
           jobId: ring.jobId,
           token: cmd.token ?? token,
           rank: ring.rank,
+          sharedMemory: transport === "shm",
         });
       ring.ringVersion = cmd.ringVersion;
       return {};
@@ -211,6 +216,8 @@ async function run(
       }
       return {
         times,
+        // How payloads went to the right neighbour (a TCP plane client knows; gRPC has one way).
+        path: ring.right instanceof TcpPeerClient ? await ring.right.path() : transport,
         sha256: await sha256Hex(new Uint8Array(buffer.buffer)),
         maxAbsErr: cmd.check ? maxAbsError(buffer, cmd, ring.worldSize) : null,
       };
@@ -250,6 +257,7 @@ async function run(
           10_000,
         );
         bytes += chunk.payload.length;
+        payloadPool.release(chunk.payload);
       }
       ring.mailbox.close(id);
       return { bytes };

@@ -8,6 +8,7 @@
  * const replies = await ring.all(() => ({ cmd: "allreduce", length: 1001, options: { step: 1 } }));
  * ```
  */
+import type { Transport } from "./allreduce_main.ts";
 
 const PROBE = new URL("./allreduce_main.ts", import.meta.url);
 
@@ -81,7 +82,7 @@ export class ProbeRing {
     readonly procs: ProbeProcess[],
     readonly job: string,
     readonly token: string,
-    readonly transport: "grpc" | "tcp",
+    readonly transport: Transport,
   ) {}
 
   /**
@@ -129,7 +130,7 @@ export class ProbeRing {
  */
 export async function spawnProbeRing(
   worldSize: number,
-  options: { job?: string; token?: string; connect?: boolean; transport?: "grpc" | "tcp" } = {},
+  options: { job?: string; token?: string; connect?: boolean; transport?: Transport } = {},
 ): Promise<ProbeRing> {
   const job = options.job ?? "probe-job";
   const token = options.token ?? "probe-token";
@@ -152,7 +153,7 @@ async function spawnProbe(
   worldSize: number,
   job: string,
   token: string,
-  transport: "grpc" | "tcp",
+  transport: Transport,
 ): Promise<ProbeProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [

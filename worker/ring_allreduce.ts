@@ -183,6 +183,7 @@ export async function ringAllReduce(
           chunk.sender_rank !== left || chunk.segment !== segment ||
           chunk.dtype !== WIRE_DTYPE[opts.wire] || chunk.element_count !== end - start
         ) {
+          payloadPool.release(chunk.payload);
           throw new Error(
             `Chunk ${c} of round ${t} does not fit: got sender ${chunk.sender_rank}, segment ` +
               `${chunk.segment}, ${chunk.element_count} ${chunk.dtype}; expected sender ${left}, ` +

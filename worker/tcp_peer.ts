@@ -17,7 +17,9 @@
  */
 import {
   AllReduceChunk,
+  BYTES_PER_ELEMENT,
   DataPlaneHello,
+  MAX_CHUNK_BYTES,
   MAX_MESSAGE_BYTES,
   parseMessage,
   peerCodecs,
@@ -25,14 +27,18 @@ import {
   UnauthenticatedError,
   UnavailableError,
   UndecodableMessage,
+  type WireDtype,
 } from "../proto/mod.ts";
 import { type Logger, silentLogger } from "../model/log.ts";
 import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 import { withTimeout } from "./peer_client.ts";
+import { SlotReceiver, SlotSender } from "./shm_slots.ts";
 
 const HELLO_TIMEOUT_MS = 5000;
+/** Slots of a shared segment (each holds the largest chunk, so 32 MiB in all). */
+const SHARED_SLOTS = 16;
 
 /** A running TCP data-plane server. */
 export interface TcpPeerServer {
@@ -48,6 +54,8 @@ export function startTcpPeerServer(options: {
   token: string;
   mailbox: ChunkMailbox;
   logger?: Logger;
+  /** Take payloads through a shared segment when a sender on this host offers one (default). */
+  sharedMemory?: boolean;
 }): TcpPeerServer {
   const logger = options.logger ?? silentLogger;
   const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
@@ -55,7 +63,7 @@ export function startTcpPeerServer(options: {
   (async () => {
     for await (const conn of listener) {
       conns.add(conn);
-      serveConnection(conn, options.mailbox, options.token, logger)
+      serveConnection(conn, options.mailbox, options.token, options.sharedMemory ?? true, logger)
         .catch((err) => logger.warn("data-plane connection ended", { error: String(err) }))
         .finally(() => {
           conns.delete(conn);
@@ -78,6 +86,7 @@ async function serveConnection(
   conn: Deno.TcpConn,
   mailbox: ChunkMailbox,
   token: string,
+  sharedMemory: boolean,
   logger: Logger,
 ): Promise<void> {
   conn.setNoDelay(true);
@@ -94,16 +103,32 @@ async function serveConnection(
     await conn.write(new Uint8Array([0])).catch(() => {});
     throw err;
   }
-  await conn.write(new Uint8Array([1]));
+  const slots = sharedMemory && hello.shm_path
+    ? SlotReceiver.accept(hello, new CreditWriter(conn).push)
+    : undefined;
+  await conn.write(new Uint8Array([slots ? 2 : 1]));
   let current: CollectiveId | undefined;
   try {
     for await (const frame of frames) {
-      const message = decode(peerCodecs.chunk, frame.message);
-      if (frame.payload && !(message instanceof UndecodableMessage)) {
-        (message as { payload: Uint8Array }).payload = frame.payload;
+      const message = decode(peerCodecs.chunk, frame.message) as ReceivedChunk;
+      let inPlace = !!frame.payload;
+      if (!(message instanceof UndecodableMessage)) {
+        if (frame.payload) message.payload = frame.payload;
+        else if (message.shm_slot) {
+          if (!slots) throw new RangeError("A chunk names a shared slot on a plain connection");
+          const bytes = message.element_count * (BYTES_PER_ELEMENT[message.dtype] ?? NaN);
+          message.payload = slots.payload(message.shm_slot - 1, bytes);
+          inPlace = true;
+        }
       }
-      const chunk = parseMessage(AllReduceChunk, message, "AllReduceChunk");
-      if (!frame.payload) {
+      let chunk: AllReduceChunk;
+      try {
+        chunk = parseMessage(AllReduceChunk, message, "AllReduceChunk");
+      } catch (err) {
+        if (inPlace) payloadPool.release(message.payload);
+        throw err;
+      }
+      if (!inPlace) {
         // A small chunk's payload is a view of the read buffer, reused by the next read: it is
         // copied out now (validated, so not oversized) into a pooled, hence aligned, array the
         // adding loop can view as floats.
@@ -112,7 +137,12 @@ async function serveConnection(
         chunk.payload = copy;
       }
       current = { ringVersion: chunk.ring_version, step: chunk.step, bucket: chunk.bucket };
-      mailbox.put(chunk);
+      try {
+        mailbox.put(chunk);
+      } catch (err) {
+        payloadPool.release(chunk.payload);
+        throw err;
+      }
     }
   } catch (err) {
     logger.warn("closing data-plane connection", { rank: hello.sender_rank, error: String(err) });
@@ -124,23 +154,76 @@ async function serveConnection(
     );
     if (current && !mailbox.isClosed(current)) mailbox.fail(current, gone);
     else if (current) mailbox.failWaiting(current.ringVersion, gone);
+    slots?.close();
   }
 }
 
-/** One socket to the right neighbour's data-plane server, shared by successive collectives. */
+/** A decoded chunk before validation; `shm_slot` is 1 + a shared slot, or 0. */
+type ReceivedChunk = {
+  payload: Uint8Array;
+  shm_slot: number;
+  element_count: number;
+  dtype: WireDtype;
+};
+
+/** Writes shared slots' indexes back to their sender, as varints, batched while a write is out. */
+class CreditWriter {
+  #conn: Deno.Conn;
+  #pending: number[] = [];
+  #writing = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  push = (slot: number): void => {
+    this.#pending.push(slot);
+    if (!this.#writing) this.#flush();
+  };
+
+  async #flush() {
+    this.#writing = true;
+    try {
+      while (this.#pending.length) {
+        const slots = this.#pending.splice(0);
+        const out = new Uint8Array(slots.length * 5);
+        let p = 0;
+        for (const slot of slots) p = writeVarint(out, p, slot);
+        await writeAll(this.#conn, out.subarray(0, p));
+      }
+    } catch {
+      // the connection is gone; so is the sender's segment
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
+/** An open data connection, with its shared segment when the receiver mapped one. */
+interface Link {
+  conn: Deno.Conn;
+  slots?: SlotSender;
+}
+
+/**
+ * One socket to the right neighbour's data-plane server, shared by successive collectives. On
+ * Linux it offers the receiver a shared segment; a receiver on the same host maps it, and payloads
+ * then go through the segment instead of the socket (see `shm_slots.ts`).
+ */
 export class TcpPeerClient implements ChunkSink {
   readonly address: string;
-  #hello: Uint8Array;
-  #conn: Promise<Deno.Conn> | undefined;
+  #hello: Record<string, unknown>;
+  #sharedMemory: boolean;
+  #link: Promise<Link> | undefined;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(address: string, options: { jobId: string; token: string; rank: number }) {
+  constructor(
+    address: string,
+    options: { jobId: string; token: string; rank: number; sharedMemory?: boolean },
+  ) {
     this.address = address;
-    this.#hello = encodeDelimited(peerCodecs.hello, {
-      job_id: options.jobId,
-      token: options.token,
-      sender_rank: options.rank,
-    });
+    this.#hello = { job_id: options.jobId, token: options.token, sender_rank: options.rank };
+    this.#sharedMemory = options.sharedMemory ?? true;
   }
 
   openChunkStream(options: ChunkStreamOptions): ChunkWriter {
@@ -148,16 +231,28 @@ export class TcpPeerClient implements ChunkSink {
   }
 
   /**
-   * Writes the parts of each frame in order, frames in the order given; a failed connection is
-   * dropped and redialled next time. Frames whose stream was cancelled meanwhile (`live()` false)
-   * are skipped.
+   * How payloads travel on the current connection: "shm" (a shared segment), "tcp" (the socket),
+   * or undefined before the first chunk has connected.
    */
-  send(parts: readonly Uint8Array[], deadline: number, live: () => boolean): Promise<void> {
+  async path(): Promise<"shm" | "tcp" | undefined> {
+    const link = await this.#link?.catch(() => undefined);
+    return link ? (link.slots ? "shm" : "tcp") : undefined;
+  }
+
+  /**
+   * Writes each chunk, in the order given; a failed connection is dropped and redialled next
+   * time. Chunks whose stream was cancelled meanwhile (`live()` false) are skipped. The payload is
+   * read (copied into a slot or written to the socket) only here.
+   */
+  send(chunk: OutgoingChunk, deadline: number, live: () => boolean): Promise<void> {
     const next = this.#queue.then(async () => {
       if (!live()) return;
-      const conn = await (this.#conn ??= this.#dial(deadline));
-      for (const part of parts) {
-        for (let off = 0; off < part.length;) off += await conn.write(part.subarray(off));
+      const { conn, slots } = await (this.#link ??= this.#dial(deadline));
+      if (slots) {
+        await writeAll(conn, encodeChunkHeader(chunk, await slots.place(chunk.payload)));
+      } else {
+        await writeAll(conn, encodeChunkHeader(chunk));
+        await writeAll(conn, chunk.payload);
       }
     });
     this.#queue = next.catch(() => {
@@ -166,24 +261,27 @@ export class TcpPeerClient implements ChunkSink {
     return next;
   }
 
-  /** Waits until every queued frame is written. */
+  /** Waits until every queued chunk is written. */
   drained(): Promise<void> {
     return this.#queue;
   }
 
   /** Closes the socket (the receiver fails the collective in progress). */
   drop(): void {
-    const conn = this.#conn;
-    this.#conn = undefined;
+    const link = this.#link;
+    this.#link = undefined;
     this.#queue = Promise.resolve();
-    conn?.then(closeQuietly, () => {});
+    link?.then(({ conn, slots }) => {
+      slots?.close(new UnavailableError(`Data connection to ${this.address} closed`));
+      closeQuietly(conn);
+    }, () => {});
   }
 
   close(): void {
     this.drop();
   }
 
-  async #dial(deadline: number): Promise<Deno.Conn> {
+  async #dial(deadline: number): Promise<Link> {
     const [hostname, port] = splitHostPort(this.address);
     const ms = Math.max(1, Math.min(HELLO_TIMEOUT_MS, deadline - Date.now()));
     const conn = await withTimeout(
@@ -192,19 +290,53 @@ export class TcpPeerClient implements ChunkSink {
       `Cannot connect to ${this.address} within ${ms} ms`,
     );
     conn.setNoDelay(true);
+    const slots = this.#sharedMemory ? SlotSender.create(SHARED_SLOTS, MAX_CHUNK_BYTES) : undefined;
     try {
-      await conn.write(this.#hello);
+      await writeAll(conn, encodeDelimited(peerCodecs.hello, { ...this.#hello, ...slots?.offer }));
       const answer = new Uint8Array(1);
       const n = await withTimeout(conn.read(answer), ms, `No answer from ${this.address}`);
-      if (n !== 1 || answer[0] !== 1) {
+      if (n !== 1 || !(answer[0] === 1 || (answer[0] === 2 && slots))) {
         throw new UnauthenticatedError(`Data-plane peer ${this.address} refused this job's token`);
       }
+      slots?.unlink(); // mapped by the receiver, or not wanted: either way the file has served
+      if (answer[0] === 1) {
+        slots?.close(new Error("The receiver took payloads on the socket"));
+        return { conn };
+      }
+      readCredits(conn, slots!, this.address);
+      return { conn, slots };
     } catch (err) {
+      slots?.close(err instanceof Error ? err : new Error(String(err)));
       closeQuietly(conn);
       throw err;
     }
-    return conn;
   }
+}
+
+/** Frees the slots the receiver writes back; when the socket ends, every wait for a slot fails. */
+function readCredits(conn: Deno.Conn, slots: SlotSender, address: string): void {
+  (async () => {
+    const buf = new Uint8Array(4096);
+    let end = 0;
+    while (true) {
+      const n = await conn.read(buf.subarray(end));
+      if (n === null) return;
+      end += n;
+      let p = 0;
+      for (let v = readVarint(buf, p, end); v; v = readVarint(buf, p, end)) {
+        slots.credit(v[0]);
+        p = v[1];
+      }
+      buf.copyWithin(0, p, end);
+      end -= p;
+    }
+  })().catch(() => closeQuietly(conn)).finally(() => {
+    slots.close(new UnavailableError(`Right neighbour ${address} closed its data connection`));
+  });
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
 class TcpChunkWriter implements ChunkWriter {
@@ -226,18 +358,22 @@ class TcpChunkWriter implements ChunkWriter {
   }
 
   async write(chunk: OutgoingChunk, signal?: AbortSignal): Promise<void> {
-    if (this.#error) throw this.#error;
-    // The payload goes to the socket as it is, after its header (see OutgoingChunk).
-    const parts = [encodeChunkHeader(chunk), chunk.payload];
+    if (this.#error) {
+      payloadPool.release(chunk.payload);
+      throw this.#error;
+    }
     this.#inFlight++;
-    this.#client.send(parts, this.#options.deadline, () => !this.#cancelled).then(
+    this.#client.send(chunk, this.#options.deadline, () => !this.#cancelled).then(
       () => {
         payloadPool.release(chunk.payload);
         this.#inFlight--;
         this.#sent++;
         this.#wake?.();
       },
-      (err) => this.#fail(err),
+      (err) => {
+        payloadPool.release(chunk.payload);
+        this.#fail(err);
+      },
     );
     if (this.#inFlight < this.#options.window) return;
     await withTimeout(
@@ -290,11 +426,17 @@ const PAYLOAD_TAG = (PAYLOAD_FIELD << 3) | 2; // length-delimited
 /**
  * A chunk's frame up to its payload: the varint length of the whole message, protobufjs's
  * encoding of the other fields, then the payload field's tag and length, so that the payload's
- * own bytes, written next, complete the message as the wire format defines it.
+ * own bytes, written next, complete the message as the wire format defines it. With `slot`, the
+ * whole frame: the payload waits in that shared slot and the message names it instead.
  */
-function encodeChunkHeader(chunk: OutgoingChunk): Uint8Array {
+function encodeChunkHeader(chunk: OutgoingChunk, slot?: number): Uint8Array {
   const type = peerCodecs.chunk.type;
-  const fields = type.encode(type.fromObject({ ...chunk, payload: new Uint8Array(0) })).finish();
+  const empty = new Uint8Array(0);
+  if (slot !== undefined) {
+    return type.encodeDelimited(type.fromObject({ ...chunk, payload: empty, shm_slot: slot + 1 }))
+      .finish();
+  }
+  const fields = type.encode(type.fromObject({ ...chunk, payload: empty })).finish();
   const n = chunk.payload.length;
   const bodyLength = fields.length + 1 + varintLength(n) + n;
   const out = new Uint8Array(varintLength(bodyLength) + bodyLength - n);

@@ -170,6 +170,7 @@ async function session(
             jobId: mailbox.jobId,
             token: o.token,
             rank: plan.rank,
+            sharedMemory: job.sharedMemory,
           })
           : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
       }

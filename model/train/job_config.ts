@@ -24,6 +24,11 @@ export const JobConfig = z
      * several times faster under Deno) or `grpc` (HTTP/2, and the only one with TLS).
      */
     transport: z.enum(["tcp", "grpc"]).default("tcp"),
+    /**
+     * With `tcp`, neighbours on one Linux host hand payloads over in shared memory (/dev/shm)
+     * instead of through the socket; the socket still carries everything else.
+     */
+    sharedMemory: z.boolean().default(true),
     /** Float format of gradients on the ring; accumulation is always fp32. */
     wire: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
     /** Ranks compare weight hashes every N steps (and at the end). */

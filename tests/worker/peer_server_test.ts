@@ -7,6 +7,8 @@ import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { peerCodecs, peerService, tokenMetadata } from "../../proto/mod.ts";
 import { spawnProbeRing } from "../../worker/mod.ts";
+import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
+import { SlotSender } from "../../worker/shm_slots.ts";
 
 const TOKEN = "probe-token";
 const path = peerService.SendChunks.path;
@@ -192,6 +194,28 @@ Deno.test("the TCP data plane refuses a wrong token and garbage by closing, and 
   );
   const bad = delimited(peerCodecs.chunk, { ...goodChunk, element_count: 3 });
   assert.deepEqual(await rawTcp(address, [hello(TOKEN), bad]), [1], "invalid chunk: closed");
+  if (sharedMemoryAvailable()) {
+    // Shared segments: an offer the receiver cannot verify is declined (answer 1, not 2), and a
+    // chunk that names a slot then, or a slot that does not exist, closes the connection.
+    const inSlot = (slot: number) =>
+      delimited(peerCodecs.chunk, { ...goodChunk, payload: new Uint8Array(0), shm_slot: slot });
+    const offer = (o: Record<string, unknown>) =>
+      delimited(peerCodecs.hello, { job_id: "probe-job", token: TOKEN, sender_rank: 0, ...o });
+    const sender = SlotSender.create(2, 4096)!;
+    try {
+      const forged = { ...sender.offer, shm_path: "/etc/passwd" };
+      assert.deepEqual(await rawTcp(address, [offer(forged), inSlot(1)]), [1], "forged path");
+      const wrongNonce = { ...sender.offer, shm_nonce: new Uint8Array(16) };
+      assert.deepEqual(await rawTcp(address, [offer(wrongNonce), inSlot(1)]), [1], "wrong nonce");
+      assert.deepEqual(
+        await rawTcp(address, [offer({ ...sender.offer }), inSlot(3)]),
+        [2],
+        "no slot 2",
+      );
+    } finally {
+      sender.close(new Error("test over"));
+    }
+  }
   // Still serving.
   const replies = await ring.all(() => ({ cmd: "allreduce", length: 999, options: { step: 3 } }));
   for (const reply of replies) assert.equal(reply.maxAbsErr, 0, JSON.stringify(reply));

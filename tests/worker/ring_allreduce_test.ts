@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../model/sha256.ts";
 import { probeValue, spawnProbeRing } from "../../worker/mod.ts";
+import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
 
 /** The exact fp32 sum of every rank's `ints` input, computed here independently. */
 async function expectedHash(worldSize: number, length: number, seed: number, mean = false) {
@@ -16,7 +17,10 @@ async function expectedHash(worldSize: number, length: number, seed: number, mea
   return await sha256Hex(new Uint8Array(out.buffer));
 }
 
-for (const transport of ["grpc", "tcp"] as const) {
+/** The transports; `shm` only where this host can share memory (Linux with /dev/shm). */
+const TRANSPORTS = ["grpc", "tcp", ...(sharedMemoryAvailable() ? ["shm" as const] : [])] as const;
+
+for (const transport of TRANSPORTS) {
   Deno.test(`ringAllReduce over ${transport} sums bit-exactly on 1 to 5 processes for lengths that do not divide evenly`, async () => {
     // Small chunks make every segment span many chunks, so the pipeline and the mailbox's
     // out-of-order path are exercised; lengths below the world size leave some segments empty.
@@ -40,31 +44,39 @@ for (const transport of ["grpc", "tcp"] as const) {
           );
           assert.equal(reply.maxAbsErr, 0, `n=${n} length=${length} rank ${rank}`);
           assert.equal(reply.sha256, want, `n=${n} length=${length} rank ${rank} differs`);
+          if (n > 1 && length >= n) {
+            assert.equal(reply.path, transport, "payloads went another way");
+          }
         }
       }
     }
   });
 }
 
-Deno.test("over the TCP data plane, large chunks (read off the socket straight into their arrays, sent without a copy) sum bit-exactly", async () => {
-  await using ring = await spawnProbeRing(3, { transport: "tcp" });
-  const length = 1_500_007;
-  // 64 KiB + 4 leaves the payloads unaligned to the read buffer; 1 MiB is the default.
-  for (const [i, chunkBytes] of [64 * 1024 + 4, 1024 * 1024].entries()) {
-    const replies = await ring.all(() => ({
-      cmd: "allreduce",
-      length,
-      seed: i,
-      check: false,
-      options: { step: i, chunkBytes },
-    }));
-    const want = await expectedHash(3, length, i);
-    for (const [rank, reply] of replies.entries()) {
-      assert.equal(reply.failed, undefined, `rank ${rank}: ${reply.error}`);
-      assert.equal(reply.sha256, want, `chunk ${chunkBytes} B: rank ${rank} differs`);
+for (const transport of TRANSPORTS.filter((t) => t !== "grpc")) {
+  Deno.test(`over the TCP data plane (${transport}), large chunks sum bit-exactly`, async () => {
+    // tcp: read off the socket straight into their arrays, sent without a copy; shm: more chunks in
+    // flight than the receiver lends slots for, so some are copied out of their slots on arrival.
+    await using ring = await spawnProbeRing(3, { transport });
+    const length = 1_500_007;
+    // 64 KiB + 4 leaves the payloads unaligned to the read buffer; 1 MiB is the default.
+    for (const [i, chunkBytes] of [64 * 1024 + 4, 1024 * 1024].entries()) {
+      const replies = await ring.all(() => ({
+        cmd: "allreduce",
+        length,
+        seed: i,
+        check: false,
+        options: { step: i, chunkBytes },
+      }));
+      const want = await expectedHash(3, length, i);
+      for (const [rank, reply] of replies.entries()) {
+        assert.equal(reply.failed, undefined, `rank ${rank}: ${reply.error}`);
+        assert.equal(reply.sha256, want, `chunk ${chunkBytes} B: rank ${rank} differs`);
+        assert.equal(reply.path, transport);
+      }
     }
-  }
-});
+  });
+}
 
 Deno.test("ringAllReduce mean divides by the world size and leaves every rank identical", async () => {
   await using ring = await spawnProbeRing(4);
@@ -78,7 +90,7 @@ Deno.test("ringAllReduce mean divides by the world size and leaves every rank id
   for (const reply of replies) assert.equal(reply.sha256, want, JSON.stringify(reply));
 });
 
-for (const transport of ["grpc", "tcp"] as const) {
+for (const transport of TRANSPORTS) {
   Deno.test(`fp16 and bf16 wire formats stay within rounding tolerance and all ranks agree (${transport})`, async () => {
     const n = 3;
     await using ring = await spawnProbeRing(n, { transport });
@@ -110,7 +122,7 @@ for (const transport of ["grpc", "tcp"] as const) {
   });
 }
 
-for (const transport of ["grpc", "tcp"] as const) {
+for (const transport of TRANSPORTS) {
   Deno.test(`a peer killed with SIGKILL mid all-reduce makes the survivors fail fast; a restarted peer re-forms the ring (${transport})`, async () => {
     await using ring = await spawnProbeRing(3, { transport });
     const chunkTimeoutMs = 1500;
@@ -142,6 +154,12 @@ for (const transport of ["grpc", "tcp"] as const) {
       );
     }
     assert.ok("exited" in (await pending[2]));
+    // A shared segment's file is removed as soon as the receiver has answered, so a killed rank
+    // leaves nothing in /dev/shm.
+    const pid = ring.procs[2].child.pid;
+    for (const entry of sharedMemoryAvailable() ? Deno.readDirSync("/dev/shm") : []) {
+      assert.ok(!entry.name.startsWith(`denoformer-${pid}-`), `${entry.name} left behind`);
+    }
 
     // A replacement process takes rank 2; the ring re-forms under a new version and is exact again.
     await ring.respawn(2, 1);
@@ -155,7 +173,7 @@ for (const transport of ["grpc", "tcp"] as const) {
   });
 }
 
-for (const transport of ["grpc", "tcp"] as const) {
+for (const transport of TRANSPORTS) {
   Deno.test(`a frozen peer (SIGSTOP, connection left open) makes the survivors fail by deadline, not hang (${transport})`, async () => {
     // A stopped process keeps its sockets open, so no transport event reports it: only the
     // per-chunk deadlines can end the step (as with a dead host whose HTTP/2 session Deno never closes).
