@@ -14,6 +14,7 @@
  * object; asserts nothing about time.
  */
 import { parseArgs } from "node:util";
+import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
 import { spawnProbeRing, Transport } from "../worker/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
@@ -25,7 +26,7 @@ export async function main(args: string[]): Promise<void> {
     options: {
       worlds: { type: "string", default: "2,4" },
       elements: { type: "string", default: "10000000" },
-      "chunk-bytes": { type: "string", default: String(1024 * 1024) },
+      "chunk-bytes": { type: "string", default: String(MAX_CHUNK_BYTES) },
       window: { type: "string", default: "16" },
       wires: { type: "string", default: "fp32,bf16" },
       transports: { type: "string", default: "grpc,tcp,shm" },

@@ -18,6 +18,7 @@ import { payloadPool } from "./buffer_pool.ts";
 import { ChunkMailbox } from "./chunk_mailbox.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
+import { sharedFloat32Array } from "./shm_slots.ts";
 import { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
 import { AllReduceOptions, type Ring, ringAllReduce } from "./ring_allreduce.ts";
 
@@ -189,7 +190,10 @@ async function run(
             ring.rank,
             cmd.length,
             cmd.seed,
-            reusedInput,
+            // With shared memory, the input lies where the right neighbour reads it in place.
+            reusedInput?.length !== cmd.length && transport === "shm"
+              ? sharedFloat32Array(cmd.length)
+              : reusedInput,
           );
           // Barrier (a one-element all-reduce, bucket 1) so no rank's clock starts while another
           // is still building its input, as gloo's benchmark does with dist.barrier().
@@ -218,7 +222,9 @@ async function run(
         times,
         // How payloads went to the right neighbour (a TCP plane client knows; gRPC has one way).
         path: ring.right instanceof TcpPeerClient ? await ring.right.path() : transport,
-        sha256: await sha256Hex(new Uint8Array(buffer.buffer)),
+        sha256: await sha256Hex(
+          new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+        ),
         maxAbsErr: cmd.check ? maxAbsError(buffer, cmd, ring.worldSize) : null,
       };
     }

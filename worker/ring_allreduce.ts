@@ -43,7 +43,7 @@ export const AllReduceOptions = z.object({
   /** Float format on the wire; accumulation is always fp32. */
   wire: WireFormat.default("fp32"),
   /** Payload bytes per chunk message. */
-  chunkBytes: z.number().int().min(256).max(MAX_CHUNK_BYTES).default(1024 * 1024),
+  chunkBytes: z.number().int().min(256).max(MAX_CHUNK_BYTES).default(MAX_CHUNK_BYTES),
   /** Chunks that may wait in the transport at once. */
   window: z.number().int().min(1).max(64).default(16),
   /** Deadline for the whole collective. */

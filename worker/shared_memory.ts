@@ -22,13 +22,17 @@ const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
-/** Where segments live; a peer may only name files here whose names this module makes. */
+/** Where named segments live. */
 const DIRECTORY = "/dev/shm";
-const NAME = /^\/dev\/shm\/denoformer-\d+-[0-9a-f]{16}$/;
+/** What a peer may ask this module to map: a named segment, or another process's memfd. */
+const NAME = /^(\/dev\/shm\/denoformer-\d+-[0-9a-f]{16}|\/proc\/\d+\/fd\/\d+)$/;
+const MFD_CLOEXEC = 1;
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
@@ -61,6 +65,8 @@ export class SharedSegment {
   /** The mapping; invalid after {@linkcode close}. */
   readonly bytes: Uint8Array<ArrayBuffer>;
   #pointer: Deno.PointerObject | null;
+  /** An anonymous segment's descriptor, which keeps its path valid. */
+  #fd = -1;
 
   private constructor(path: string, pointer: Deno.PointerObject, length: number) {
     this.path = path;
@@ -94,17 +100,49 @@ export class SharedSegment {
   }
 
   /**
-   * Maps a peer's segment read-only. `path` must name a segment this module made and the file
-   * must hold at least `length` bytes.
+   * Creates and maps an anonymous segment (a memfd) that lives as long as this process holds it:
+   * nothing is left behind, whatever way the process ends. Other processes of the same user map
+   * it through its `path`, `/proc/PID/fd/FD`.
    */
-  static open(path: string, length: number): SharedSegment {
+  static createAnonymous(length: number): SharedSegment {
+    const c = required();
+    const fd = c.symbols.memfd_create(cString("denoformer"), MFD_CLOEXEC);
+    if (fd < 0) throw new Error(`memfd_create failed: errno ${errno(c)}`);
+    const path = `/proc/${Deno.pid}/fd/${fd}`;
+    try {
+      if (c.symbols.ftruncate(fd, BigInt(length)) !== 0) {
+        throw new Error(`Cannot size a ${length}-byte memfd: errno ${errno(c)}`);
+      }
+      const err = c.symbols.posix_fallocate(fd, 0n, BigInt(length));
+      if (err !== 0) throw new Error(`Cannot reserve ${length} bytes of memory: errno ${err}`);
+      const segment = new SharedSegment(
+        path,
+        map(c, fd, length, PROT_READ | PROT_WRITE, path),
+        length,
+      );
+      segment.#fd = fd;
+      return segment;
+    } catch (err) {
+      c.symbols.close(fd);
+      throw err;
+    }
+  }
+
+  /**
+   * Maps a peer's segment read-only, its first `length` bytes (default: all of it). `path` must
+   * name a segment this module made (or a memfd) and the file must hold at least `length` bytes.
+   */
+  static open(path: string, length?: number): SharedSegment {
     const c = required();
     if (!NAME.test(path)) throw new Error(`Not a shared segment path: ${JSON.stringify(path)}`);
     const fd = c.symbols.open(cString(path), O_RDONLY, 0);
     if (fd < 0) throw new Error(`Cannot open ${path}: errno ${errno(c)}`);
     try {
       const size = Deno.statSync(path).size;
-      if (size < length) throw new Error(`${path} holds ${size} bytes, not ${length}`);
+      length ??= size;
+      if (size < length || length < 1) {
+        throw new Error(`${path} holds ${size} bytes, not ${length}`);
+      }
       return new SharedSegment(path, map(c, fd, length, PROT_READ, path), length);
     } finally {
       c.symbols.close(fd);
@@ -122,9 +160,21 @@ export class SharedSegment {
 
   /** Unmaps the segment. Nothing may touch `bytes` (or a view of it) afterwards. */
   close(): void {
-    if (!this.#pointer) return;
-    required().symbols.munmap(this.#pointer, BigInt(this.bytes.length));
+    this.closer()();
     this.#pointer = null;
+    this.#fd = -1;
+  }
+
+  /**
+   * What {@linkcode close} does, as a function that holds no reference to `bytes`: a
+   * FinalizationRegistry can call it once the mapping's memory is unreachable.
+   */
+  closer(): () => void {
+    const [pointer, length, fd] = [this.#pointer, BigInt(this.bytes.length), this.#fd];
+    return () => {
+      if (pointer) required().symbols.munmap(pointer, length);
+      if (fd >= 0) required().symbols.close(fd);
+    };
   }
 }
 

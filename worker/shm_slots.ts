@@ -9,12 +9,55 @@
  *
  * Segment layout: a 16-byte nonce at byte 0 (the receiver checks it, so a file of the same name on
  * another host's /dev/shm is never mistaken for this one), slot i at `SLOT_BASE + i · slotBytes`.
+ *
+ * Registered buffers go one step further: a buffer made by {@linkcode sharedFloat32Array} lies in
+ * an anonymous segment (a memfd, also with a nonce at byte 0) that the receiver maps too, so a
+ * payload that is a view of it travels as its place in that segment and is not copied at all. The
+ * ring all-reduce rewrites a region it sent only with a value derived from that very send, so
+ * only after the receiver has read it; at the end of a collective the sender waits until the
+ * receiver has credited every such payload, since the caller may then write the buffer again.
+ *
+ * Credits are varints: 0 for a payload read in place, 1 + the slot's index for a slot.
  */
 import { payloadPool } from "./buffer_pool.ts";
 import { sharedMemoryAvailable, SharedSegment } from "./shared_memory.ts";
 
 const SLOT_BASE = 4096;
 const NONCE_BYTES = 16;
+
+/** Buffers from {@linkcode sharedFloat32Array}: where their memory is, for a neighbour to map. */
+const registered = new WeakMap<ArrayBuffer, { path: string; nonce: Uint8Array }>();
+const unmapWhenCollected = new FinalizationRegistry<() => void>((close) => close());
+
+/**
+ * A zeroed Float32Array of `length` values in memory that ring neighbours on this host read in
+ * place: an fp32 all-reduce of it (or of a view of it) over the TCP data plane then sends no
+ * payload bytes at all, only where they lie. Where shared memory is not to be had, an ordinary
+ * Float32Array, which works the same, with payloads copied.
+ */
+export function sharedFloat32Array(length: number): Float32Array<ArrayBuffer> {
+  if (!sharedMemoryAvailable() || length === 0) return new Float32Array(length);
+  let segment: SharedSegment;
+  try {
+    segment = SharedSegment.createAnonymous(SLOT_BASE + length * 4);
+  } catch {
+    return new Float32Array(length);
+  }
+  const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  segment.bytes.set(nonce);
+  const memory = segment.bytes.buffer;
+  registered.set(memory, { path: segment.path, nonce });
+  unmapWhenCollected.register(memory, segment.closer());
+  return new Float32Array(memory, SLOT_BASE, length);
+}
+
+/** Where `payload` lies when it is a view of a {@linkcode sharedFloat32Array}; else undefined. */
+export function registeredRegion(
+  payload: Uint8Array,
+): { path: string; nonce: Uint8Array; offset: number } | undefined {
+  const buffer = registered.get(payload.buffer as ArrayBuffer);
+  return buffer && { ...buffer, offset: payload.byteOffset };
+}
 
 /** What the sender offers in its hello (see DataPlaneHello in proto/peer.proto). */
 export interface SlotOffer {
@@ -99,20 +142,24 @@ export class SlotSender {
   }
 }
 
-/** The receiver's end: views of the slots the sender names, and their credits. */
+/** The receiver's end: views of the slots and registered buffers the sender names, and credits. */
 export class SlotReceiver {
   #segment: SharedSegment;
   #slots: number;
   #slotBytes: number;
   #lent = new Set<number>();
-  #credit: (slot: number) => void;
+  /** The sender's registered buffers mapped so far, by path and nonce. */
+  #buffers = new Map<string, SharedSegment>();
+  /** Views of registered buffers not yet released. */
+  #inPlace = 0;
+  #credit: (credit: number) => void;
   #closing = false;
 
   private constructor(
     segment: SharedSegment,
     slots: number,
     slotBytes: number,
-    credit: (slot: number) => void,
+    credit: (credit: number) => void,
   ) {
     this.#segment = segment;
     this.#slots = slots;
@@ -122,24 +169,15 @@ export class SlotReceiver {
 
   /**
    * Maps the offered segment, or returns undefined when it cannot (another host, another
-   * container's /dev/shm, no FFI): the socket then carries the payloads. `credit` writes a slot's
-   * index back to the sender.
+   * container's /dev/shm, no FFI): the socket then carries the payloads. `credit` writes a credit
+   * (0 or 1 + a slot's index) back to the sender.
    */
-  static accept(offer: SlotOffer, credit: (slot: number) => void): SlotReceiver | undefined {
+  static accept(offer: SlotOffer, credit: (credit: number) => void): SlotReceiver | undefined {
     const { shm_path: path, shm_nonce: nonce, shm_slots: slots, shm_slot_bytes: slotBytes } = offer;
     if (!path || nonce.length !== NONCE_BYTES || slots < 1 || slotBytes < 1) return undefined;
     if (!sharedMemoryAvailable()) return undefined;
-    let segment: SharedSegment;
-    try {
-      segment = SharedSegment.open(path, SLOT_BASE + slots * slotBytes);
-    } catch {
-      return undefined;
-    }
-    if (!segment.bytes.subarray(0, NONCE_BYTES).every((b, i) => b === nonce[i])) {
-      segment.close();
-      return undefined;
-    }
-    return new SlotReceiver(segment, slots, slotBytes, credit);
+    const segment = openVerified(path, nonce, SLOT_BASE + slots * slotBytes);
+    return segment && new SlotReceiver(segment, slots, slotBytes, credit);
   }
 
   /**
@@ -166,21 +204,80 @@ export class SlotReceiver {
     if (2 * this.#lent.size >= this.#slots) {
       const copy = payloadPool.take(bytes);
       copy.set(view);
-      this.#credit(slot);
+      this.#credit(slot + 1);
       return copy;
     }
     this.#lent.add(slot);
     payloadPool.track(view, () => {
       this.#lent.delete(slot);
-      if (!this.#closing) this.#credit(slot);
-      else if (this.#lent.size === 0) this.#segment.close();
+      this.#returned(slot + 1);
     });
     return view;
   }
 
-  /** The connection is over: unmaps the segment once no view of it is left in use. */
+  /**
+   * The payload of `bytes` bytes at byte `offset` of the sender's registered buffer at `path`
+   * (mapped on first use, after its nonce is checked): a view, valid until released through
+   * `payloadPool`, which credits it. Throws for a buffer that cannot be verified or a range
+   * outside it.
+   */
+  inPlace(path: string, nonce: Uint8Array, offset: number, bytes: number): Uint8Array<ArrayBuffer> {
+    const key = `${path}#${Array.from(nonce).join(",")}`;
+    let buffer = this.#buffers.get(key);
+    if (!buffer) {
+      buffer = openVerified(path, nonce);
+      if (!buffer) throw new RangeError(`Cannot map the sender's buffer ${path}`);
+      this.#buffers.set(key, buffer);
+    }
+    const size = buffer.bytes.length;
+    if (
+      !Number.isInteger(offset) || offset < SLOT_BASE || !(bytes >= 0 && offset + bytes <= size)
+    ) {
+      throw new RangeError(`Bytes [${offset}, ${offset + bytes}) lie outside ${path} (${size} B)`);
+    }
+    const view = new Uint8Array(buffer.bytes.buffer, offset, bytes);
+    this.#inPlace++;
+    payloadPool.track(view, () => {
+      this.#inPlace--;
+      this.#returned(0);
+    });
+    return view;
+  }
+
+  /** The connection is over: unmaps everything once no view of it is left in use. */
   close(): void {
     this.#closing = true;
-    if (this.#lent.size === 0) this.#segment.close();
+    this.#unmapIfDone();
   }
+
+  #returned(credit: number) {
+    if (!this.#closing) this.#credit(credit);
+    else this.#unmapIfDone();
+  }
+
+  #unmapIfDone() {
+    if (!this.#closing || this.#lent.size > 0 || this.#inPlace > 0) return;
+    this.#segment.close();
+    for (const buffer of this.#buffers.values()) buffer.close();
+    this.#buffers.clear();
+  }
+}
+
+/** Maps `path` read-only if its first bytes are `nonce`; undefined when it cannot. */
+function openVerified(path: string, nonce: Uint8Array, length?: number): SharedSegment | undefined {
+  if (nonce.length !== NONCE_BYTES) return undefined;
+  let segment: SharedSegment;
+  try {
+    segment = SharedSegment.open(path, length);
+  } catch {
+    return undefined;
+  }
+  if (
+    segment.bytes.length >= NONCE_BYTES &&
+    segment.bytes.subarray(0, NONCE_BYTES).every((b, i) => b === nonce[i])
+  ) {
+    return segment;
+  }
+  segment.close();
+  return undefined;
 }

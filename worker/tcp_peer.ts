@@ -34,7 +34,7 @@ import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
 import { withTimeout } from "./peer_client.ts";
-import { SlotReceiver, SlotSender } from "./shm_slots.ts";
+import { registeredRegion, SlotReceiver, SlotSender } from "./shm_slots.ts";
 
 const HELLO_TIMEOUT_MS = 5000;
 /** Slots of a shared segment (each holds the largest chunk, so 32 MiB in all). */
@@ -114,10 +114,17 @@ async function serveConnection(
       let inPlace = !!frame.payload;
       if (!(message instanceof UndecodableMessage)) {
         if (frame.payload) message.payload = frame.payload;
-        else if (message.shm_slot) {
-          if (!slots) throw new RangeError("A chunk names a shared slot on a plain connection");
+        else if (message.shm_slot || message.shm_buffer) {
+          if (!slots) throw new RangeError("A chunk names shared memory on a plain connection");
           const bytes = message.element_count * (BYTES_PER_ELEMENT[message.dtype] ?? NaN);
-          message.payload = slots.payload(message.shm_slot - 1, bytes);
+          message.payload = message.shm_slot
+            ? slots.payload(message.shm_slot - 1, bytes)
+            : slots.inPlace(
+              message.shm_buffer,
+              message.shm_buffer_nonce,
+              message.shm_offset,
+              bytes,
+            );
           inPlace = true;
         }
       }
@@ -162,11 +169,14 @@ async function serveConnection(
 type ReceivedChunk = {
   payload: Uint8Array;
   shm_slot: number;
+  shm_buffer: string;
+  shm_buffer_nonce: Uint8Array;
+  shm_offset: number;
   element_count: number;
   dtype: WireDtype;
 };
 
-/** Writes shared slots' indexes back to their sender, as varints, batched while a write is out. */
+/** Writes credits back to their sender, as varints, batched while a write is out. */
 class CreditWriter {
   #conn: Deno.Conn;
   #pending: number[] = [];
@@ -176,8 +186,8 @@ class CreditWriter {
     this.#conn = conn;
   }
 
-  push = (slot: number): void => {
-    this.#pending.push(slot);
+  push = (credit: number): void => {
+    this.#pending.push(credit);
     if (!this.#writing) this.#flush();
   };
 
@@ -185,10 +195,10 @@ class CreditWriter {
     this.#writing = true;
     try {
       while (this.#pending.length) {
-        const slots = this.#pending.splice(0);
-        const out = new Uint8Array(slots.length * 5);
+        const credits = this.#pending.splice(0);
+        const out = new Uint8Array(credits.length * 5);
         let p = 0;
-        for (const slot of slots) p = writeVarint(out, p, slot);
+        for (const credit of credits) p = writeVarint(out, p, credit);
         await writeAll(this.#conn, out.subarray(0, p));
       }
     } catch {
@@ -203,6 +213,36 @@ class CreditWriter {
 interface Link {
   conn: Deno.Conn;
   slots?: SlotSender;
+  /** Payloads sent as places in a registered buffer that the receiver has not credited yet. */
+  inPlace: Outstanding;
+}
+
+/** A count of payloads out, and who waits for it to reach zero. */
+class Outstanding {
+  #count = 0;
+  #waiting: { resolve(): void; reject(err: Error): void }[] = [];
+  #failed: Error | undefined;
+
+  add(): void {
+    this.#count++;
+  }
+
+  done(): void {
+    if (this.#count === 0) throw new RangeError("A credit for a payload that is not out");
+    if (--this.#count === 0) { for (const w of this.#waiting.splice(0)) w.resolve(); }
+  }
+
+  /** Resolves once none is out; rejects if the connection fails first. */
+  settled(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#count === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  fail(err: Error): void {
+    this.#failed ??= err;
+    for (const w of this.#waiting.splice(0)) w.reject(err);
+  }
 }
 
 /**
@@ -247,9 +287,21 @@ export class TcpPeerClient implements ChunkSink {
   send(chunk: OutgoingChunk, deadline: number, live: () => boolean): Promise<void> {
     const next = this.#queue.then(async () => {
       if (!live()) return;
-      const { conn, slots } = await (this.#link ??= this.#dial(deadline));
-      if (slots) {
-        await writeAll(conn, encodeChunkHeader(chunk, await slots.place(chunk.payload)));
+      const { conn, slots, inPlace } = await (this.#link ??= this.#dial(deadline));
+      const region = slots && registeredRegion(chunk.payload);
+      if (region) {
+        inPlace.add();
+        await writeAll(
+          conn,
+          encodeChunkHeader(chunk, {
+            shm_buffer: region.path,
+            shm_buffer_nonce: region.nonce,
+            shm_offset: region.offset,
+          }),
+        );
+      } else if (slots) {
+        const slot = await slots.place(chunk.payload);
+        await writeAll(conn, encodeChunkHeader(chunk, { shm_slot: slot + 1 }));
       } else {
         await writeAll(conn, encodeChunkHeader(chunk));
         await writeAll(conn, chunk.payload);
@@ -266,13 +318,24 @@ export class TcpPeerClient implements ChunkSink {
     return this.#queue;
   }
 
+  /**
+   * Waits until the receiver has read every payload sent as a place in a registered buffer, after
+   * which the caller may write that buffer again.
+   */
+  async consumed(): Promise<void> {
+    const link = await this.#link;
+    await link?.inPlace.settled();
+  }
+
   /** Closes the socket (the receiver fails the collective in progress). */
   drop(): void {
     const link = this.#link;
     this.#link = undefined;
     this.#queue = Promise.resolve();
-    link?.then(({ conn, slots }) => {
-      slots?.close(new UnavailableError(`Data connection to ${this.address} closed`));
+    link?.then(({ conn, slots, inPlace }) => {
+      const closed = new UnavailableError(`Data connection to ${this.address} closed`);
+      slots?.close(closed);
+      inPlace.fail(closed);
       closeQuietly(conn);
     }, () => {});
   }
@@ -299,12 +362,13 @@ export class TcpPeerClient implements ChunkSink {
         throw new UnauthenticatedError(`Data-plane peer ${this.address} refused this job's token`);
       }
       slots?.unlink(); // mapped by the receiver, or not wanted: either way the file has served
+      const inPlace = new Outstanding();
       if (answer[0] === 1) {
         slots?.close(new Error("The receiver took payloads on the socket"));
-        return { conn };
+        return { conn, inPlace };
       }
-      readCredits(conn, slots!, this.address);
-      return { conn, slots };
+      readCredits(conn, slots!, inPlace, this.address);
+      return { conn, slots, inPlace };
     } catch (err) {
       slots?.close(err instanceof Error ? err : new Error(String(err)));
       closeQuietly(conn);
@@ -313,8 +377,16 @@ export class TcpPeerClient implements ChunkSink {
   }
 }
 
-/** Frees the slots the receiver writes back; when the socket ends, every wait for a slot fails. */
-function readCredits(conn: Deno.Conn, slots: SlotSender, address: string): void {
+/**
+ * Takes the credits the receiver writes back (see shm_slots.ts); when the socket ends, every wait
+ * for a slot or for the receiver to have read everything fails.
+ */
+function readCredits(
+  conn: Deno.Conn,
+  slots: SlotSender,
+  inPlace: Outstanding,
+  address: string,
+): void {
   (async () => {
     const buf = new Uint8Array(4096);
     let end = 0;
@@ -324,14 +396,17 @@ function readCredits(conn: Deno.Conn, slots: SlotSender, address: string): void 
       end += n;
       let p = 0;
       for (let v = readVarint(buf, p, end); v; v = readVarint(buf, p, end)) {
-        slots.credit(v[0]);
+        if (v[0] === 0) inPlace.done();
+        else slots.credit(v[0] - 1);
         p = v[1];
       }
       buf.copyWithin(0, p, end);
       end -= p;
     }
   })().catch(() => closeQuietly(conn)).finally(() => {
-    slots.close(new UnavailableError(`Right neighbour ${address} closed its data connection`));
+    const gone = new UnavailableError(`Right neighbour ${address} closed its data connection`);
+    slots.close(gone);
+    inPlace.fail(gone);
   });
 }
 
@@ -393,7 +468,7 @@ class TcpChunkWriter implements ChunkWriter {
   async finish(timeoutMs: number, signal?: AbortSignal): Promise<number> {
     if (this.#error) throw this.#error;
     await withTimeout(
-      this.#client.drained(),
+      this.#client.drained().then(() => this.#client.consumed()),
       timeoutMs,
       `Right neighbour ${this.#client.address} took no chunk for ${timeoutMs} ms`,
       signal,
@@ -426,15 +501,14 @@ const PAYLOAD_TAG = (PAYLOAD_FIELD << 3) | 2; // length-delimited
 /**
  * A chunk's frame up to its payload: the varint length of the whole message, protobufjs's
  * encoding of the other fields, then the payload field's tag and length, so that the payload's
- * own bytes, written next, complete the message as the wire format defines it. With `slot`, the
- * whole frame: the payload waits in that shared slot and the message names it instead.
+ * own bytes, written next, complete the message as the wire format defines it. With `shared`
+ * (the fields that say where in shared memory the payload lies), the whole frame, payload absent.
  */
-function encodeChunkHeader(chunk: OutgoingChunk, slot?: number): Uint8Array {
+function encodeChunkHeader(chunk: OutgoingChunk, shared?: Record<string, unknown>): Uint8Array {
   const type = peerCodecs.chunk.type;
   const empty = new Uint8Array(0);
-  if (slot !== undefined) {
-    return type.encodeDelimited(type.fromObject({ ...chunk, payload: empty, shm_slot: slot + 1 }))
-      .finish();
+  if (shared) {
+    return type.encodeDelimited(type.fromObject({ ...chunk, payload: empty, ...shared })).finish();
   }
   const fields = type.encode(type.fromObject({ ...chunk, payload: empty })).finish();
   const n = chunk.payload.length;

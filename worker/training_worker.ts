@@ -17,6 +17,7 @@ import { CoordinatorClient } from "./coordinator_client.ts";
 import { Lease } from "./lease.ts";
 import { PeerClient } from "./peer_client.ts";
 import { startPeerServer } from "./peer_server.ts";
+import { sharedFloat32Array } from "./shm_slots.ts";
 import { startTcpPeerServer, TcpPeerClient } from "./tcp_peer.ts";
 import type { ChunkSink } from "./chunk_sink.ts";
 import { ringAllReduce } from "./ring_allreduce.ts";
@@ -134,6 +135,7 @@ async function session(
     const trainer = held.trainer ??= await createTrainer(o, client, id, job, manifest, log);
     let right: (ChunkSink & { address: string; close(): void }) | undefined;
     let hash = "", valLoss = -1, lastStepMs = 0;
+    let announced: ChunkSink | undefined; // the connection whose payload path was logged
     while (true) {
       const plan = await client.call<StepPlan>(
         "AwaitStep",
@@ -201,6 +203,10 @@ async function session(
         log.warn("step failed", { step: plan.step, error });
       }
       lastStepMs = performance.now() - started;
+      if (ok && right instanceof TcpPeerClient && announced !== right) {
+        announced = right;
+        log.info("data plane", { right: right.address, payloads: await right.path() });
+      }
       const loss = ok ? trainer.lastLoss : 0;
       const verdict = await client.call<Verdict>(
         "ReportReduced",
@@ -257,6 +263,7 @@ async function createTrainer(
     tokenizerJson,
     device: o.device,
     threads: o.threads,
+    gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
   });
 }
 

@@ -34,6 +34,11 @@ export interface TrainerInit {
   /** This worker's place among `worldSize` data-parallel workers. */
   rank?: number;
   worldSize?: number;
+  /**
+   * Allocates the gradient buffer the all-reduce sums (default: an ordinary Float32Array); the
+   * distributed worker passes one whose memory ring neighbours on its host read in place.
+   */
+  gradientBuffer?: (length: number) => Float32Array;
 }
 
 /** One optimizer step's record: a line of metrics.jsonl. */
@@ -98,7 +103,7 @@ export class Trainer {
       { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
     );
     this.#scaler = init.train.precision === "fp16" ? new LossScaler() : undefined;
-    this.#gradsAndLoss = new Float32Array(trainStep.size + 1);
+    this.#gradsAndLoss = (init.gradientBuffer ?? ((n) => new Float32Array(n)))(trainStep.size + 1);
     this.#ids = new BigInt64Array(trainStep.tokens);
     this.#targets = new BigInt64Array(trainStep.tokens);
   }

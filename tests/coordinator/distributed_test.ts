@@ -8,6 +8,7 @@ import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { JobConfig, jobModel, loadTrainingData, Trainer } from "../../model/train/mod.ts";
 import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { CoordinatorClient } from "../../worker/coordinator_client.ts";
+import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
 
@@ -144,10 +145,17 @@ async function withRun(
   }
 }
 
-Deno.test("2 workers × k micro-batches (gRPC transport) end with the weights of one trainer with 2·k, identical on both ranks", async () => {
+Deno.test("2 workers × k micro-batches end with the weights of one trainer with 2·k, identical on both ranks", async () => {
   await withRun(async (run, config) => {
     const coord = localJob(run, config, 1);
     assert.equal(await exitCode(coord), 0);
+    if (sharedMemoryAvailable()) {
+      // Both on this host: gradients go in place, through shared memory, not through the socket.
+      for (const i of [0, 1]) {
+        const log = await Deno.readTextFile(`${run}/logs/worker-${i}.log`);
+        assert.match(log, /"msg":"data plane".*"payloads":"shm"/, `worker ${i}`);
+      }
+    }
     const summary = await readSummary(run);
     assert.deepEqual(summary.weight_hash_checks, [{ step: 1, workers: 2, identical: true }]);
 

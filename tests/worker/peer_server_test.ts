@@ -212,6 +212,14 @@ Deno.test("the TCP data plane refuses a wrong token and garbage by closing, and 
         [2],
         "no slot 2",
       );
+      const inFile = delimited(peerCodecs.chunk, {
+        ...goodChunk,
+        payload: new Uint8Array(0),
+        shm_buffer: "/etc/passwd",
+        shm_buffer_nonce: new Uint8Array(16),
+        shm_offset: 4096,
+      });
+      assert.deepEqual(await rawTcp(address, [offer({ ...sender.offer }), inFile]), [2], "a file");
     } finally {
       sender.close(new Error("test over"));
     }

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { payloadPool } from "../../worker/buffer_pool.ts";
 import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
-import { SlotReceiver, SlotSender } from "../../worker/shm_slots.ts";
+import {
+  registeredRegion,
+  sharedFloat32Array,
+  SlotReceiver,
+  SlotSender,
+} from "../../worker/shm_slots.ts";
 
 const ignore = !sharedMemoryAvailable();
 
@@ -26,7 +31,7 @@ Deno.test({
     assert.deepEqual(got, payload);
     assert.deepEqual(credits, [], "lent until released");
     payloadPool.release(got);
-    assert.deepEqual(credits, [slot]);
+    assert.deepEqual(credits, [slot + 1], "1 + the slot on the wire");
     sender.credit(slot);
 
     assert.throws(() => sender.credit(slot), /which is free/);
@@ -55,7 +60,7 @@ Deno.test({
     assert.throws(() => receiver.payload(slots[0], 8), /still in use/, "named twice while lent");
     const slot = await sender.place(new Uint8Array(8).fill(7));
     const copied = receiver.payload(slot, 8);
-    assert.deepEqual(credits, [slot], "credited on arrival");
+    assert.deepEqual(credits, [slot + 1], "credited on arrival");
     assert.deepEqual(copied, new Uint8Array(8).fill(7));
     assert.notEqual(copied.buffer, lent[0].buffer, "a copy, not a view of the segment");
     for (const view of lent) payloadPool.release(view);
@@ -105,5 +110,41 @@ Deno.test({
       sender.close(new Error("done"));
     }
     assert.throws(() => Deno.statSync(sender.offer.shm_path), Deno.errors.NotFound);
+  },
+});
+
+Deno.test({
+  name:
+    "a payload in a registered buffer is read in place, bounds- and nonce-checked, credited as 0",
+  ignore,
+  fn: () => {
+    const grads = sharedFloat32Array(1000);
+    grads.forEach((_, i) => grads[i] = i / 4);
+    const payload = new Uint8Array(grads.buffer, grads.byteOffset + 400, 40); // values 100..109
+    const region = registeredRegion(payload)!;
+    assert.match(region.path, /^\/proc\/\d+\/fd\/\d+$/);
+    assert.equal(registeredRegion(new Uint8Array(8)), undefined, "ordinary memory is not shared");
+
+    const sender = SlotSender.create(2, 64)!;
+    const credits: number[] = [];
+    const receiver = SlotReceiver.accept(sender.offer, (c) => credits.push(c))!;
+    sender.unlink();
+    const view = receiver.inPlace(region.path, region.nonce, region.offset, payload.length);
+    assert.deepEqual(
+      Array.from(new Float32Array(view.buffer, view.byteOffset, 10)),
+      Array.from({ length: 10 }, (_, i) => (100 + i) / 4),
+    );
+    grads[100] = -1; // the same memory, not a copy
+    assert.equal(new Float32Array(view.buffer, view.byteOffset, 1)[0], -1);
+    payloadPool.release(view);
+    assert.deepEqual(credits, [0]);
+
+    const { path, nonce, offset } = region;
+    assert.throws(() => receiver.inPlace(path, nonce, offset, 4096 + 4000), /outside/);
+    assert.throws(() => receiver.inPlace(path, nonce, 0, 16), /outside/, "the nonce is not data");
+    assert.throws(() => receiver.inPlace(path, new Uint8Array(16), offset, 4), /Cannot map/);
+    assert.throws(() => receiver.inPlace("/etc/passwd", nonce, offset, 4), /Cannot map/);
+    receiver.close();
+    sender.close(new Error("done"));
   },
 });
