@@ -14,15 +14,25 @@ import {
 
 const ignore = !sharedMemoryAvailable();
 
+/** A sender with `slots` slots of `slotBytes`, a receiver that mapped them, and its credits. */
+function connected(slots: number, slotBytes: number) {
+  const sender = SlotSender.create(slots, slotBytes)!;
+  const credits: number[] = [];
+  const receiver = SlotReceiver.accept(sender.offer, (c) => credits.push(c))!;
+  assert.ok(receiver, "the receiver maps the segment");
+  sender.unlink();
+  const close = () => {
+    receiver.close();
+    sender.close(new Error("done"));
+  };
+  return { sender, receiver, credits, close };
+}
+
 Deno.test({
   name: "a payload placed in a slot reaches the receiver, which credits the slot when done",
   ignore,
   fn: async () => {
-    const sender = SlotSender.create(4, 4096)!;
-    const credits: number[] = [];
-    const receiver = SlotReceiver.accept(sender.offer, (slot) => credits.push(slot))!;
-    assert.ok(receiver, "the receiver maps the segment");
-    sender.unlink();
+    const { sender, receiver, credits, close } = connected(4, 4096);
     assert.throws(() => Deno.statSync(sender.offer.shm_path), Deno.errors.NotFound);
 
     const payload = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
@@ -38,8 +48,7 @@ Deno.test({
     assert.throws(() => sender.credit(4), /does not exist/);
     assert.throws(() => receiver.payload(4, 10), /does not exist/);
     assert.throws(() => receiver.payload(0, 4097), /does not fit/);
-    receiver.close();
-    sender.close(new Error("done"));
+    close();
   },
 });
 
@@ -47,10 +56,7 @@ Deno.test({
   name: "with half the slots lent the receiver copies a payload out and credits its slot at once",
   ignore,
   fn: async () => {
-    const sender = SlotSender.create(4, 64)!;
-    const credits: number[] = [];
-    const receiver = SlotReceiver.accept(sender.offer, (slot) => credits.push(slot))!;
-    sender.unlink();
+    const { sender, receiver, credits, close } = connected(4, 64);
     const lent: Uint8Array[] = [];
     const slots: number[] = [];
     for (let i = 0; i < 2; i++) {
@@ -64,8 +70,7 @@ Deno.test({
     assert.deepEqual(copied, new Uint8Array(8).fill(7));
     assert.notEqual(copied.buffer, lent[0].buffer, "a copy, not a view of the segment");
     for (const view of lent) payloadPool.release(view);
-    receiver.close();
-    sender.close(new Error("done"));
+    close();
   },
 });
 
@@ -125,10 +130,7 @@ Deno.test({
     assert.match(region.path, /^\/proc\/\d+\/fd\/\d+$/);
     assert.equal(registeredRegion(new Uint8Array(8)), undefined, "ordinary memory is not shared");
 
-    const sender = SlotSender.create(2, 64)!;
-    const credits: number[] = [];
-    const receiver = SlotReceiver.accept(sender.offer, (c) => credits.push(c))!;
-    sender.unlink();
+    const { receiver, credits, close } = connected(2, 64);
     const view = receiver.inPlace(region.path, region.nonce, region.offset, payload.length);
     assert.deepEqual(
       Array.from(new Float32Array(view.buffer, view.byteOffset, 10)),
@@ -144,7 +146,6 @@ Deno.test({
     assert.throws(() => receiver.inPlace(path, nonce, 0, 16), /outside/, "the nonce is not data");
     assert.throws(() => receiver.inPlace(path, new Uint8Array(16), offset, 4), /Cannot map/);
     assert.throws(() => receiver.inPlace("/etc/passwd", nonce, offset, 4), /Cannot map/);
-    receiver.close();
-    sender.close(new Error("done"));
+    close();
   },
 });
