@@ -7,11 +7,12 @@
  * carries the hello with the token, the fields and the credits, and its closing still tells either
  * side that the other is gone.
  *
- * Segment layout: a 16-byte nonce at byte 0 (the receiver checks it, so a file of the same name on
- * another host's /dev/shm is never mistaken for this one), slot i at `SLOT_BASE + i · slotBytes`.
+ * Segment layout: a 16-byte nonce at byte 0 (the receiver checks it, so whatever another host's or
+ * another process namespace's /proc shows under the same path is never mistaken for the sender's
+ * segment), slot i at `SLOT_BASE + i · slotBytes`.
  *
  * Registered buffers go one step further: a buffer made by {@linkcode sharedFloat32Array} lies in
- * an anonymous segment (a memfd, also with a nonce at byte 0) that the receiver maps too, so a
+ * a segment of its own (also with a nonce at byte 0) that the receiver maps too, so a
  * payload that is a view of it travels as its place in that segment and is not copied at all. The
  * ring all-reduce rewrites a region it sent only with a value derived from that very send, so
  * only after the receiver has read it; at the end of a collective the sender waits until the
@@ -39,7 +40,7 @@ export function sharedFloat32Array(length: number): Float32Array<ArrayBuffer> {
   if (!sharedMemoryAvailable() || length === 0) return new Float32Array(length);
   let segment: SharedSegment;
   try {
-    segment = SharedSegment.createAnonymous(SLOT_BASE + length * 4);
+    segment = SharedSegment.create(SLOT_BASE + length * 4);
   } catch {
     return new Float32Array(length);
   }
@@ -94,13 +95,8 @@ export class SlotSender {
     try {
       return new SlotSender(SharedSegment.create(SLOT_BASE + slots * slotBytes), slots, slotBytes);
     } catch {
-      return undefined; // e.g. /dev/shm full: the socket carries the payloads
+      return undefined; // e.g. out of memory: the socket carries the payloads
     }
-  }
-
-  /** Removes the segment's file; call once the receiver has answered (mapped it or not). */
-  unlink(): void {
-    this.#segment.unlink();
   }
 
   /**
@@ -137,7 +133,6 @@ export class SlotSender {
     if (this.#closed) return;
     this.#closed = err;
     for (const w of this.#waiting.splice(0)) w.reject(err);
-    this.#segment.unlink();
     this.#segment.close();
   }
 }
@@ -169,7 +164,7 @@ export class SlotReceiver {
 
   /**
    * Maps the offered segment, or returns undefined when it cannot (another host, another
-   * container's /dev/shm, no FFI): the socket then carries the payloads. `credit` writes a credit
+   * process namespace, no FFI): the socket then carries the payloads. `credit` writes a credit
    * (0 or 1 + a slot's index) back to the sender.
    */
   static accept(offer: SlotOffer, credit: (credit: number) => void): SlotReceiver | undefined {

@@ -361,7 +361,6 @@ export class TcpPeerClient implements ChunkSink {
       if (n !== 1 || !(answer[0] === 1 || (answer[0] === 2 && slots))) {
         throw new UnauthenticatedError(`Data-plane peer ${this.address} refused this job's token`);
       }
-      slots?.unlink(); // mapped by the receiver, or not wanted: either way the file has served
       const inPlace = new Outstanding();
       if (answer[0] === 1) {
         slots?.close(new Error("The receiver took payloads on the socket"));

@@ -25,7 +25,7 @@ export const JobConfig = z
      */
     transport: z.enum(["tcp", "grpc"]).default("tcp"),
     /**
-     * With `tcp`, neighbours on one Linux host hand payloads over in shared memory (/dev/shm)
+     * With `tcp`, neighbours on one Linux host hand payloads over in shared memory (memfd)
      * instead of through the socket; the socket still carries everything else.
      */
     sharedMemory: z.boolean().default(true),

@@ -1,5 +1,5 @@
 /**
- * Shared slots between a sender and a receiver (here in one process, over a real /dev/shm segment
+ * Shared slots between a sender and a receiver (here in one process, over a real memfd segment
  * mapped twice); the ring tests run them between processes.
  */
 import assert from "node:assert/strict";
@@ -20,7 +20,6 @@ function connected(slots: number, slotBytes: number) {
   const credits: number[] = [];
   const receiver = SlotReceiver.accept(sender.offer, (c) => credits.push(c))!;
   assert.ok(receiver, "the receiver maps the segment");
-  sender.unlink();
   const close = () => {
     receiver.close();
     sender.close(new Error("done"));
@@ -33,7 +32,7 @@ Deno.test({
   ignore,
   fn: async () => {
     const { sender, receiver, credits, close } = connected(4, 4096);
-    assert.throws(() => Deno.statSync(sender.offer.shm_path), Deno.errors.NotFound);
+    assert.match(sender.offer.shm_path, new RegExp(`^/proc/${Deno.pid}/fd/\\d+$`));
 
     const payload = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
     const slot = await sender.place(payload);
@@ -79,7 +78,6 @@ Deno.test({
   ignore,
   fn: async () => {
     const sender = SlotSender.create(1, 64)!;
-    sender.unlink();
     const first = await sender.place(new Uint8Array(4));
     let placed: number | undefined;
     const waiting = sender.place(new Uint8Array(4)).then((s) => placed = s);
@@ -105,7 +103,12 @@ Deno.test({
       const wrongNonce = { ...sender.offer, shm_nonce: new Uint8Array(16).fill(1) };
       assert.equal(SlotReceiver.accept(wrongNonce, noCredit), undefined);
       for (
-        const path of ["/etc/passwd", "/dev/shm/../../etc/passwd", `${sender.offer.shm_path}x`]
+        const path of [
+          "/etc/passwd",
+          `/proc/${Deno.pid}/fd/../environ`,
+          `/proc/${Deno.pid}/fd/0`, // a real descriptor, but not the offered segment
+          `${sender.offer.shm_path}x`,
+        ]
       ) {
         assert.equal(SlotReceiver.accept({ ...sender.offer, shm_path: path }, noCredit), undefined);
       }
