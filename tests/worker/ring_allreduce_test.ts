@@ -55,23 +55,30 @@ for (const transport of TRANSPORTS) {
 
 for (const transport of TRANSPORTS.filter((t) => t !== "grpc")) {
   Deno.test(`over the TCP data plane (${transport}), large chunks sum bit-exactly`, async () => {
-    // tcp: read off the socket straight into their arrays, sent without a copy; shm: more chunks in
-    // flight than the receiver lends slots for, so some are copied out of their slots on arrival.
+    // tcp: read off the socket straight into their arrays, sent without a copy. shm: fp32 payloads
+    // read in place from the sender's buffer; fp16 ones (exact for these small integer sums) go
+    // through slots, 61 chunks a segment, far more than the 16 slots: without copying some out of
+    // their slots on arrival, every rank would wait for a free slot on its right forever.
     await using ring = await spawnProbeRing(3, { transport });
     const length = 1_500_007;
-    // 64 KiB + 4 leaves the payloads unaligned to the read buffer; 1 MiB is the default.
-    for (const [i, chunkBytes] of [64 * 1024 + 4, 1024 * 1024].entries()) {
+    // 64 KiB + 4 leaves the payloads unaligned to the read buffer; 2 MiB is the default.
+    const cases = [
+      { chunkBytes: 64 * 1024 + 4, wire: "fp32" },
+      { chunkBytes: 2 * 1024 * 1024, wire: "fp32" },
+      { chunkBytes: 16 * 1024 + 4, wire: "fp16" },
+    ];
+    for (const [i, { chunkBytes, wire }] of cases.entries()) {
       const replies = await ring.all(() => ({
         cmd: "allreduce",
         length,
         seed: i,
         check: false,
-        options: { step: i, chunkBytes },
+        options: { step: i, chunkBytes, wire },
       }));
       const want = await expectedHash(3, length, i);
       for (const [rank, reply] of replies.entries()) {
         assert.equal(reply.failed, undefined, `rank ${rank}: ${reply.error}`);
-        assert.equal(reply.sha256, want, `chunk ${chunkBytes} B: rank ${rank} differs`);
+        assert.equal(reply.sha256, want, `${wire}, chunk ${chunkBytes} B: rank ${rank} differs`);
         assert.equal(reply.path, transport);
       }
     }
