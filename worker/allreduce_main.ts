@@ -137,7 +137,7 @@ async function main(args: string[]) {
 
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
   let pending = "";
-  for await (const text of lines) {
+  commands: for await (const text of lines) {
     pending += text;
     let nl;
     while ((nl = pending.indexOf("\n")) >= 0) {
@@ -145,11 +145,7 @@ async function main(args: string[]) {
       pending = pending.slice(nl + 1);
       if (!line.trim()) continue;
       const cmd = Command.parse(JSON.parse(line));
-      if (cmd.cmd === "exit") {
-        ring.right?.close();
-        await server.close();
-        Deno.exit(0);
-      }
+      if (cmd.cmd === "exit") break commands;
       try {
         reply({ ok: true, ...(await run(cmd, ring, values.token, transport)) });
       } catch (err) {
@@ -158,6 +154,10 @@ async function main(args: string[]) {
       }
     }
   }
+  // "exit", or stdin closed: whoever drove this probe is gone, and so is the probe.
+  ring.right?.close();
+  await server.close();
+  Deno.exit(0);
 }
 
 async function run(
