@@ -181,20 +181,16 @@ async function run(
       return {};
     case "allreduce": {
       const times: number[] = [];
-      let buffer = new Float32Array(0);
+      // With shared memory, the input lies where the right neighbour reads it in place.
+      const buffer = reusedInput = reusedInput?.length === cmd.length
+        ? reusedInput
+        : transport === "shm"
+        ? sharedFloat32Array(cmd.length)
+        : new Float32Array(cmd.length);
       const started = performance.now();
       try {
         for (let r = 0; r < cmd.repeat; r++) {
-          buffer = reusedInput = probeInput(
-            cmd.pattern,
-            ring.rank,
-            cmd.length,
-            cmd.seed,
-            // With shared memory, the input lies where the right neighbour reads it in place.
-            reusedInput?.length !== cmd.length && transport === "shm"
-              ? sharedFloat32Array(cmd.length)
-              : reusedInput,
-          );
+          probeInput(cmd.pattern, ring.rank, cmd.length, cmd.seed, buffer);
           // Barrier (a one-element all-reduce, bucket 1) so no rank's clock starts while another
           // is still building its input, as gloo's benchmark does with dist.barrier().
           await ringAllReduce(new Float32Array(1), ring, {

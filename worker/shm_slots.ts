@@ -21,7 +21,7 @@
  * Credits are varints: 0 for a payload read in place, 1 + the slot's index for a slot.
  */
 import { payloadPool } from "./buffer_pool.ts";
-import { sharedMemoryAvailable, SharedSegment } from "./shared_memory.ts";
+import { SharedSegment } from "./shared_memory.ts";
 
 const SLOT_BASE = 4096;
 const NONCE_BYTES = 16;
@@ -37,12 +37,11 @@ const unmapWhenCollected = new FinalizationRegistry<() => void>((close) => close
  * Float32Array, which works the same, with payloads copied.
  */
 export function sharedFloat32Array(length: number): Float32Array<ArrayBuffer> {
-  if (!sharedMemoryAvailable() || length === 0) return new Float32Array(length);
   let segment: SharedSegment;
   try {
     segment = SharedSegment.create(SLOT_BASE + length * 4);
   } catch {
-    return new Float32Array(length);
+    return new Float32Array(length); // not Linux, no FFI, out of memory
   }
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   segment.bytes.set(nonce);
@@ -91,11 +90,10 @@ export class SlotSender {
 
   /** A new segment of `slots` slots, or undefined where shared memory is not to be had. */
   static create(slots: number, slotBytes: number): SlotSender | undefined {
-    if (!sharedMemoryAvailable()) return undefined;
     try {
       return new SlotSender(SharedSegment.create(SLOT_BASE + slots * slotBytes), slots, slotBytes);
     } catch {
-      return undefined; // e.g. out of memory: the socket carries the payloads
+      return undefined; // not Linux, no FFI, out of memory: the socket carries the payloads
     }
   }
 
@@ -143,8 +141,10 @@ export class SlotReceiver {
   #slots: number;
   #slotBytes: number;
   #lent = new Set<number>();
-  /** The sender's registered buffers mapped so far, by path and nonce. */
+  /** The sender's registered buffers mapped so far, by path. */
   #buffers = new Map<string, SharedSegment>();
+  /** Mappings replaced by a new buffer at the same path, kept until their views are released. */
+  #retired: SharedSegment[] = [];
   /** Views of registered buffers not yet released. */
   #inPlace = 0;
   #credit: (credit: number) => void;
@@ -169,8 +169,7 @@ export class SlotReceiver {
    */
   static accept(offer: SlotOffer, credit: (credit: number) => void): SlotReceiver | undefined {
     const { shm_path: path, shm_nonce: nonce, shm_slots: slots, shm_slot_bytes: slotBytes } = offer;
-    if (!path || nonce.length !== NONCE_BYTES || slots < 1 || slotBytes < 1) return undefined;
-    if (!sharedMemoryAvailable()) return undefined;
+    if (slots < 1 || slotBytes < 1) return undefined;
     const segment = openVerified(path, nonce, SLOT_BASE + slots * slotBytes);
     return segment && new SlotReceiver(segment, slots, slotBytes, credit);
   }
@@ -212,17 +211,17 @@ export class SlotReceiver {
 
   /**
    * The payload of `bytes` bytes at byte `offset` of the sender's registered buffer at `path`
-   * (mapped on first use, after its nonce is checked): a view, valid until released through
-   * `payloadPool`, which credits it. Throws for a buffer that cannot be verified or a range
-   * outside it.
+   * (mapped on first use, after its nonce is checked; a path whose nonce changed is a new buffer
+   * and is mapped again): a view, valid until released through `payloadPool`, which credits it.
+   * Throws for a buffer that cannot be verified or a range outside it.
    */
   inPlace(path: string, nonce: Uint8Array, offset: number, bytes: number): Uint8Array<ArrayBuffer> {
-    const key = `${path}#${Array.from(nonce).join(",")}`;
-    let buffer = this.#buffers.get(key);
-    if (!buffer) {
-      buffer = openVerified(path, nonce);
-      if (!buffer) throw new RangeError(`Cannot map the sender's buffer ${path}`);
-      this.#buffers.set(key, buffer);
+    let buffer = this.#buffers.get(path);
+    if (!buffer || !holdsNonce(buffer, nonce)) {
+      const mapped = openVerified(path, nonce);
+      if (!mapped) throw new RangeError(`Cannot map the sender's buffer ${path}`);
+      if (buffer) this.#retired.push(buffer);
+      this.#buffers.set(path, buffer = mapped);
     }
     const size = buffer.bytes.length;
     if (
@@ -253,26 +252,29 @@ export class SlotReceiver {
   #unmapIfDone() {
     if (!this.#closing || this.#lent.size > 0 || this.#inPlace > 0) return;
     this.#segment.close();
-    for (const buffer of this.#buffers.values()) buffer.close();
+    for (const buffer of [...this.#buffers.values(), ...this.#retired]) buffer.close();
     this.#buffers.clear();
+    this.#retired = [];
   }
 }
 
 /** Maps `path` read-only if its first bytes are `nonce`; undefined when it cannot. */
 function openVerified(path: string, nonce: Uint8Array, length?: number): SharedSegment | undefined {
-  if (nonce.length !== NONCE_BYTES) return undefined;
   let segment: SharedSegment;
   try {
     segment = SharedSegment.open(path, length);
   } catch {
-    return undefined;
+    return undefined; // not such a path, gone, another namespace's, no FFI
   }
-  if (
-    segment.bytes.length >= NONCE_BYTES &&
-    segment.bytes.subarray(0, NONCE_BYTES).every((b, i) => b === nonce[i])
-  ) {
-    return segment;
-  }
+  if (holdsNonce(segment, nonce)) return segment;
   segment.close();
   return undefined;
+}
+
+/** Whether `segment` starts with `nonce` (16 bytes). */
+function holdsNonce(segment: SharedSegment, nonce: Uint8Array): boolean {
+  const head = segment.bytes;
+  if (nonce.length !== NONCE_BYTES || head.length < NONCE_BYTES) return false;
+  for (let i = 0; i < NONCE_BYTES; i++) if (head[i] !== nonce[i]) return false;
+  return true;
 }

@@ -54,8 +54,6 @@ export function startTcpPeerServer(options: {
   token: string;
   mailbox: ChunkMailbox;
   logger?: Logger;
-  /** Take payloads through a shared segment when a sender on this host offers one (default). */
-  sharedMemory?: boolean;
 }): TcpPeerServer {
   const logger = options.logger ?? silentLogger;
   const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
@@ -63,7 +61,7 @@ export function startTcpPeerServer(options: {
   (async () => {
     for await (const conn of listener) {
       conns.add(conn);
-      serveConnection(conn, options.mailbox, options.token, options.sharedMemory ?? true, logger)
+      serveConnection(conn, options.mailbox, options.token, logger)
         .catch((err) => logger.warn("data-plane connection ended", { error: String(err) }))
         .finally(() => {
           conns.delete(conn);
@@ -86,7 +84,6 @@ async function serveConnection(
   conn: Deno.TcpConn,
   mailbox: ChunkMailbox,
   token: string,
-  sharedMemory: boolean,
   logger: Logger,
 ): Promise<void> {
   conn.setNoDelay(true);
@@ -103,7 +100,8 @@ async function serveConnection(
     await conn.write(new Uint8Array([0])).catch(() => {});
     throw err;
   }
-  const slots = sharedMemory && hello.shm_path
+  // A sender on this host that offers shared memory gets it; whether to offer is the sender's call.
+  const slots = hello.shm_path
     ? SlotReceiver.accept(hello, new CreditWriter(conn).push)
     : undefined;
   await conn.write(new Uint8Array([slots ? 2 : 1]));
@@ -111,7 +109,9 @@ async function serveConnection(
   try {
     for await (const frame of frames) {
       const message = decode(peerCodecs.chunk, frame.message) as ReceivedChunk;
-      let inPlace = !!frame.payload;
+      // Whether the payload lies outside the read buffer (pooled, or shared memory) and need not be
+      // copied out of it.
+      let detached = !!frame.payload;
       if (!(message instanceof UndecodableMessage)) {
         if (frame.payload) message.payload = frame.payload;
         else if (message.shm_slot || message.shm_buffer) {
@@ -125,17 +125,17 @@ async function serveConnection(
               message.shm_offset,
               bytes,
             );
-          inPlace = true;
+          detached = true;
         }
       }
       let chunk: AllReduceChunk;
       try {
         chunk = parseMessage(AllReduceChunk, message, "AllReduceChunk");
       } catch (err) {
-        if (inPlace) payloadPool.release(message.payload);
+        if (detached) payloadPool.release(message.payload);
         throw err;
       }
-      if (!inPlace) {
+      if (!detached) {
         // A small chunk's payload is a view of the read buffer, reused by the next read: it is
         // copied out now (validated, so not oversized) into a pooled, hence aligned, array the
         // adding loop can view as floats.

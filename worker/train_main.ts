@@ -40,6 +40,23 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --resume               continue from RUN's latest checkpoint
 `;
 
+/** Reads one flag's value (see model/cli.ts), naming the flag in its errors. */
+type FlagReader = (value: string | undefined, flag: string) => unknown;
+
+/** The training settings that flags set: config field → [flag, how its value is read]. */
+const TRAIN_FLAGS: Record<string, [string, FlagReader]> = {
+  steps: ["--steps", intFlag],
+  microBatch: ["--micro-batch", intFlag],
+  gradAccum: ["--grad-accum", intFlag],
+  lr: ["--lr", numberFlag],
+  warmupSteps: ["--warmup", intFlag],
+  precision: ["--precision", (value) => value],
+  evalEvery: ["--eval-every", intFlag],
+  checkpointEvery: ["--checkpoint-every", intFlag],
+  keepLast: ["--keep-last", intFlag],
+  seed: ["--seed", intFlag],
+};
+
 if (import.meta.main) await runCli(main);
 
 async function main(args: string[]): Promise<void> {
@@ -95,30 +112,13 @@ async function main(args: string[]): Promise<void> {
   const preset = presets[f.preset as keyof typeof presets];
   const sized = { dropout, ...(context ? { contextLength: context } : {}) };
   parseFlags(GptConfig, { ...preset, ...sized }, modelFlags);
+  const given = Object.entries(TRAIN_FLAGS).map(([field, [flag, read]]) =>
+    [field, read(f[flag.slice(2) as keyof typeof f] as string | undefined, flag)] as const
+  );
   const train = parseFlags(
     TrainConfig,
-    dropUndefined({
-      steps: intFlag(f.steps, "--steps"),
-      microBatch: intFlag(f["micro-batch"], "--micro-batch"),
-      gradAccum: intFlag(f["grad-accum"], "--grad-accum"),
-      lr: numberFlag(f.lr, "--lr"),
-      warmupSteps: intFlag(f.warmup, "--warmup"),
-      precision: f.precision,
-      evalEvery: intFlag(f["eval-every"], "--eval-every"),
-      checkpointEvery: intFlag(f["checkpoint-every"], "--checkpoint-every"),
-      keepLast: intFlag(f["keep-last"], "--keep-last"),
-      seed: intFlag(f.seed, "--seed"),
-    }),
-    {
-      steps: "--steps",
-      microBatch: "--micro-batch",
-      gradAccum: "--grad-accum",
-      lr: "--lr",
-      warmupSteps: "--warmup",
-      evalEvery: "--eval-every",
-      checkpointEvery: "--checkpoint-every",
-      keepLast: "--keep-last",
-    },
+    Object.fromEntries(given.filter(([, v]) => v !== undefined)),
+    Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([field, [flag]]) => [field, flag])),
   );
   const data = await loadTrainingData(f.data);
   const model = parseFlags(GptConfig, {
@@ -194,8 +194,4 @@ async function main(args: string[]): Promise<void> {
   console.log(
     JSON.stringify({ run, checkpoint: saved.path, step: trainer.step, plot: `${run}/loss.svg` }),
   );
-}
-
-function dropUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

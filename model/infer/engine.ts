@@ -260,7 +260,7 @@ export class InferenceEngine {
   #fetches(requests: readonly RowRequest[]): string[] {
     return [
       ...(requests.some(wantsLogits) ? ["logits"] : []),
-      ...(requests.some(wantsProbs) ? ["probs"] : []),
+      ...(requests.some(probsTemperature) ? ["probs"] : []),
       ...this.#presents,
     ];
   }
@@ -307,17 +307,17 @@ export class InferenceEngine {
  * no probabilities wanted), so the softmax stays finite.
  */
 function temperatureFeed(requests: readonly RowRequest[]): ort.Tensor {
-  const t = Float32Array.from(requests, (r) => wantsProbs(r) ?? 1);
+  const t = Float32Array.from(requests, (r) => probsTemperature(r) ?? 1);
   return new ort.Tensor("float32", t, [t.length, 1]);
 }
 
-/** The request's temperature when it asks for probabilities. */
-function wantsProbs(r: RowRequest): number | undefined {
+/** The temperature of the probabilities the request asks for; undefined when it asks for none. */
+function probsTemperature(r: RowRequest): number | undefined {
   return r.temperature && r.temperature > 0 ? r.temperature : undefined;
 }
 
 function wantsLogits(r: RowRequest): boolean {
-  return !wantsProbs(r) || !!r.logits;
+  return !probsTemperature(r) || !!r.logits;
 }
 
 /**
@@ -334,6 +334,6 @@ function rows(
   };
   return requests.map((r, s) => ({
     ...(wantsLogits(r) ? { logits: view("logits", s) } : {}),
-    ...(wantsProbs(r) ? { probs: view("probs", s) } : {}),
+    ...(probsTemperature(r) ? { probs: view("probs", s) } : {}),
   }));
 }
