@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { MAX_CHUNK_BYTES } from "../proto/mod.ts";
-import { spawnProbeRing, Transport } from "../worker/mod.ts";
+import { spawnProbeRing, Transport } from "../worker/collective/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
 

@@ -13,9 +13,7 @@
 import { parseArgs } from "node:util";
 import type { PresetName } from "../model/gpt/mod.ts";
 import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
-import { argmax } from "../worker/serve/sampling.ts";
-import { randomModel } from "../worker/serve/model_source.ts";
-import { GenerationClient } from "../worker/serve/client.ts";
+import { argmax, GenerationClient, randomModel } from "../worker/serve/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
 
@@ -161,7 +159,7 @@ async function serverFigures(
   threads: number,
   promptLength: number,
 ) {
-  const serveMain = new URL("../worker/serve_main.ts", import.meta.url).pathname;
+  const serveMain = new URL("../worker/serve/serve_main.ts", import.meta.url).pathname;
   const maxBatch = Math.max(...streamCounts);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", serveMain, "--random-init", preset, "--seed", "1337", "--port", "0"]

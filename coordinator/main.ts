@@ -296,7 +296,7 @@ async function spawnLocalWorkers(
   if (n === 0) return [];
   await Deno.mkdir(`${run}/logs`, { recursive: true });
   const perWorker = threads ?? Math.max(1, Math.floor(navigator.hardwareConcurrency / n));
-  const entry = new URL("../worker/worker_main.ts", import.meta.url).pathname;
+  const entry = new URL("../worker/training/worker_main.ts", import.meta.url).pathname;
   const children: Deno.ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
     const logFile = await Deno.open(`${run}/logs/worker-${i}.log`, {
@@ -365,7 +365,15 @@ async function ingestSamples(out: string): Promise<string> {
 async function serveAndShow(run: string, prompt: string): Promise<never> {
   const root = new URL("../", import.meta.url).pathname;
   const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}worker/serve_main.ts`, "--checkpoint", run, "--port", "0"],
+    args: [
+      "run",
+      "--allow-all",
+      `${root}worker/serve/serve_main.ts`,
+      "--checkpoint",
+      run,
+      "--port",
+      "0",
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -388,7 +396,7 @@ async function serveAndShow(run: string, prompt: string): Promise<never> {
     args: [
       "run",
       "--allow-all",
-      `${root}worker/generate_main.ts`,
+      `${root}worker/serve/generate_main.ts`,
       "--server",
       address,
       "--prompt",

@@ -7,8 +7,8 @@ import * as grpc from "@grpc/grpc-js";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { JobConfig, jobModel, loadTrainingData, Trainer } from "../../model/train/mod.ts";
 import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
-import { CoordinatorClient } from "../../worker/coordinator_client.ts";
-import { sharedMemoryAvailable } from "../../worker/shared_memory.ts";
+import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
+import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
 
@@ -115,7 +115,7 @@ function worker(
   args: string[] = [],
 ): Proc {
   return spawn(
-    "worker/worker_main.ts",
+    "worker/training/worker_main.ts",
     [
       "--coordinator",
       address,

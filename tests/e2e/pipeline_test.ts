@@ -66,7 +66,7 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
       a.replace(/^"|"$/g, "")
     );
     const client = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${root}worker/generate_main.ts`, ...args, "--seed", "3"],
+      args: ["run", "--allow-all", `${root}worker/serve/generate_main.ts`, ...args, "--seed", "3"],
       stdout: "piped",
       stderr: "piped",
     }).output();

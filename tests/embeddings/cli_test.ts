@@ -7,7 +7,7 @@ import { smallCheckpoint } from "./_checkpoint.ts";
 
 const { dir } = await smallCheckpoint();
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-const MAIN = new URL("../../worker/embeddings_main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../tools/embeddings_main.ts", import.meta.url).pathname;
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import { type TlsFiles } from "../../proto/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
-import { ChunkMailbox, PeerClient, ringAllReduce, startPeerServer } from "../../worker/mod.ts";
+import {
+  ChunkMailbox,
+  PeerClient,
+  ringAllReduce,
+  startPeerServer,
+} from "../../worker/collective/mod.ts";
 
 async function tlsRing(serverTls: TlsFiles, clientTls: TlsFiles | undefined) {
   const mailboxes = [new ChunkMailbox("tls-job"), new ChunkMailbox("tls-job")];

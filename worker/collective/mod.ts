@@ -1,0 +1,45 @@
+/**
+ * `worker/collective/`: gradient all-reduce between training workers. `ringAllReduce` runs a
+ * reduce-scatter then an all-gather around the ring; it sends through a `ChunkSink` to the right
+ * neighbour and takes from the `ChunkMailbox` its own server fills. Three transports carry the
+ * chunks: `grpc/` (the peer service), `tcp/` (the data plane) and `shm/` (shared-memory slots
+ * between neighbours on one host, negotiated over the TCP plane). `probe/` runs a ring of real
+ * processes for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * const mailbox = new ChunkMailbox("job-1");
+ * const server = startTcpPeerServer({ host: "127.0.0.1", port: 0, token, mailbox });
+ * const right = new TcpPeerClient(rightAddress, { jobId: "job-1", token, rank, sharedMemory: true });
+ * const ring = { jobId: "job-1", ringVersion: 0, rank, worldSize, mailbox, right };
+ * await ringAllReduce(grads, ring, { step, op: "mean" });
+ * ```
+ */
+export { ChunkMailbox, ChunkTimeoutError } from "./chunk_mailbox.ts";
+export type { ChunkSlot, CollectiveId } from "./chunk_mailbox.ts";
+export { startPeerServer } from "./grpc/peer_server.ts";
+export type { PeerServer, PeerServerOptions } from "./grpc/peer_server.ts";
+export { ChunkStream, PeerClient } from "./grpc/peer_client.ts";
+export type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
+export {
+  AllReduceError,
+  AllReduceOptions,
+  ringAllReduce,
+  SegmentLayout,
+} from "./ring_allreduce.ts";
+export type { AllReduceStats, Ring } from "./ring_allreduce.ts";
+export {
+  accumulateWire,
+  bf16ToF32,
+  copyWire,
+  encodeWire,
+  f32ToBf16,
+  roundToWire,
+  WIRE_BYTES,
+  WireFormat,
+} from "./wire_dtype.ts";
+export { startTcpPeerServer, TcpPeerClient } from "./tcp/tcp_peer.ts";
+export { sharedMemoryAvailable } from "./shm/shared_memory.ts";
+export type { TcpPeerServer } from "./tcp/tcp_peer.ts";
+export { ProbeProcess, ProbeRing, spawnProbeRing } from "./probe/probe_ring.ts";
+export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";

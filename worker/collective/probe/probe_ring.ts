@@ -1,0 +1,206 @@
+/**
+ * Spawns a ring of all-reduce probe processes (allreduce_main.ts) on this machine and drives them
+ * with JSON-line commands. Used by the transport tests and `bench/allreduce.ts`.
+ *
+ * @example
+ * ```ts
+ * await using ring = await spawnProbeRing(3, { token: "t" });
+ * const replies = await ring.all(() => ({ cmd: "allreduce", length: 1001, options: { step: 1 } }));
+ * ```
+ */
+import type { Transport } from "./protocol.ts";
+
+const PROBE = new URL("./probe_main.ts", import.meta.url);
+
+/** One probe process. */
+export class ProbeProcess {
+  readonly rank: number;
+  readonly address: string;
+  readonly child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #stderr: string[] = [];
+
+  constructor(
+    rank: number,
+    address: string,
+    child: Deno.ChildProcess,
+    lines: AsyncIterator<string>,
+    stderr: string[],
+  ) {
+    this.rank = rank;
+    this.address = address;
+    this.child = child;
+    this.#lines = lines;
+    this.#stderr = stderr;
+    this.#writer = child.stdin.getWriter();
+  }
+
+  /** Sends one command and waits for its JSON reply. */
+  async send(command: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
+    const next = await this.#lines.next();
+    if (next.done) {
+      throw new Error(
+        `Probe rank ${this.rank} exited; stderr tail:\n${this.#stderr.join("").slice(-2000)}`,
+      );
+    }
+    return JSON.parse(next.value);
+  }
+
+  /** Its stderr so far (JSON log lines). */
+  get stderr(): string {
+    return this.#stderr.join("");
+  }
+
+  /** Sends `signal` to the process (SIGKILL to simulate a crash). */
+  kill(signal: Deno.Signal = "SIGKILL"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Asks it to exit, killing it if it does not within a second. */
+  async close(): Promise<void> {
+    try {
+      await this.#writer.write(new TextEncoder().encode(`{"cmd":"exit"}\n`));
+      await this.#writer.close();
+    } catch {
+      // stdin already closed: the process is gone or going
+    }
+    const timer = setTimeout(() => this.kill(), 1000);
+    await this.child.status;
+    clearTimeout(timer);
+  }
+}
+
+/** A ring of probe processes, rank i's right neighbour being rank (i + 1) mod n. */
+export class ProbeRing {
+  constructor(
+    readonly procs: ProbeProcess[],
+    readonly job: string,
+    readonly token: string,
+    readonly transport: Transport,
+  ) {}
+
+  /**
+   * Replaces rank `rank` with a fresh process (after a crash), then re-forms the ring under
+   * `ringVersion` so chunks of the aborted ring can never mix with the new one.
+   */
+  async respawn(rank: number, ringVersion: number): Promise<void> {
+    this.procs[rank].kill();
+    await this.procs[rank].child.status;
+    this.procs[rank] = await spawnProbe(
+      rank,
+      this.procs.length,
+      this.job,
+      this.token,
+      this.transport,
+    );
+    const n = this.procs.length;
+    await this.all((r) => ({
+      cmd: "connect",
+      right: this.procs[(r + 1) % n].address,
+      ringVersion,
+    }));
+  }
+
+  /** Sends `commandFor(rank)` to every live rank at once; replies in rank order. */
+  all(
+    commandFor: (rank: number) => Record<string, unknown>,
+    ranks: number[] = this.procs.map((p) => p.rank),
+  ): Promise<Record<string, unknown>[]> {
+    return Promise.all(ranks.map((r) => this.procs[r].send(commandFor(r))));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Starts `worldSize` probes on 127.0.0.1 with port 0, waits for each `listening on HOST:PORT`, and
+ * (unless `connect` is false) points each at its right neighbour.
+ */
+export async function spawnProbeRing(
+  worldSize: number,
+  options: { job?: string; token?: string; connect?: boolean; transport?: Transport } = {},
+): Promise<ProbeRing> {
+  const job = options.job ?? "probe-job";
+  const token = options.token ?? "probe-token";
+  const transport = options.transport ?? "grpc";
+  const procs = await Promise.all(
+    Array.from(
+      { length: worldSize },
+      (_, rank) => spawnProbe(rank, worldSize, job, token, transport),
+    ),
+  );
+  const ring = new ProbeRing(procs, job, token, transport);
+  if (options.connect ?? true) {
+    await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
+  }
+  return ring;
+}
+
+async function spawnProbe(
+  rank: number,
+  worldSize: number,
+  job: string,
+  token: string,
+  transport: Transport,
+): Promise<ProbeProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      PROBE.href,
+      "--rank",
+      String(rank),
+      "--world",
+      String(worldSize),
+      "--job",
+      job,
+      "--token",
+      token,
+      "--transport",
+      transport,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr: string[] = [];
+  (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr.push(text);
+      if (stderr.length > 200) stderr.splice(0, 100);
+    }
+  })();
+  const lines = readLines(child.stdout);
+  const first = await lines.next();
+  const match = first.done ? null : /^listening on (\S+)$/.exec(first.value);
+  if (!match) {
+    child.kill("SIGKILL");
+    throw new Error(`Probe rank ${rank} did not start: ${first.value}\n${stderr.join("")}`);
+  }
+  return new ProbeProcess(rank, match[1], child, lines, stderr);
+}
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending) yield pending;
+}

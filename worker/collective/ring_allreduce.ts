@@ -1,0 +1,261 @@
+/**
+ * Ring all-reduce over the peer service: reduce-scatter, then all-gather, chunked and pipelined.
+ *
+ * The buffer is cut into `worldSize` segments (sizes differ by at most one element) and each
+ * segment into chunks. In reduce-scatter round r, rank k sends segment (k − r) mod n to its right
+ * neighbour and adds segment (k − r − 1) mod n from its left one; after n − 1 rounds it holds the
+ * full sum of segment (k + 1) mod n. All-gather passes the finished segments on around the ring.
+ * A chunk is forwarded as soon as it is reduced, so all rounds overlap (the pipeline), and several
+ * chunks are in flight on the stream at once (`window`).
+ *
+ * It never hangs: the stream has a deadline, every wait for a chunk or for room on the stream has
+ * `chunkTimeoutMs`, and `signal` aborts the step. On failure it cancels its stream (so the right
+ * neighbour fails fast too) and throws {@linkcode AllReduceError}.
+ *
+ * @example
+ * ```ts
+ * await ringAllReduce(grads, ring, { step: 12, op: "mean", wire: "bf16", signal });
+ * ```
+ */
+import { z } from "zod";
+import type { RingPhase } from "../../proto/mod.ts";
+import { MAX_CHUNK_BYTES } from "../../proto/mod.ts";
+import { payloadPool } from "./buffer_pool.ts";
+import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
+import type { ChunkSink, OutgoingChunk } from "./chunk_sink.ts";
+import {
+  accumulateWire,
+  copyWire,
+  encodeWire,
+  roundToWire,
+  WIRE_BYTES,
+  WireFormat,
+} from "./wire_dtype.ts";
+
+/** How one all-reduce runs; defaults tuned on loopback (see docs/allreduce.md). */
+export const AllReduceOptions = z.object({
+  /** The step (or any id unique per collective within a ring version). */
+  step: z.number().int().min(0),
+  /** Distinguishes several all-reduces within one step. */
+  bucket: z.number().int().min(0).default(0),
+  /** `mean` divides the sum by the world size. */
+  op: z.enum(["sum", "mean"]).default("sum"),
+  /** Float format on the wire; accumulation is always fp32. */
+  wire: WireFormat.default("fp32"),
+  /** Payload bytes per chunk message. */
+  chunkBytes: z.number().int().min(256).max(MAX_CHUNK_BYTES).default(MAX_CHUNK_BYTES),
+  /** Chunks that may wait in the transport at once. */
+  window: z.number().int().min(1).max(64).default(16),
+  /** Deadline for the whole collective. */
+  timeoutMs: z.number().int().positive().default(120_000),
+  /** Longest wait for any one chunk, for room on the stream, or for the final acknowledgement. */
+  chunkTimeoutMs: z.number().int().positive().default(10_000),
+}).strict();
+export type AllReduceOptions = z.input<typeof AllReduceOptions>;
+
+/** This rank's place in the ring and its connections. */
+export interface Ring {
+  jobId: string;
+  /** Bumped each time the ring re-forms. */
+  ringVersion: number;
+  rank: number;
+  worldSize: number;
+  /** Where the peer server files chunks from the left neighbour. */
+  mailbox: ChunkMailbox;
+  /**
+   * Connection to the right neighbour, rank (rank + 1) mod worldSize (a gRPC `PeerClient` or a
+   * `TcpPeerClient`); unused when worldSize is 1.
+   */
+  right: ChunkSink | undefined;
+}
+
+/** What one all-reduce did. */
+export interface AllReduceStats {
+  ms: number;
+  chunksSent: number;
+  bytesSent: number;
+}
+
+/** An all-reduce that failed on this rank; the step must be aborted on every rank. */
+export class AllReduceError extends Error {
+  readonly rank: number;
+  readonly step: number;
+  constructor(rank: number, worldSize: number, step: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`All-reduce of step ${step} failed on rank ${rank} of ${worldSize}: ${why}`, { cause });
+    this.name = "AllReduceError";
+    this.rank = rank;
+    this.step = step;
+  }
+}
+
+/**
+ * Sums (or averages) `buffer` in place across the ring; every rank ends with identical values.
+ * Rejects with {@linkcode AllReduceError} when a peer fails, a deadline passes or `signal` aborts.
+ */
+export async function ringAllReduce(
+  buffer: Float32Array,
+  ring: Ring,
+  options: AllReduceOptions & { signal?: AbortSignal },
+): Promise<AllReduceStats> {
+  const { signal, ...rest } = options;
+  const opts = AllReduceOptions.parse(rest);
+  const started = performance.now();
+  const n = ring.worldSize;
+  if (n === 1) return { ms: performance.now() - started, chunksSent: 0, bytesSent: 0 };
+  if (!ring.right) throw new Error(`Ring of ${n} ranks needs a right neighbour`);
+
+  const k = ring.rank;
+  const left = (k - 1 + n) % n;
+  const layout = new SegmentLayout(
+    buffer.length,
+    n,
+    Math.floor(opts.chunkBytes / WIRE_BYTES[opts.wire]),
+  );
+  const id: CollectiveId = { ringVersion: ring.ringVersion, step: opts.step, bucket: opts.bucket };
+  const totalSteps = 2 * (n - 1);
+  const phaseOf = (t: number): RingPhase =>
+    t < n - 1 ? "RING_PHASE_REDUCE_SCATTER" : "RING_PHASE_ALL_GATHER";
+  const roundOf = (t: number) => (t < n - 1 ? t : t - (n - 1));
+  // Segment received at pipeline step t; the one sent at step t + 1 is the same segment.
+  const recvSegment = (t: number) => mod(t < n - 1 ? k - t - 1 : k - roundOf(t), n);
+  const sendSegment = (t: number) => (t === 0 ? k : recvSegment(t - 1));
+  const deadline = Date.now() + opts.timeoutMs;
+  const waitMs = () => Math.max(1, Math.min(opts.chunkTimeoutMs, deadline - Date.now()));
+
+  // One controller for the step: the caller's signal or a failed outgoing stream stop every wait.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  const stream = ring.right.openChunkStream({
+    deadline,
+    window: opts.window,
+    stallMs: opts.chunkTimeoutMs,
+    onError: (err) => stop.abort(err),
+  });
+  const stats: AllReduceStats = { ms: 0, chunksSent: 0, bytesSent: 0 };
+
+  // An fp32 chunk travels as a view of `buffer`, not a copy: the transport may still be reading
+  // it when this returns to the loop, and that is safe because a region this rank sends is
+  // written again only with a value its left neighbour derived from that send (the sum travels
+  // rightwards), so only after the send has left. 16-bit encodings get a pooled array each,
+  // which the transport hands back once written.
+  const send = async (t: number, c: number) => {
+    const segment = sendSegment(t);
+    const [start, end] = layout.chunk(segment, c);
+    const view = buffer.subarray(start, end);
+    const payload = opts.wire === "fp32"
+      ? encodeWire(view, "fp32")
+      : encodeWire(view, opts.wire, payloadPool.take(view.length * WIRE_BYTES[opts.wire]).buffer);
+    const chunk: OutgoingChunk = {
+      job_id: ring.jobId,
+      ring_version: ring.ringVersion,
+      step: opts.step,
+      bucket: opts.bucket,
+      phase: phaseOf(t),
+      round: roundOf(t),
+      segment,
+      chunk_index: c,
+      sender_rank: k,
+      dtype: WIRE_DTYPE[opts.wire],
+      element_count: end - start,
+      payload,
+    };
+    await stream.write(chunk, stop.signal);
+    stats.chunksSent++;
+    stats.bytesSent += payload.length;
+  };
+
+  try {
+    for (let c = 0; c < layout.chunkCount(sendSegment(0)); c++) await send(0, c);
+    for (let t = 0; t < totalSteps; t++) {
+      const segment = recvSegment(t);
+      for (let c = 0; c < layout.chunkCount(segment); c++) {
+        const chunk = await ring.mailbox.take(
+          id,
+          { phase: phaseOf(t), round: roundOf(t), chunkIndex: c },
+          waitMs(),
+          stop.signal,
+        );
+        const [start, end] = layout.chunk(segment, c);
+        if (
+          chunk.sender_rank !== left || chunk.segment !== segment ||
+          chunk.dtype !== WIRE_DTYPE[opts.wire] || chunk.element_count !== end - start
+        ) {
+          payloadPool.release(chunk.payload);
+          throw new Error(
+            `Chunk ${c} of round ${t} does not fit: got sender ${chunk.sender_rank}, segment ` +
+              `${chunk.segment}, ${chunk.element_count} ${chunk.dtype}; expected sender ${left}, ` +
+              `segment ${segment}, ${end - start} ${WIRE_DTYPE[opts.wire]}`,
+          );
+        }
+        const view = buffer.subarray(start, end);
+        if (t < n - 1) accumulateWire(view, chunk.payload, opts.wire);
+        else copyWire(view, chunk.payload, opts.wire);
+        payloadPool.release(chunk.payload);
+        if (t === n - 2) {
+          // This chunk is now final on its owner: scale, then round to the wire format so the
+          // owner keeps exactly what every other rank will decode.
+          if (opts.op === "mean") { for (let i = 0; i < view.length; i++) view[i] /= n; }
+          roundToWire(view, opts.wire);
+        }
+        if (t + 1 < totalSteps) await send(t + 1, c);
+      }
+    }
+    await stream.finish(waitMs(), stop.signal);
+  } catch (err) {
+    const cause = stream.error ?? err;
+    stream.cancel();
+    throw new AllReduceError(k, n, opts.step, cause);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    ring.mailbox.close(id);
+  }
+  stats.ms = performance.now() - started;
+  return stats;
+}
+
+const WIRE_DTYPE = {
+  fp32: "WIRE_DTYPE_FP32",
+  fp16: "WIRE_DTYPE_FP16",
+  bf16: "WIRE_DTYPE_BF16",
+} as const;
+
+/** Segment and chunk boundaries: segment s is [⌊sL/n⌋, ⌊(s+1)L/n⌋), cut into chunks. */
+export class SegmentLayout {
+  constructor(
+    readonly length: number,
+    readonly segments: number,
+    readonly chunkElements: number,
+  ) {
+    if (chunkElements < 1) {
+      throw new RangeError(`chunkElements must be positive, got ${chunkElements}`);
+    }
+  }
+
+  /** [start, end) of segment `s`. */
+  segment(s: number): [number, number] {
+    return [
+      Math.floor((s * this.length) / this.segments),
+      Math.floor(((s + 1) * this.length) / this.segments),
+    ];
+  }
+
+  /** Number of chunks segment `s` is cut into (0 for an empty segment). */
+  chunkCount(s: number): number {
+    const [start, end] = this.segment(s);
+    return Math.ceil((end - start) / this.chunkElements);
+  }
+
+  /** [start, end) of chunk `c` of segment `s`, as buffer indices. */
+  chunk(s: number, c: number): [number, number] {
+    const [start, end] = this.segment(s);
+    const from = start + c * this.chunkElements;
+    return [from, Math.min(end, from + this.chunkElements)];
+  }
+}
+
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
