@@ -1,5 +1,5 @@
 import { atomicWriteText } from "../model/atomic_write.ts";
-import type { Manifest, ManifestFile } from "../model/data/mod.ts";
+import { concatTokens, type Manifest, type ManifestFile } from "../model/data/mod.ts";
 import type { Logger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { sha256Hex } from "../model/sha256.ts";
@@ -184,14 +184,8 @@ export async function runIngest(
   const shards = [];
   const totals = { train: 0, val: 0 };
   for (const split of ["train", "val"] as const) {
-    const total = perSplit[split].reduce((n, ids) => n + ids.length, 0);
-    totals[split] = total;
-    const tokens = dtype === "uint16" ? new Uint16Array(total) : new Uint32Array(total);
-    let at = 0;
-    for (const ids of perSplit[split]) {
-      tokens.set(ids, at);
-      at += ids.length;
-    }
+    const tokens = concatTokens(perSplit[split], dtype);
+    totals[split] = tokens.length;
     shards.push(...await writeShards(opts.out, split, tokens, opts.shardTokens));
   }
   await removeStaleShards(opts.out, new Set(shards.map((s) => s.file)));

@@ -13,3 +13,5 @@ export { FileKind, Manifest, ManifestFile, ManifestShard } from "./manifest.ts";
 export type { Split } from "./manifest.ts";
 export { loadTokens, readManifest, readShard, streamShards } from "./shard_reader.ts";
 export type { ReadManifestOptions } from "./shard_reader.ts";
+export { concatTokens, tokensFromBytes } from "./tokens.ts";
+export type { ShardDtype, ShardTokens } from "./tokens.ts";

@@ -1,6 +1,7 @@
 import { ChecksumError, InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import { Manifest, type ManifestShard, type Split } from "./manifest.ts";
+import { concatTokens, type ShardTokens, tokensFromBytes } from "./tokens.ts";
 
 /** Options for {@linkcode readManifest}. */
 export interface ReadManifestOptions {
@@ -52,26 +53,20 @@ export async function readShard(
       `Shard holds ${bytes.length} bytes, expected ${shard.tokens * width}`,
     );
   }
-  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  return manifest.dtype === "uint16" ? new Uint16Array(buf) : new Uint32Array(buf);
+  return tokensFromBytes(bytes, manifest.dtype);
 }
 
 /**
  * All tokens of one split, shards concatenated in manifest order (each verified), documents
  * separated by the end-of-text id.
  */
-export async function loadTokens(dir: string, split: Split): Promise<Uint16Array | Uint32Array> {
+export async function loadTokens(dir: string, split: Split): Promise<ShardTokens> {
   const manifest = await readManifest(dir, { verify: false });
-  const shards = manifest.shards.filter((s) => s.split === split);
-  const total = shards.reduce((n, s) => n + s.tokens, 0);
-  const out = manifest.dtype === "uint16" ? new Uint16Array(total) : new Uint32Array(total);
-  let at = 0;
-  for (const shard of shards) {
-    const tokens = await readShard(dir, manifest, shard);
-    out.set(tokens, at);
-    at += tokens.length;
+  const parts = [];
+  for (const shard of manifest.shards) {
+    if (shard.split === split) parts.push(await readShard(dir, manifest, shard));
   }
-  return out;
+  return concatTokens(parts, manifest.dtype);
 }
 
 /**

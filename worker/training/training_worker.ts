@@ -5,7 +5,7 @@
  * the ring version moves, the step in flight is aborted, never waited out.
  */
 import { decodeTrainingState, encodeTrainingState } from "../../model/checkpoint/mod.ts";
-import { Manifest } from "../../model/data/mod.ts";
+import { concatTokens, Manifest, tokensFromBytes } from "../../model/data/mod.ts";
 import { ChecksumError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
 import { sha256Hex } from "../../model/sha256.ts";
@@ -243,15 +243,7 @@ async function createTrainer(
   const split = async (name: "train" | "val") => {
     const shards = manifest.shards.filter((s) => s.split === name);
     const parts = await Promise.all(shards.map((s) => fetch(s.file, s.sha256)));
-    const Array_ = manifest.dtype === "uint16" ? Uint16Array : Uint32Array;
-    const out = new Array_(parts.reduce((n, p) => n + p.length / Array_.BYTES_PER_ELEMENT, 0));
-    let at = 0;
-    for (const p of parts) {
-      const view = new Array_(p.slice().buffer);
-      out.set(view, at);
-      at += view.length;
-    }
-    return out;
+    return concatTokens(parts.map((p) => tokensFromBytes(p, manifest.dtype)), manifest.dtype);
   };
   const train = await split("train"), val = await split("val");
   log.info("data ready", { trainTokens: train.length, valTokens: val.length });
