@@ -16,6 +16,7 @@ import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
 import { argmax, GenerationClient, randomModel } from "../worker/serve/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
+import { denoRun, listeningAddress } from "../model/subprocess.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -159,22 +160,14 @@ async function serverFigures(
   threads: number,
   promptLength: number,
 ) {
-  const serveMain = new URL("../worker/serve/serve_main.ts", import.meta.url).pathname;
   const maxBatch = Math.max(...streamCounts);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", serveMain, "--random-init", preset, "--seed", "1337", "--port", "0"]
+  const child = denoRun(
+    "worker/serve/serve_main.ts",
+    ["--random-init", preset, "--seed", "1337", "--port", "0"]
       .concat(["--max-batch", String(maxBatch), "--threads", String(threads)]),
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/listening on (\S+)\n/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Server exited: ${out}`);
-    out += value;
-  }
-  const client = new GenerationClient(/listening on (\S+)\n/.exec(out)![1]);
+    { stdout: "piped", stderr: "null" },
+  ).spawn();
+  const client = new GenerationClient(await listeningAddress(child.stdout));
   const prompt = "x".repeat(promptLength); // byte codec: one token per character
   const stream = async (seed: number) => {
     const t0 = performance.now();
@@ -216,7 +209,6 @@ async function serverFigures(
     }
   } finally {
     client.close();
-    reader.cancel().catch(() => {});
     child.kill("SIGTERM");
     await child.status;
   }

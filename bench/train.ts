@@ -13,6 +13,7 @@ import { createSession, ort } from "../model/runtime.ts";
 import { TrainConfig, Trainer } from "../model/train/mod.ts";
 import { runPeer } from "./_peer.ts";
 import { median } from "./_stats.ts";
+import { denoOutput } from "../model/subprocess.ts";
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -144,7 +145,6 @@ async function matmulPeak(threads: number): Promise<number> {
  * against 1 worker with N threads, on the ring's default transport; PyTorch DDP the same way.
  */
 export async function distributed(preset: "tiny" | "small", workers: number, steps: number) {
-  const root = new URL("../", import.meta.url).pathname;
   const dir = await Deno.makeTempDir();
   try {
     const data = `${dir}/data`;
@@ -220,13 +220,7 @@ export async function distributed(preset: "tiny" | "small", workers: number, ste
 
   async function run(args: string[]) {
     const [script, ...rest] = args;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${root}${script}`, ...rest],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (out.code !== 0) {
-      throw new Error(`${script} failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
-    }
+    const out = await denoOutput(script, rest);
+    if (out.code !== 0) throw new Error(`${script} failed: ${out.stderr.slice(-2000)}`);
   }
 }

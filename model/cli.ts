@@ -24,8 +24,9 @@ export function numberFlag(value: string | undefined, flag: string): number | un
 }
 
 /**
- * Parses a config built from flags with its schema; a refused field listed in `flags` (field →
- * flag) is reported as that flag, with the value given, instead of as the config field.
+ * Parses a config built from flags with its schema; a refused field listed in `flags` (its path
+ * joined with dots, e.g. `train.steps`, → flag) is reported as that flag, with the value given,
+ * instead of as the config field.
  */
 export function parseFlags<T>(
   schema: ZodType<T>,
@@ -34,11 +35,53 @@ export function parseFlags<T>(
 ): T {
   const parsed = schema.safeParse(config);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues.find((i) => String(i.path[0]) in flags);
+  const issue = parsed.error.issues.find((i) => i.path.join(".") in flags);
   if (!issue) throw parsed.error;
-  const field = String(issue.path[0]);
-  const given = config[field] === undefined ? "not given" : `got ${JSON.stringify(config[field])}`;
-  throw new InputError(flags[field], `${issue.message} (${given})`);
+  const value = issue.path.reduce<unknown>(
+    (at, key) => (at as Record<PropertyKey, unknown> | undefined)?.[key],
+    config,
+  );
+  const given = value === undefined ? "not given" : `got ${JSON.stringify(value)}`;
+  throw new InputError(flags[issue.path.join(".")], `${issue.message} (${given})`);
+}
+
+/** Reads one flag's string value, naming the flag in its errors. */
+export type FlagReader = (value: string | undefined, flag: string) => unknown;
+
+/** Config path (dotted, e.g. `train.steps`) → the flag that sets it and how its value is read. */
+export type FlagTable = Record<string, readonly [flag: string, read: FlagReader]>;
+
+/** A string flag's value as given. */
+export const textFlag: FlagReader = (value) => value;
+
+/** `parseArgs` options for every flag of `table` (all take a value). */
+export function flagOptions(table: FlagTable): Record<string, { type: "string" }> {
+  return Object.fromEntries(
+    Object.values(table).map(([flag]) => [flag.slice(2), { type: "string" }]),
+  );
+}
+
+/**
+ * Sets every flag of `table` found in `values` (parseArgs output) at its path in a copy of `base`,
+ * then parses with `schema`; a refused value is reported as the flag that set it.
+ */
+export function parseFlagTable<T>(
+  schema: ZodType<T>,
+  base: Record<string, unknown>,
+  table: FlagTable,
+  values: Record<string, unknown>,
+): T {
+  const config = structuredClone(base);
+  for (const [path, [flag, read]] of Object.entries(table)) {
+    const value = read(values[flag.slice(2)] as string | undefined, flag);
+    if (value === undefined) continue;
+    const keys = path.split(".");
+    let at = config;
+    for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+    at[keys.at(-1)!] = value;
+  }
+  const flags = Object.fromEntries(Object.entries(table).map(([path, [flag]]) => [path, flag]));
+  return parseFlags(schema, config, flags);
 }
 
 /** Runs an entry point's `main` with the process arguments, reporting errors as below. */

@@ -39,3 +39,5 @@ export const presets = {
   gpt2: { vocabSize: 50257, contextLength: 1024, layers: 12, heads: 12, width: 768 },
 } as const satisfies Record<string, Partial<GptConfig>>;
 export type PresetName = keyof typeof presets;
+/** A preset's name, checked against the table above. */
+export const PresetName = z.enum(Object.keys(presets) as [PresetName, ...PresetName[]]);

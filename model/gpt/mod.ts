@@ -1,5 +1,5 @@
 /** The GPT: config and presets, parameters under GPT-2's names, the forward graph and the train step. */
-export { GptConfig, type PresetName, presets } from "./config.ts";
+export { GptConfig, PresetName, presets } from "./config.ts";
 export { countParams, initParams, type ParamSpec, paramSpecs } from "./params.ts";
 export { sinusoidalTable } from "./positional.ts";
 export { drawDropoutMasks } from "./dropout.ts";

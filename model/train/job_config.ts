@@ -4,13 +4,13 @@
  * (the `--config` file and flags).
  */
 import { z } from "zod";
-import { GptConfig, presets } from "../gpt/mod.ts";
+import { GptConfig, PresetName, presets } from "../gpt/mod.ts";
 import { TrainConfig } from "./config.ts";
 import { InputError } from "../errors.ts";
 
 export const JobConfig = z
   .object({
-    preset: z.enum(["tiny", "small", "gpt2"]).default("tiny"),
+    preset: PresetName.default("tiny"),
     /** Overrides of the preset's fields (vocabSize defaults to the data's tokenizer). */
     model: z.record(z.string(), z.unknown()).default({}),
     train: TrainConfig.prefault({}),
@@ -42,6 +42,14 @@ export type JobConfig = z.infer<typeof JobConfig>;
  * larger than the tokenizer (`model.vocabSize`, as GPT-2 pads 50257 to 50304), never smaller.
  */
 export function jobModel(job: JobConfig, vocabSize: number): GptConfig {
+  return GptConfig.parse(jobModelFields(job, vocabSize));
+}
+
+/**
+ * The fields {@linkcode jobModel} parses, for callers that report a refused field their own way
+ * (a CLI names the flag that set it).
+ */
+export function jobModelFields(job: JobConfig, vocabSize: number): Record<string, unknown> {
   const asked = job.model.vocabSize as number | undefined;
   if (asked !== undefined && asked < vocabSize) {
     throw new InputError(
@@ -49,5 +57,5 @@ export function jobModel(job: JobConfig, vocabSize: number): GptConfig {
       `${asked} is smaller than the tokenizer's ${vocabSize} tokens`,
     );
   }
-  return GptConfig.parse({ ...presets[job.preset], ...job.model, vocabSize: asked ?? vocabSize });
+  return { ...presets[job.preset], ...job.model, vocabSize: asked ?? vocabSize };
 }

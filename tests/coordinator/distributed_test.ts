@@ -11,8 +11,8 @@ import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
+import { denoOutput, denoRun } from "../../model/subprocess.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 const job = {
   model: { layers: 2, heads: 2, width: 64, contextLength: 32 },
   train: { microBatch: 2, gradAccum: 2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 0 },
@@ -25,23 +25,16 @@ const job = {
 /** Shards of real English text made by the real ingest CLI, shared by the tests of this file. */
 const data = await Deno.makeTempDir();
 {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `${root}ingest/main.ts`,
-      "--out",
-      data,
-      "--vocab-size",
-      "300",
-      "--val-fraction",
-      "0",
-      "/usr/share/common-licenses/GPL-3",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const out = await denoOutput("ingest/main.ts", [
+    "--out",
+    data,
+    "--vocab-size",
+    "300",
+    "--val-fraction",
+    "0",
+    "/usr/share/common-licenses/GPL-3",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
 }
 
 interface Proc {
@@ -51,12 +44,7 @@ interface Proc {
 }
 
 function spawn(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}${script}`, ...args],
-    env,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const child = denoRun(script, args, { env, stdout: "piped", stderr: "null" }).spawn();
   let found: (a: string) => void = () => {};
   const address = new Promise<string>((r) => (found = r));
   const stdout = (async () => {

@@ -8,29 +8,21 @@ import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { readManifest } from "../../model/data/mod.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { denoOutput, denoRun } from "../../model/subprocess.ts";
 
 Deno.test("deno task coordinator with no data runs ingest → 2 workers → checkpoint → server → generation", async () => {
   const dir = await Deno.makeTempDir();
   const run = `${dir}/run`;
-  const coordinator = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `${root}coordinator/main.ts`,
-      "--out",
-      run,
-      "--steps",
-      "12",
-      "--port",
-      "0",
-    ],
-    cwd: dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const coordinator = denoRun(
+    "coordinator/main.ts",
+    ["--out", run, "--steps", "12", "--port", "0"],
+    {
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    },
+  ).spawn();
   let out = "";
   const reader = coordinator.stdout.pipeThrough(new TextDecoderStream()).getReader();
   try {
@@ -65,14 +57,10 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
     const args = pasted.replace(/^deno task generate /, "").match(/"[^"]*"|\S+/g)!.map((a) =>
       a.replace(/^"|"$/g, "")
     );
-    const client = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${root}worker/serve/generate_main.ts`, ...args, "--seed", "3"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(client.code, 0, new TextDecoder().decode(client.stderr));
+    const client = await denoOutput("worker/serve/generate_main.ts", [...args, "--seed", "3"]);
+    assert.equal(client.code, 0, client.stderr);
     assert.ok(
-      new TextDecoder().decode(client.stdout).length > 0,
+      client.stdout.length > 0,
       "the pasted command streamed text",
     );
   } finally {

@@ -4,19 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { smallCheckpoint } from "./_checkpoint.ts";
+import { type DenoOutput, denoOutput } from "../../model/subprocess.ts";
 
 const { dir } = await smallCheckpoint();
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-const MAIN = new URL("../../tools/embeddings_main.ts", import.meta.url).pathname;
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code, stdout: dec.decode(stdout), stderr: dec.decode(stderr) };
+function run(...args: string[]): Promise<DenoOutput> {
+  return denoOutput("tools/embeddings_main.ts", args);
 }
 
 async function json(...args: string[]) {

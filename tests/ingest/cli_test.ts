@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { buildCorpus } from "./_corpus.ts";
+import { type DenoOutput, denoOutput } from "../../model/subprocess.ts";
 
-const MAIN = new URL("../../ingest/main.ts", import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(args: string[]): Promise<DenoOutput> {
+  return denoOutput("ingest/main.ts", args);
 }
 
 Deno.test("CLI ingests a folder, prints one summary line and exits 0", async () => {

@@ -12,6 +12,7 @@ import {
 } from "../../model/checkpoint/mod.ts";
 import { ChecksumError, InputError } from "../../model/errors.ts";
 import { Rng } from "../../model/optim/mod.ts";
+import { denoRun } from "../../model/subprocess.ts";
 
 const config: GptConfig = {
   vocabSize: 16,
@@ -324,10 +325,9 @@ Deno.test("checkGpt2Tensors names a missing, unexpected or misshapen tensor", ()
 
 Deno.test("a writer killed at any moment leaves a loadable checkpoint, old or new", () =>
   withTempDir(async (dir) => {
-    const child = new URL("./checkpoint_child.ts", import.meta.url).pathname;
+    const child = new URL("./checkpoint_child.ts", import.meta.url);
     const save = (step: number) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", child, dir, String(step), String(4 * 1024 * 1024)],
+      denoRun(child, [dir, String(step), String(4 * 1024 * 1024)], {
         stdout: "piped",
         stderr: "inherit",
       }).spawn();

@@ -1,17 +1,10 @@
 /** `deno task train` as a user runs it: a real process on a real text file. */
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
+import { type DenoOutput, denoOutput } from "../../model/subprocess.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
-
-async function train(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}tools/train_main.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function train(args: string[]): Promise<DenoOutput> {
+  return denoOutput("tools/train_main.ts", args);
 }
 
 Deno.test("deno task train writes metrics, a loss plot and checkpoints, and --resume continues", async () => {
@@ -91,6 +84,20 @@ Deno.test("deno task train names the bad flag and exits 2", async () => {
   ]);
   assert.equal(accum.code, 2);
   assert.match(accum.stderr, /--grad-accum: .*\(got 0\)/);
+  // Enumerated flags are checked by the same schemas, named as flags, listing what is allowed.
+  const data = ["--data", "/usr/share/common-licenses/GPL-3", "--out", "/tmp/x"];
+  for (
+    const [flag, value, allowed] of [
+      ["--preset", "huge", /tiny.*small.*gpt2/],
+      ["--precision", "fp8", /fp32.*fp16.*bf16/],
+      ["--positional", "rotary", /learned.*sinusoidal/],
+    ] as const
+  ) {
+    const r = await train([...data, flag, value]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${flag}: .*\\(got "${value}"\\)`));
+    assert.match(r.stderr, allowed);
+  }
   const missing = await train(["--data", "/nonexistent/file.txt", "--out", "/tmp/x"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--data: "\/nonexistent\/file.txt" does not exist/);

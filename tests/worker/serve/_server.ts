@@ -1,5 +1,6 @@
 /** Starts `worker/serve/serve_main.ts` in its own process on 127.0.0.1, port 0, and stops it. */
 import { GenerationClient } from "../../../worker/serve/client.ts";
+import { denoRun, listeningAddress } from "../../../model/subprocess.ts";
 
 /** A live server process and a client connected to it. */
 export interface ServerProcess {
@@ -17,27 +18,12 @@ export async function startServerProcess(
   flags: string[] = [],
   model = ["--random-init", "tiny", "--vocab-size", "257", "--seed", "3", "--context", "1024"],
 ): Promise<ServerProcess> {
-  const serveMain = new URL("../../../worker/serve/serve_main.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", serveMain, ...model, "--port", "0", "--threads", "1", ...flags],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 60_000;
-  while (!/listening on (\S+)\n/.test(seen)) {
-    const { value, done } = await lines.read();
-    if (done || Date.now() > deadline) {
-      try {
-        child.kill();
-      } catch { /* already exited */ }
-      await child.status;
-      throw new Error(`Server exited before listening; stdout: ${seen}`);
-    }
-    seen += value;
-  }
-  const address = /listening on (\S+)\n/.exec(seen)![1];
+  const child = denoRun(
+    "worker/serve/serve_main.ts",
+    [...model, "--port", "0", "--threads", "1", ...flags],
+    { stdout: "piped", stderr: "null" },
+  ).spawn();
+  const address = await listeningAddress(child.stdout);
   const client = new GenerationClient(address, {
     apiKey: flags.includes("--api-key") ? flags[flags.indexOf("--api-key") + 1] : undefined,
   });
@@ -46,7 +32,6 @@ export async function startServerProcess(
     client,
     async stop() {
       client.close();
-      lines.cancel().catch(() => {});
       try {
         child.kill("SIGTERM");
       } catch { /* it already exited: a test reports why */ }

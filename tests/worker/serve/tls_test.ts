@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, match as assertMatch, rejects } from "
 import { GenerationClient } from "../../../worker/serve/client.ts";
 import { startServerProcess } from "./_server.ts";
 import { makeCertificates } from "../../_certificates.ts";
+import { denoOutput } from "../../../model/subprocess.ts";
 
 Deno.test("with --tls-cert and --tls-key the server speaks TLS only, to clients that trust its CA", async () => {
   const dir = await Deno.makeTempDir({ prefix: "serve_tls_" });
@@ -35,14 +36,9 @@ Deno.test("every command refuses a TLS certificate without its key, naming --tls
     ["coordinator/main.ts", "--data", "/tmp", "--out", "/tmp/unused-run"],
     ["worker/training/worker_main.ts", "--coordinator", "127.0.0.1:1", "--token", "t"],
   ];
-  for (const args of commands) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...args, "--tls-cert", "/tmp/cert.pem"],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assertEquals(out.code, 2, `${args[0]}: ${stderr}`);
-    assertMatch(stderr, /--tls-key: a certificate and its key go together \(not given\)/);
+  for (const [script, ...args] of commands) {
+    const out = await denoOutput(script, [...args, "--tls-cert", "/tmp/cert.pem"]);
+    assertEquals(out.code, 2, `${script}: ${out.stderr}`);
+    assertMatch(out.stderr, /--tls-key: a certificate and its key go together \(not given\)/);
   }
 });

@@ -9,6 +9,7 @@
  * ```
  */
 import type { Transport } from "./protocol.ts";
+import { denoRun } from "../../../model/subprocess.ts";
 
 const PROBE = new URL("./probe_main.ts", import.meta.url);
 
@@ -155,26 +156,18 @@ async function spawnProbe(
   token: string,
   transport: Transport,
 ): Promise<ProbeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      PROBE.href,
-      "--rank",
-      String(rank),
-      "--world",
-      String(worldSize),
-      "--job",
-      job,
-      "--token",
-      token,
-      "--transport",
-      transport,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = denoRun(PROBE, [
+    "--rank",
+    String(rank),
+    "--world",
+    String(worldSize),
+    "--job",
+    job,
+    "--token",
+    token,
+    "--transport",
+    transport,
+  ], { stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
   const stderr: string[] = [];
   (async () => {
     for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
