@@ -41,7 +41,12 @@ export function bindServer(
   );
 }
 
-/** Deno releases whose gRPC servers abort in nghttp2 when a client closes its connection. */
+/**
+ * Deno releases whose gRPC servers abort in nghttp2 when a client closes its connection. Closing
+ * an HTTP/2 session gracefully sends GOAWAY, and on these releases the process that receives it
+ * can abort too; so our long-lived servers and channels are never closed gracefully: a process
+ * that is done exits, which closes its sockets. 2.9.3 is pinned (.ci/run, README).
+ */
 const ABORTING_DENO = ["2.9.4", "2.9.5", "2.9.6"];
 
 /** Why serving on Deno `version` is unsafe, or undefined when it is not known to be. */

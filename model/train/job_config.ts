@@ -59,3 +59,17 @@ export function jobModelFields(job: JobConfig, vocabSize: number): Record<string
   }
   return { ...presets[job.preset], ...job.model, vocabSize: asked ?? vocabSize };
 }
+
+/**
+ * A job config file's raw JSON, for {@linkcode JobConfig} to parse (after flags have overridden
+ * some fields); the error names the file.
+ */
+export async function readJobFile(path: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new InputError(path, `Cannot read the job config as JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

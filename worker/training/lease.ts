@@ -23,9 +23,8 @@ export interface LeaseHandlers {
 
 /**
  * One thread and one channel for the life of the worker process; each membership (a rejoin gets a
- * new worker id) renews through it. The thread is never terminated: closing an HTTP/2 session
- * sends GOAWAY, which aborts the receiving process on Deno 2.9.4–2.9.6 (see runTrainingWorker),
- * and the worker's entry point ends the process anyway.
+ * new worker id) renews through it. The thread is never terminated: the worker's entry point ends
+ * the process instead of closing its channel (why: `ABORTING_DENO` in proto/bind.ts).
  */
 export class Lease {
   readonly #thread: Worker;

@@ -43,9 +43,8 @@ const fatalCodes = new Set([3, 7, 12, 16]);
 
 /**
  * Runs until the job is done. Reconnects with backoff when the coordinator restarts. The peer
- * server and the channel live as long as the process: closing them sends GOAWAY frames, which
- * abort the receiving process inside nghttp2 on Deno 2.9.4–2.9.6 (`runtimeProblem` in
- * proto/bind.ts; 2.9.3 is pinned), so the entry point exits instead.
+ * server and the channel live as long as the process, which exits when done instead of closing
+ * them (why: `ABORTING_DENO` in proto/bind.ts).
  */
 export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void> {
   const mailbox = new ChunkMailbox("denoformer");

@@ -1,0 +1,193 @@
+/**
+ * One distributed training job from start to end: open the run directory (or resume it), serve
+ * the job to workers, start any local workers, wait for the last step, write the summary. The
+ * job's rules (membership, barriers, data ranges) live in job.ts; this module connects them to
+ * files, the terminal and the network.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runCoordinator({ data, run, job, host: "127.0.0.1", port: 0, token });
+ * ```
+ */
+import {
+  decodeTrainingState,
+  encodeTrainingState,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  saveCheckpoint,
+} from "../model/checkpoint/mod.ts";
+import { readManifest } from "../model/data/mod.ts";
+import { atomicWriteText } from "../model/atomic_write.ts";
+import type { GptConfig } from "../model/gpt/mod.ts";
+import { jsonLogger, type Logger } from "../model/log.ts";
+import { type JobConfig, jobModel, RunConsole, RunLog } from "../model/train/mod.ts";
+import type { TlsFiles } from "../proto/mod.ts";
+import { Job, type StepRecord } from "./job.ts";
+import { spawnLocalWorkers } from "./local_workers.ts";
+import { startCoordinatorServer } from "./server.ts";
+
+/** What {@linkcode runCoordinator} needs. */
+export interface CoordinatorOptions {
+  /** Ingest output: manifest.json, shards, tokenizer. */
+  data: string;
+  /** Run directory: metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg, summary.json. */
+  run: string;
+  job: JobConfig;
+  host: string;
+  port: number;
+  token: string;
+  /** Print the token (it was generated, so nobody else knows it). */
+  showToken?: boolean;
+  tls?: TlsFiles;
+  /** Worker processes to start on this machine. */
+  localWorkers?: number;
+  /** onnxruntime threads of each local worker (default: cores / local workers). */
+  threads?: number;
+  /** Continue from the run's latest checkpoint. */
+  resume?: boolean;
+}
+
+/** How a job ended. */
+export interface JobOutcome {
+  /** The last committed step. */
+  step: number;
+  /** Ctrl-C ended it before its last step. */
+  interrupted: boolean;
+}
+
+/** Runs the job until its last step (or Ctrl-C), then writes RUN/summary.json. */
+export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome> {
+  const log = jsonLogger({ component: "coordinator" });
+  const run = await openRun(o);
+  let children: Deno.ChildProcess[] = [];
+  using view = new RunConsole({
+    total: o.job.train.steps,
+    initial: run.startStep,
+    stopping: "saving a checkpoint",
+    onStop: () => job.stopSoon(),
+    onAbort: () => children.forEach((c) => c.kill("SIGKILL")),
+  });
+  const job = jobState(o, run, view, log);
+  const { port } = await startCoordinatorServer(
+    {
+      job,
+      token: o.token,
+      jobJson: JSON.stringify(o.job),
+      manifestJson: JSON.stringify(run.manifest),
+      files: run.files,
+      heartbeatMs: o.job.heartbeatMs,
+      transport: o.job.transport,
+      log,
+    },
+    o.host,
+    o.port,
+    o.tls,
+  );
+  const address = `${o.host}:${port}`;
+  console.log(`listening on ${address}`);
+  if (o.showToken) console.error(`job token: ${o.token}`);
+  const leases = setInterval(() => job.expireLeases(), o.job.heartbeatMs);
+  children = await spawnLocalWorkers(o.localWorkers ?? 0, address, o.token, o.run, o.threads);
+  // A failed job still tells its workers "done": the local ones exit before the error is reported.
+  const failure = await job.finished.then(() => undefined, (err: Error) => err);
+  clearInterval(leases);
+  await run.log.plot(run.title);
+  await Promise.all(children.map((c) => c.status));
+  if (failure) throw failure;
+  await writeSummary(o.run, job, run.ranges);
+  return { step: job.committedStep, interrupted: view.stopRequested };
+}
+
+/** The run directory opened for a job: its data, its model and where it resumes. */
+interface OpenRun {
+  manifest: Awaited<ReturnType<typeof readManifest>>;
+  /** Files workers may fetch: name → path. */
+  files: Map<string, string>;
+  tokenizerJson: string;
+  model: GptConfig;
+  resumed?: LoadedCheckpoint;
+  startStep: number;
+  log: RunLog;
+  ranges: string;
+  title: string;
+}
+
+async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
+  const manifest = await readManifest(o.data);
+  const files = new Map(manifest.shards.map((s) => [s.file, `${o.data}/${s.file}`]));
+  files.set(manifest.tokenizer.file, `${o.data}/${manifest.tokenizer.file}`);
+  const tokenizerJson = await Deno.readTextFile(`${o.data}/${manifest.tokenizer.file}`);
+  const model = jobModel(o.job, manifest.tokenizer.vocabSize);
+  const resumed = o.resume ? await loadCheckpoint(o.run) : undefined;
+  const startStep = resumed?.state.step ?? 0;
+  const log = await RunLog.open(o.run, startStep);
+  const ranges = `${o.run}/data_ranges.jsonl`;
+  if (!resumed) await Deno.writeTextFile(ranges, "");
+  const title = `${o.job.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), ` +
+    `distributed, ${o.job.train.precision}`;
+  return { manifest, files, tokenizerJson, model, resumed, startStep, log, ranges, title };
+}
+
+/** The job's state machine, wired to the run's files and the terminal. */
+function jobState(o: CoordinatorOptions, run: OpenRun, view: RunConsole, log: Logger): Job {
+  const { train } = o.job;
+  const tokensPerWorker = train.microBatch * train.gradAccum *
+    (train.sequenceLength ?? run.model.contextLength);
+  let lastCommit = performance.now();
+  const job = new Job({
+    steps: train.steps,
+    samplesPerWorker: train.microBatch * train.gradAccum,
+    minWorkers: o.job.minWorkers,
+    deadAfterMs: o.job.deadAfterMs,
+    checkpointEvery: train.checkpointEvery,
+    hashEvery: o.job.hashEvery,
+    evalEvery: train.evalEvery,
+    startStep: run.startStep,
+    startDataPosition: (run.resumed?.state.data_position as number | undefined) ?? 0,
+    log,
+    onStep: async (r: StepRecord) => {
+      await Deno.writeTextFile(run.ranges, JSON.stringify(r) + "\n", { append: true });
+      if (!r.committed) return;
+      const now = performance.now();
+      const m = {
+        step: r.step,
+        loss: r.loss!,
+        world_size: r.world_size,
+        tokens_per_s: tokensPerWorker * r.world_size / ((now - lastCommit) / 1000),
+      };
+      lastCommit = now;
+      await run.log.write(m);
+      view.step(m);
+    },
+    onValLoss: (step, loss) => run.log.write({ step, val_loss: loss }),
+    onState: async (step, bytes) => {
+      const state = decodeTrainingState(bytes, "uploaded state");
+      const contents = { config: run.model, tokenizerJson: run.tokenizerJson, ...state };
+      const saved = await saveCheckpoint(`${o.run}/checkpoints`, contents, {
+        keepLast: train.keepLast,
+      });
+      await run.log.plot(run.title);
+      log.info("checkpoint saved", { step, path: saved.path });
+    },
+  });
+  if (run.resumed) job.state = { step: run.startStep, bytes: encodeTrainingState(run.resumed) };
+  return job;
+}
+
+async function writeSummary(run: string, job: Job, ranges: string): Promise<void> {
+  const checks = job.hashChecks();
+  const summary = {
+    run,
+    step: job.committedStep,
+    checkpoint: `${run}/checkpoints/latest`,
+    plot: `${run}/loss.svg`,
+    data_ranges: ranges,
+    weight_hash_checks: checks,
+  };
+  await atomicWriteText(`${run}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+  const identical = checks.filter((c) => c.identical).length;
+  console.log(
+    `trained to step ${job.committedStep}; weights identical on every rank at ${identical} of ` +
+      `${checks.length} checks; summary in ${run}/summary.json`,
+  );
+}
