@@ -11,22 +11,14 @@
  * tokens go with them, since those words are embedded as the mean of their tokens.
  */
 import { parseArgs } from "node:util";
-import { atomicWriteText } from "../model/atomic_write.ts";
 import { loadCheckpoint } from "../model/checkpoint/mod.ts";
 import {
-  analogy,
-  cosineMatrix,
-  nearestTokens,
-  positionalHeatmapSvg,
-  positionalTable,
-  positionSimilaritySvg,
-  projectionSvg,
-  TokenEmbeddings,
-  wordLabel,
-  type WordVector,
+  EXPLORE_COMMANDS,
+  type ExploreCommand,
+  exploreEmbeddings,
 } from "../model/embeddings/mod.ts";
 import { InputError } from "../model/errors.ts";
-import { heatmapSvg } from "../model/plot/mod.ts";
+import { imageFormat } from "../model/plot/mod.ts";
 import { intFlag, numberFlag, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task embeddings --checkpoint PATH <command> [options]
@@ -72,154 +64,32 @@ export async function main(args: string[]): Promise<void> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (f.help) {
-    console.log(usage);
-    return;
-  }
+  if (f.help) return console.log(usage);
   const [command, ...words] = positionals;
-  const commands = ["similar", "analogy", "compare", "plot", "positions"];
-  if (!command) throw new InputError("command", `expected one of ${commands.join(", ")}`);
-  if (!commands.includes(command)) {
-    throw new InputError("command", `expected one of ${commands.join(", ")}, got "${command}"`);
+  const commands = EXPLORE_COMMANDS.join(", ");
+  if (!(EXPLORE_COMMANDS as readonly string[]).includes(command)) {
+    const got = command === undefined ? "" : `, got "${command}"`;
+    throw new InputError("command", `expected one of ${commands}${got}`);
   }
   if (!f.checkpoint) {
     throw new InputError("--checkpoint", "is required (a run directory or a checkpoint directory)");
   }
   checkArity(command, words, f.out);
   const k = intFlag(f.k, "--k") ?? 10;
+  if (k < 1) throw new InputError("--k", `expected at least 1, got "${f.k}"`);
   if (f.method !== "pca" && f.method !== "tsne") {
     throw new InputError("--method", `expected pca or tsne, got "${f.method}"`);
   }
-  if (f.method === "tsne" && command === "plot" && words.length < 4) {
-    throw new InputError("--method", `tsne needs at least 4 words, got ${words.length}`);
-  }
   const perplexity = numberFlag(f.perplexity, "--perplexity");
-  if (perplexity !== undefined && f.method !== "tsne") {
-    throw new InputError("--perplexity", "only applies to --method tsne");
-  }
-  if (perplexity !== undefined && !(perplexity >= 1 && perplexity <= (words.length - 1) / 3)) {
-    throw new InputError(
-      "--perplexity",
-      `expected 1 to ${
-        ((words.length - 1) / 3).toFixed(1)
-      } for ${words.length} words, got ${perplexity}`,
-    );
-  }
-  if (k < 1) throw new InputError("--k", `expected at least 1, got "${f.k}"`);
+  checkTsne(f.method, command === "plot" ? words.length : 0, perplexity);
   const ckpt = await loadCheckpoint(f.checkpoint);
-  const table = TokenEmbeddings.fromCheckpoint(ckpt);
-  const embed = (w: string) => table.word(w, { exact: f.exact });
-  const say = (text: string, json: Record<string, unknown>) =>
-    console.log(f.json ? JSON.stringify({ checkpoint: ckpt.path, command, ...json }) : text);
-
-  if (command === "similar") {
-    const w = embed(words[0]);
-    const neighbours = nearestTokens(table, w.vector, { k, exclude: w.ids });
-    const lines = [...notes([w]), `nearest to ${show(w)} by cosine similarity:`];
-    for (const n of neighbours) lines.push(`  ${n.score.toFixed(4)}  ${JSON.stringify(n.token)}`);
-    say(lines.join("\n"), { word: describe(w), neighbours });
-  } else if (command === "analogy") {
-    const r = analogy(table, words[0], words[1], words[2], { k, exact: f.exact });
-    const [a, b, c] = r.inputs;
-    const lines = [
-      ...notes(r.inputs),
-      `nearest to e(${show(a)}) - e(${show(b)}) + e(${show(c)}), inputs excluded:`,
-    ];
-    for (const n of r.neighbours) lines.push(`  ${n.score.toFixed(4)}  ${JSON.stringify(n.token)}`);
-    say(lines.join("\n"), { inputs: r.inputs.map(describe), neighbours: r.neighbours });
-  } else if (command === "compare") {
-    const ws = words.map(embed);
-    const m = cosineMatrix(ws.map((w) => w.vector));
-    const width = Math.max(...ws.map((w) => w.word.length), 6);
-    const lines = [...notes(ws), "cosine similarity:"];
-    lines.push(" ".repeat(width + 2) + ws.map((w) => w.word.padStart(width)).join(" "));
-    ws.forEach((w, i) =>
-      lines.push(
-        `  ${w.word.padEnd(width)}` + m[i].map((v) => v.toFixed(3).padStart(width)).join(" "),
-      )
-    );
-    let image: string | undefined;
-    if (f.out) {
-      const labels = ws.map(wordLabel);
-      image = await writeImage(
-        f.out,
-        heatmapSvg(m, {
-          title: "Cosine similarity of token embeddings",
-          xLabel: "word",
-          yLabel: "word",
-          xTickLabels: labels,
-          yTickLabels: labels,
-          min: -1,
-          max: 1,
-        }),
-      );
-      lines.push(`wrote ${image}`);
-    }
-    say(lines.join("\n"), { words: ws.map(describe), matrix: m, ...(image ? { image } : {}) });
-  } else if (command === "plot") {
-    const ws = words.map(embed);
-    const image = await writeImage(
-      f.out!,
-      projectionSvg(
-        ws,
-        `Token embeddings, ${f.method === "tsne" ? "t-SNE" : "PCA"} (step ${ckpt.state.step})`,
-        { method: f.method, perplexity },
-      ),
-    );
-    say([...notes(ws), `wrote ${image}`].join("\n"), { words: ws.map(describe), image });
-  } else {
-    const pos = positionalTable(ckpt);
-    const out = f.out!, dot = out.lastIndexOf(".");
-    const similarityPath = `${out.slice(0, dot)}_similarity${out.slice(dot)}`;
-    const image = await writeImage(out, positionalHeatmapSvg(pos));
-    const similarity = await writeImage(similarityPath, positionSimilaritySvg(pos));
-    say(
-      `${pos.kind} positions ${pos.positions} × ${pos.width}\nwrote ${image}\nwrote ${similarity}`,
-      {
-        kind: pos.kind,
-        positions: pos.positions,
-        width: pos.width,
-        image,
-        similarity,
-      },
-    );
-  }
-}
-
-/** Writes `svg` to `path` (.svg), or converts it with rsvg-convert (.png); returns the path. */
-export async function writeImage(path: string, svg: string): Promise<string> {
-  const ext = path.toLowerCase().match(/\.(svg|png)$/)?.[1];
-  if (!ext) throw new InputError("--out", `expected a .svg or .png file name, got "${path}"`);
-  if (ext === "svg") {
-    await atomicWriteText(path, svg);
-    return path;
-  }
-  let child;
-  try {
-    child = new Deno.Command("rsvg-convert", {
-      args: ["--format", "png", "--background-color", "white", "--output", path],
-      stdin: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new InputError(
-        "--out",
-        `PNG needs rsvg-convert (Debian: apt-get install librsvg2-bin); write "${
-          path.replace(/\.png$/i, ".svg")
-        }" instead`,
-      );
-    }
-    throw err;
-  }
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(svg));
-  await writer.close();
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new Error(`rsvg-convert failed for "${path}": ${new TextDecoder().decode(stderr)}`);
-  }
-  return path;
+  const request = { command: command as ExploreCommand, words, k, exact: f.exact, out: f.out };
+  const { text, json } = await exploreEmbeddings(ckpt, {
+    ...request,
+    method: f.method,
+    perplexity,
+  });
+  console.log(f.json ? JSON.stringify({ checkpoint: ckpt.path, command, ...json }) : text);
 }
 
 /** Word counts and required flags, checked before the checkpoint is read. */
@@ -239,21 +109,23 @@ function checkArity(command: string, words: string[], out: string | undefined): 
   if ((command === "plot" || command === "positions") && !out) {
     throw new InputError("--out", `is required for ${command} (FILE.svg or FILE.png)`);
   }
+  if (out !== undefined && !imageFormat(out)) {
+    throw new InputError("--out", `expected a .svg or .png file name, got "${out}"`);
+  }
 }
 
-function show(w: WordVector): string {
-  return JSON.stringify(w.word);
-}
-
-function describe(w: WordVector) {
-  return { word: w.word, encoded: w.encoded, ids: w.ids, pieces: w.pieces, mean: w.ids.length > 1 };
-}
-
-/** One line per word that is several tokens: which pieces, and that their mean is used. */
-function notes(ws: readonly WordVector[]): string[] {
-  return ws.filter((w) => w.ids.length > 1).map((w) =>
-    `note: ${show(w)} is ${w.ids.length} tokens [${
-      w.pieces.map((p) => JSON.stringify(p)).join(", ")
-    }]; using the mean of their vectors`
-  );
+/** t-SNE needs a few words, and its perplexity fits their number. */
+function checkTsne(method: string, plotted: number, perplexity: number | undefined): void {
+  if (method === "tsne" && plotted > 0 && plotted < 4) {
+    throw new InputError("--method", `tsne needs at least 4 words, got ${plotted}`);
+  }
+  if (perplexity === undefined) return;
+  if (method !== "tsne") throw new InputError("--perplexity", "only applies to --method tsne");
+  const most = (plotted - 1) / 3;
+  if (!(perplexity >= 1 && perplexity <= most)) {
+    throw new InputError(
+      "--perplexity",
+      `expected 1 to ${most.toFixed(1)} for ${plotted} words, got ${perplexity}`,
+    );
+  }
 }

@@ -130,7 +130,12 @@ async function main(args: string[]): Promise<void> {
     stopping: "saving a checkpoint",
   });
   const log = await RunLog.open(f.out, trainer.step);
-  const saved = await trainLoop(trainer, { log, view, title, checkpoints: `${f.out}/checkpoints` });
+  const { saved } = await trainLoop(trainer, {
+    log,
+    view,
+    title,
+    checkpoints: `${f.out}/checkpoints`,
+  });
   const summary = {
     run: f.out,
     checkpoint: saved!.path,

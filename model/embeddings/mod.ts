@@ -28,3 +28,5 @@ export type { PositionalTable } from "./positional_table.ts";
 export { positionalHeatmapSvg, positionSimilaritySvg, projectionSvg, wordLabel } from "./plots.ts";
 export { tsne } from "./tsne.ts";
 export type { TsneOptions, TsneResult } from "./tsne.ts";
+export { EXPLORE_COMMANDS, exploreEmbeddings } from "./explore.ts";
+export type { ExploreCommand, ExploreRequest, ExploreResult } from "./explore.ts";

@@ -11,3 +11,4 @@ export type { HeatmapOptions } from "./heatmap.ts";
 export { scatterSvg } from "./scatter.ts";
 export type { ScatterOptions, ScatterPoint } from "./scatter.ts";
 export { escapeXml } from "./_svg.ts";
+export { imageFormat, writeImage } from "./write_image.ts";

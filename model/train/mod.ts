@@ -6,4 +6,4 @@ export { RunLog } from "./run_log.ts";
 export { loadTrainingData, type TrainingData } from "./data_source.ts";
 export { JobConfig, jobModel, jobModelFields, readJobFile } from "./job_config.ts";
 export { RunConsole, type RunConsoleOptions, type StepView } from "./run_console.ts";
-export { trainLoop, type TrainLoopOptions } from "./train_loop.ts";
+export { trainLoop, type TrainLoopOptions, type TrainLoopResult } from "./train_loop.ts";

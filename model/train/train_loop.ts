@@ -5,13 +5,13 @@
  * @example
  * ```ts
  * using view = new RunConsole({ total: train.steps, stopping: "saving a checkpoint" });
- * const saved = await trainLoop(trainer, { log, view, title: "tiny", checkpoints: "RUN/checkpoints" });
+ * const { saved } = await trainLoop(trainer, { log, view, title: "tiny", checkpoints: "RUN/checkpoints" });
  * ```
  */
 import { saveCheckpoint, type SavedCheckpoint } from "../checkpoint/mod.ts";
 import type { RunConsole } from "./run_console.ts";
 import type { RunLog } from "./run_log.ts";
-import type { Trainer } from "./trainer.ts";
+import type { StepMetrics, Trainer } from "./trainer.ts";
 
 /** Where {@linkcode trainLoop} reports and saves. */
 export interface TrainLoopOptions {
@@ -23,21 +23,27 @@ export interface TrainLoopOptions {
   checkpoints?: string;
 }
 
+/** How {@linkcode trainLoop} ended. */
+export interface TrainLoopResult {
+  /** The last step's metrics (none when no step ran). */
+  last?: StepMetrics;
+  /** The final checkpoint, when `checkpoints` was given. */
+  saved?: SavedCheckpoint;
+}
+
 /**
  * Trains until `trainer.train.steps` or until `view` is asked to stop, then saves a final
- * checkpoint (when `checkpoints` is given) and draws the plots. Returns the final checkpoint.
+ * checkpoint (when `checkpoints` is given) and draws the plots.
  */
-export async function trainLoop(
-  trainer: Trainer,
-  o: TrainLoopOptions,
-): Promise<SavedCheckpoint | undefined> {
+export async function trainLoop(trainer: Trainer, o: TrainLoopOptions): Promise<TrainLoopResult> {
   const { steps, evalEvery, checkpointEvery, keepLast } = trainer.train;
   const save = () =>
     o.checkpoints
       ? saveCheckpoint(o.checkpoints, trainer.checkpointContents(), { keepLast })
       : undefined;
+  let last: StepMetrics | undefined;
   while (trainer.step < steps && !o.view.stopRequested) {
-    const m = await trainer.trainStep();
+    const m = last = await trainer.trainStep();
     await o.log.write(m);
     o.view.step(m);
     if (evalEvery && m.step % evalEvery === 0) {
@@ -51,5 +57,5 @@ export async function trainLoop(
   }
   const saved = await save();
   await o.log.plot(o.title);
-  return saved;
+  return { last, saved };
 }
