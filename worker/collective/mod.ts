@@ -40,6 +40,7 @@ export {
 } from "./wire_dtype.ts";
 export { startTcpPeerServer, TcpPeerClient } from "./tcp/tcp_peer.ts";
 export { sharedMemoryAvailable } from "./shm/shared_memory.ts";
+export { sharedFloat32Array } from "./shm/shm_slots.ts";
 export type { TcpPeerServer } from "./tcp/tcp_peer.ts";
 export { ProbeProcess, ProbeRing, spawnProbeRing } from "./probe/probe_ring.ts";
 export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";

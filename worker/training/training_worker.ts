@@ -5,22 +5,22 @@
  * the ring version moves, the step in flight is aborted, never waited out.
  */
 import { decodeTrainingState, encodeTrainingState } from "../../model/checkpoint/mod.ts";
-import { concatTokens, Manifest, tokensFromBytes } from "../../model/data/mod.ts";
-import { ChecksumError } from "../../model/errors.ts";
+import { Manifest } from "../../model/data/mod.ts";
 import type { Logger } from "../../model/log.ts";
-import { sha256Hex } from "../../model/sha256.ts";
-import { JobConfig, jobModel, Trainer } from "../../model/train/mod.ts";
-import { atomicWriteFile } from "../../model/atomic_write.ts";
+import { JobConfig, type Trainer } from "../../model/train/mod.ts";
 import type { StepPlan, TlsFiles, Verdict } from "../../proto/mod.ts";
-import { ChunkMailbox } from "../collective/chunk_mailbox.ts";
+import {
+  ChunkMailbox,
+  type ChunkSink,
+  PeerClient,
+  ringAllReduce,
+  startPeerServer,
+  startTcpPeerServer,
+  TcpPeerClient,
+} from "../collective/mod.ts";
 import { CoordinatorClient } from "./coordinator_client.ts";
+import { createTrainer } from "./job_data.ts";
 import { Lease } from "./lease.ts";
-import { PeerClient } from "../collective/grpc/peer_client.ts";
-import { startPeerServer } from "../collective/grpc/peer_server.ts";
-import { sharedFloat32Array } from "../collective/shm/shm_slots.ts";
-import { startTcpPeerServer, TcpPeerClient } from "../collective/tcp/tcp_peer.ts";
-import type { ChunkSink } from "../collective/chunk_sink.ts";
-import { ringAllReduce } from "../collective/ring_allreduce.ts";
 
 export interface TrainingWorkerOptions {
   coordinator: string;
@@ -102,181 +102,199 @@ async function session(
   mailbox: ChunkMailbox,
   held: Held,
 ): Promise<void> {
-  const joined = await client.call<
-    { worker_id: string; job_json: string; manifest_json: string; heartbeat_ms: number }
-  >(
-    "Join",
-    { name: o.name, peer_address: peer.grpc, tcp_address: peer.tcp, device: o.device },
-  );
-  const id = joined.worker_id;
+  const m = await Membership.join(o, client, peer, mailbox);
   held.lostSince = undefined;
-  const log = o.log.child({ worker: id });
-  const job = JobConfig.parse(JSON.parse(joined.job_json));
-  if (o.tls && job.transport === "tcp") {
-    throw new Error(
-      'The job sends gradients over plain TCP but this worker was given TLS files: set "transport": "grpc"',
-    );
-  }
-  const manifest = Manifest.parse(JSON.parse(joined.manifest_json));
-
-  let ringVersion = 0;
-  let abort = new AbortController();
-  lease.renew(id, joined.heartbeat_ms, {
-    // Versions only grow: an answer older than the step's plan (it crossed the plan on the way) is
-    // stale, not a sign that the ring moved on.
-    onRingVersion: (version) => {
-      if (version > ringVersion) abort.abort(new Error(`ring version moved to ${version}`));
-    },
-    onError: (error) => log.warn("heartbeat failed", { error }),
+  lease.renew(m.id, m.heartbeatMs, {
+    onRingVersion: (version) => m.ringMoved(version),
+    onError: (error) => m.log.warn("heartbeat failed", { error }),
   });
-
   try {
-    const trainer = held.trainer ??= await createTrainer(o, client, id, job, manifest, log);
-    let right: (ChunkSink & { address: string; close(): void }) | undefined;
-    let hash = "", valLoss = -1, lastStepMs = 0;
-    let announced: ChunkSink | undefined; // the connection whose payload path was logged
-    while (true) {
-      const plan = await client.call<StepPlan>(
-        "AwaitStep",
-        { worker_id: id, have_step: trainer.step, weights_hash: hash, val_loss: valLoss },
-        3_600_000,
-      );
-      hash = "";
-      valLoss = -1;
-      if (plan.done) {
-        log.info("job done", { step: trainer.step });
-        return;
-      }
-      if (plan.load_state) {
-        trainer.restore(
-          decodeTrainingState(
-            await client.download("FetchState", { worker_id: id }),
-            "coordinator state",
-          ),
-        );
-        log.info("loaded state", { step: trainer.step });
-      }
-      if (trainer.step !== plan.step) {
-        throw new Error(`Planned step ${plan.step} but the weights are at ${trainer.step}`);
-      }
-      trainer.rank = plan.rank;
-      trainer.worldSize = plan.world_size;
-      trainer.dataPosition = plan.data_position;
-      ringVersion = plan.ring_version;
-      abort = new AbortController();
-      if (plan.world_size > 1 && right?.address !== plan.right_address) {
-        right?.close();
-        right = job.transport === "tcp"
-          ? new TcpPeerClient(plan.right_address, {
-            jobId: mailbox.jobId,
-            token: o.token,
-            rank: plan.rank,
-            sharedMemory: job.sharedMemory,
-          })
-          : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
-      }
-      const ring = {
-        jobId: mailbox.jobId,
-        ringVersion: plan.ring_version,
-        rank: plan.rank,
-        worldSize: plan.world_size,
-        mailbox,
-        right: plan.world_size > 1 ? right : undefined,
-      };
-      const started = performance.now();
-      let ok = true, error = "";
-      try {
-        await trainer.computeGradients((buf) =>
-          ringAllReduce(buf, ring, {
-            step: plan.step,
-            wire: job.wire,
-            signal: abort.signal,
-            // A neighbour may still be computing when this rank is ready: allow for one step's
-            // worth of it. A dead neighbour is found sooner, by its lease (the abort signal).
-            chunkTimeoutMs: Math.ceil(Math.max(2000, job.deadAfterMs, 2 * lastStepMs)),
-          }).then(() => {})
-        );
-      } catch (err) {
-        ok = false;
-        error = String((err as Error).message);
-        log.warn("step failed", { step: plan.step, error });
-      }
-      lastStepMs = performance.now() - started;
-      if (ok && right instanceof TcpPeerClient && announced !== right) {
-        announced = right;
-        log.info("data plane", { right: right.address, payloads: await right.path() });
-      }
-      const loss = ok ? trainer.lastLoss : 0;
-      const verdict = await client.call<Verdict>(
-        "ReportReduced",
-        { worker_id: id, step: plan.step, ring_version: plan.ring_version, ok, loss, error },
-        3_600_000,
-      );
-      if (!verdict.commit) continue;
-      const m = trainer.applyUpdate(started);
-      if (plan.rank === 0) log.info("step", { ...m });
-      if (verdict.upload_state) {
-        await client.upload(id, trainer.step, encodeTrainingState(trainer.checkpointContents()));
-      }
-      if (plan.report_hash) hash = await trainer.weightsHash();
-      if (plan.evaluate) valLoss = (await trainer.evaluate()) ?? -1;
-    }
+    const trainer = held.trainer ??= await createTrainer(o, client, m.id, m.job, m.manifest, m.log);
+    await m.train(trainer);
   } finally {
     lease.stop();
-    abort.abort();
+    m.close();
   }
 }
 
-async function createTrainer(
-  o: TrainingWorkerOptions,
-  client: CoordinatorClient,
-  id: string,
-  job: JobConfig,
-  manifest: Manifest,
-  log: Logger,
-): Promise<Trainer> {
-  const fetch = (file: string, sha256: string) => cachedFile(o.cacheDir, client, id, file, sha256);
-  const tokenizerJson = new TextDecoder().decode(
-    await fetch(manifest.tokenizer.file, manifest.tokenizer.sha256),
-  );
-  const split = async (name: "train" | "val") => {
-    const shards = manifest.shards.filter((s) => s.split === name);
-    const parts = await Promise.all(shards.map((s) => fetch(s.file, s.sha256)));
-    return concatTokens(parts.map((p) => tokensFromBytes(p, manifest.dtype)), manifest.dtype);
-  };
-  const train = await split("train"), val = await split("val");
-  log.info("data ready", { trainTokens: train.length, valTokens: val.length });
-  return await Trainer.create({
-    model: jobModel(job, manifest.tokenizer.vocabSize),
-    train: job.train,
-    trainTokens: train,
-    valTokens: val.length ? val : undefined,
-    tokenizerJson,
-    device: o.device,
-    threads: o.threads,
-    gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
-  });
+/** What the coordinator answered to Join. */
+interface Joined {
+  worker_id: string;
+  job_json: string;
+  manifest_json: string;
+  heartbeat_ms: number;
 }
 
-/** A data file from the cache when its sha256 matches, else fetched from the coordinator. */
-async function cachedFile(
-  cacheDir: string,
-  client: CoordinatorClient,
-  id: string,
-  file: string,
-  sha256: string,
-): Promise<Uint8Array> {
-  const path = `${cacheDir}/${sha256}`;
-  try {
-    const bytes = await Deno.readFile(path);
-    if (await sha256Hex(bytes) === sha256) return bytes;
-  } catch {
-    // not cached yet
+/** A link to the right neighbour that knows its address. */
+type RightLink = ChunkSink & { address: string; close(): void };
+
+/**
+ * One membership of the job, from Join to "done": each step is planned by the coordinator, run
+ * (micro-batches and the ring), reported, and applied only once the coordinator commits it.
+ */
+class Membership {
+  readonly log: Logger;
+  #ringVersion = 0;
+  #abort = new AbortController();
+  #right: RightLink | undefined;
+  /** The link whose payload path (socket or shared memory) was logged. */
+  #announced: ChunkSink | undefined;
+  /** Reported with the next AwaitStep, when the plan asked for them. */
+  #hash = "";
+  #valLoss = -1;
+  #lastStepMs = 0;
+
+  private constructor(
+    readonly o: TrainingWorkerOptions,
+    readonly client: CoordinatorClient,
+    readonly mailbox: ChunkMailbox,
+    readonly id: string,
+    readonly heartbeatMs: number,
+    readonly job: JobConfig,
+    readonly manifest: Manifest,
+  ) {
+    this.log = o.log.child({ worker: id });
   }
-  const bytes = await client.download("FetchShard", { worker_id: id, file });
-  const actual = await sha256Hex(bytes);
-  if (actual !== sha256) throw new ChecksumError(file, sha256, actual);
-  await Deno.mkdir(cacheDir, { recursive: true });
-  await atomicWriteFile(path, bytes);
-  return bytes;
+
+  /** Joins the job with this worker's peer addresses and device. */
+  static async join(
+    o: TrainingWorkerOptions,
+    client: CoordinatorClient,
+    peer: { grpc: string; tcp: string },
+    mailbox: ChunkMailbox,
+  ): Promise<Membership> {
+    const joined = await client.call<Joined>(
+      "Join",
+      { name: o.name, peer_address: peer.grpc, tcp_address: peer.tcp, device: o.device },
+    );
+    const job = JobConfig.parse(JSON.parse(joined.job_json));
+    if (o.tls && job.transport === "tcp") {
+      throw new Error(
+        'The job sends gradients over plain TCP but this worker was given TLS files: set "transport": "grpc"',
+      );
+    }
+    const manifest = Manifest.parse(JSON.parse(joined.manifest_json));
+    return new Membership(o, client, mailbox, joined.worker_id, joined.heartbeat_ms, job, manifest);
+  }
+
+  /**
+   * The lease saw ring `version`: the step in flight belongs to an older ring and is aborted.
+   * Versions only grow: an answer older than the step's plan (it crossed the plan on the way) is
+   * stale, not a sign that the ring moved on.
+   */
+  ringMoved(version: number): void {
+    if (version > this.#ringVersion) {
+      this.#abort.abort(new Error(`ring version moved to ${version}`));
+    }
+  }
+
+  /** Aborts the step in flight, if any: this membership is over. */
+  close(): void {
+    this.#abort.abort();
+  }
+
+  /** Runs planned steps until the coordinator says the job is done. */
+  async train(trainer: Trainer): Promise<void> {
+    while (true) {
+      const plan = await this.client.call<StepPlan>("AwaitStep", {
+        worker_id: this.id,
+        have_step: trainer.step,
+        weights_hash: this.#hash,
+        val_loss: this.#valLoss,
+      }, 3_600_000);
+      this.#hash = "";
+      this.#valLoss = -1;
+      if (plan.done) return this.log.info("job done", { step: trainer.step });
+      await this.#adopt(trainer, plan);
+      const started = performance.now();
+      const error = await this.#runStep(trainer, plan);
+      this.#lastStepMs = performance.now() - started;
+      const verdict = await this.client.call<Verdict>("ReportReduced", {
+        worker_id: this.id,
+        step: plan.step,
+        ring_version: plan.ring_version,
+        ok: error === undefined,
+        loss: error === undefined ? trainer.lastLoss : 0,
+        error: error ?? "",
+      }, 3_600_000);
+      if (verdict.commit) await this.#afterCommit(trainer, plan, verdict, started);
+    }
+  }
+
+  /** Takes the plan's place in the ring (and the coordinator's state, when told to load it). */
+  async #adopt(trainer: Trainer, plan: StepPlan): Promise<void> {
+    if (plan.load_state) {
+      const bytes = await this.client.download("FetchState", { worker_id: this.id });
+      trainer.restore(decodeTrainingState(bytes, "coordinator state"));
+      this.log.info("loaded state", { step: trainer.step });
+    }
+    if (trainer.step !== plan.step) {
+      throw new Error(`Planned step ${plan.step} but the weights are at ${trainer.step}`);
+    }
+    trainer.rank = plan.rank;
+    trainer.worldSize = plan.world_size;
+    trainer.dataPosition = plan.data_position;
+    this.#ringVersion = plan.ring_version;
+    this.#abort = new AbortController();
+    if (plan.world_size > 1) this.#dialRight(plan);
+  }
+
+  /** Connects to the plan's right neighbour, unless already connected to it. */
+  #dialRight(plan: StepPlan): void {
+    if (this.#right?.address === plan.right_address) return;
+    this.#right?.close();
+    const { o, job } = this;
+    this.#right = job.transport === "tcp"
+      ? new TcpPeerClient(plan.right_address, {
+        jobId: this.mailbox.jobId,
+        token: o.token,
+        rank: plan.rank,
+        sharedMemory: job.sharedMemory,
+      })
+      : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
+  }
+
+  /** The step's micro-batches and all-reduce; returns why it failed, or undefined. */
+  async #runStep(trainer: Trainer, plan: StepPlan): Promise<string | undefined> {
+    const ring = {
+      jobId: this.mailbox.jobId,
+      ringVersion: plan.ring_version,
+      rank: plan.rank,
+      worldSize: plan.world_size,
+      mailbox: this.mailbox,
+      right: plan.world_size > 1 ? this.#right : undefined,
+    };
+    const options = {
+      step: plan.step,
+      wire: this.job.wire,
+      signal: this.#abort.signal,
+      // A neighbour may still be computing when this rank is ready: allow for one step's worth
+      // of it. A dead neighbour is found sooner, by its lease (the abort signal).
+      chunkTimeoutMs: Math.ceil(Math.max(2000, this.job.deadAfterMs, 2 * this.#lastStepMs)),
+    };
+    try {
+      await trainer.computeGradients((buf) => ringAllReduce(buf, ring, options).then(() => {}));
+    } catch (err) {
+      const error = String((err as Error).message);
+      this.log.warn("step failed", { step: plan.step, error });
+      return error;
+    }
+    const right = this.#right;
+    if (right instanceof TcpPeerClient && this.#announced !== right) {
+      this.#announced = right;
+      this.log.info("data plane", { right: right.address, payloads: await right.path() });
+    }
+  }
+
+  /** Every rank succeeded: apply the update, then what the verdict and plan ask for. */
+  async #afterCommit(trainer: Trainer, plan: StepPlan, verdict: Verdict, started: number) {
+    const m = trainer.applyUpdate(started);
+    if (plan.rank === 0) this.log.info("step", { ...m });
+    if (verdict.upload_state) {
+      const state = encodeTrainingState(trainer.checkpointContents());
+      await this.client.upload(this.id, trainer.step, state);
+    }
+    if (plan.report_hash) this.#hash = await trainer.weightsHash();
+    if (plan.evaluate) this.#valLoss = (await trainer.evaluate()) ?? -1;
+  }
 }
