@@ -2,8 +2,8 @@
  * The key/value cache of every slot, kept in TypeScript: per layer one Float32Array for keys and
  * one for values, each [slots, heads, capacity, headWidth]. A decode step reads the first `b` slots
  * as one contiguous view (no copy) and writes back only the new token's keys and values. (Keys
- * stored transposed spared the decode graph a transposed MatMul but cost more in scattered writes
- * and re-strides than they saved: batch-8 steps ran 4–7% slower.)
+ * stored transposed spare the decode graph a transposed MatMul but cost more in scattered writes
+ * and re-strides than they save; docs/serving.md has the figure.)
  *
  * The capacity (positions per slot) follows the longest live sequence in steps of
  * {@linkcode CACHE_BLOCK}, so a step reads and attends over about as many positions as the
@@ -94,7 +94,8 @@ export class KvCache {
     for (let head = 0; head < h; head++) {
       const from = ((row * h + head) * tokens) * d;
       const to = ((slot * h + head) * c + start) * d;
-      // A plain loop: a decode step writes 64-float runs, where subarray + set cost ~10x more.
+      // A plain loop: a decode step writes short runs (one head's width), where subarray + set
+      // costs more per call than the copy itself.
       for (let j = 0; j < n; j++) {
         keys[to + j] = k[from + j];
         values[to + j] = v[from + j];

@@ -141,7 +141,7 @@ function withScaledQueries(cfg: GptConfig, weights: WeightTable): WeightTable {
 
 /**
  * Outputs `logits` and `probs`, softmax(logits / temperature): sampling reads the probabilities
- * instead of exponentiating the whole vocabulary in JavaScript (90 µs a token at 8,192).
+ * instead of exponentiating the whole vocabulary in JavaScript (docs/serving.md has the cost).
  */
 function outputLogits(g: Graph, logits: Value, temperature: Value): void {
   g.output(logits, "logits", BATCH);

@@ -1,16 +1,15 @@
 /**
  * Reused buffers of one capacity. A fresh megabyte-sized allocation costs page faults on first
- * touch: copying a 1 MiB chunk into a new array runs at about 2 GB/s under Deno, into a reused one
- * at about 40 GB/s. The data plane reads every large received payload into a pooled array.
+ * touch, a reused one does not (docs/allreduce.md has the figures). The data plane reads every
+ * large received payload into a pooled array.
  */
 import { MAX_CHUNK_BYTES } from "../../proto/mod.ts";
 
 export class BufferPool {
   readonly capacity: number;
   /**
-   * Buffers ready to hand out, the last released on top: it is the likeliest still in cache (a
-   * first-in-first-out pool cycled through all of them; the ring all-reduce took about 7% more
-   * CPU time so).
+   * Buffers ready to hand out, the last released on top: it is the likeliest still in cache,
+   * where a first-in-first-out pool would cycle through all of them.
    */
   readonly #free: ArrayBuffer[] = [];
   /** The same, as a set, so a second release of one view changes nothing. */
