@@ -10,7 +10,8 @@
  * ```
  */
 import { isFloat } from "./dtype.ts";
-import type { Graph, Value } from "./graph.ts";
+import type { Graph } from "./graph.ts";
+import type { Value } from "./types.ts";
 import { sameShape, showShape } from "./shape.ts";
 import { vjp } from "./vjp.ts";
 

@@ -1,12 +1,12 @@
-/** Turns a {@linkcode Graph} into the plain `ModelProto` object that onnx_proto.ts encodes. */
+/** Turns a finished graph into the plain `ModelProto` object that onnx_proto.ts encodes. */
 import { type DType, onnxTypeCode } from "./dtype.ts";
-import type { Attr, Graph, ModelOptions, Node, TensorData, Value } from "./graph.ts";
+import type { Attr, GraphParts, ModelOptions, Node, TensorData, Value } from "./types.ts";
 import type { OnnxMessage } from "./onnx_proto.ts";
 
 const attrType = { f: 1, i: 2, s: 3, floats: 6, ints: 7 } as const;
 
 /** The model as a plain object; nodes that reach no output are pruned unless asked not to. */
-export function toModelProto(g: Graph, options: ModelOptions): OnnxMessage {
+export function toModelProto(g: GraphParts, options: ModelOptions): OnnxMessage {
   const nodes = options.keepDeadNodes ? g.nodes : liveNodes(g);
   const used = new Set(nodes.flatMap((n) => n.inputs.map((v) => v?.name)));
   for (const o of g.outputs) used.add(o.name);
@@ -30,7 +30,7 @@ export function toModelProto(g: Graph, options: ModelOptions): OnnxMessage {
 }
 
 /** Nodes on a path to an output, in their original (topological) order. */
-function liveNodes(g: Graph): Node[] {
+function liveNodes(g: GraphParts): Node[] {
   const needed = new Set(g.outputs.map((v) => v.name));
   const keep: boolean[] = new Array(g.nodes.length).fill(false);
   for (let i = g.nodes.length - 1; i >= 0; i--) {

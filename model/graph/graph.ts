@@ -15,55 +15,17 @@ import { type DType, isFloat, numel, onnxTypeCode } from "./dtype.ts";
 import { encodeModel } from "./onnx_proto.ts";
 import { broadcastShapes, normAxis, sameShape, showShape, sliceBounds } from "./shape.ts";
 import { toModelProto } from "./emit.ts";
+import type {
+  Attr,
+  GraphParts,
+  Initializer,
+  ModelOptions,
+  Node,
+  TensorData,
+  Value,
+} from "./types.ts";
 
-/** A tensor in the graph: its unique name, element type and static shape. */
-export interface Value {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-}
-
-/** Typed array holding an initializer's elements (float16/bfloat16 as raw Uint16 bits). */
-export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Uint16Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array;
-
-/** An ONNX attribute value; the key says its type. */
-export type Attr =
-  | { i: number }
-  | { f: number }
-  | { s: string }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] };
-
-/** One node: op, operands (null for an omitted optional input), results and attributes. */
-export interface Node {
-  readonly opType: string;
-  readonly domain: string;
-  readonly inputs: readonly (Value | null)[];
-  readonly outputs: readonly Value[];
-  readonly attrs: Readonly<Record<string, Attr>>;
-}
-
-/** A constant tensor stored in the model. */
-export interface Initializer {
-  readonly value: Value;
-  readonly data: TensorData;
-}
-
-/** Options for {@linkcode Graph.toModel}. */
-export interface ModelOptions {
-  /** Default-domain opset; 20 is the first with Gelu. */
-  opset?: number;
-  /** Keep nodes whose results reach no output (off: they are pruned). */
-  keepDeadNodes?: boolean;
-}
-
-export class Graph {
+export class Graph implements GraphParts {
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];

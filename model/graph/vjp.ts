@@ -3,7 +3,8 @@
  * returns one gradient per input (`null` where none flows), built with the same graph builder.
  * Every rule is checked against central finite differences in tests/model/autodiff_test.ts.
  */
-import type { Graph, Node, Value } from "./graph.ts";
+import type { Graph } from "./graph.ts";
+import type { Node, Value } from "./types.ts";
 import { sliceBounds } from "./shape.ts";
 
 /** A rule: `(graph, node, gradient of each result or null) → gradient of each input or null`. */
@@ -23,7 +24,7 @@ export function unbroadcast(f: Graph, grad: Value, shape: readonly number[]): Va
 }
 
 const scalar = (f: Graph, v: number, like: Value) => f.constant(v, like.dtype);
-const ones = (n: number) => new Array(n).fill(0).map((_, i) => i);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 // ---- elementwise: y = a ∘ b with broadcasting ----------------------------------------------
 
@@ -152,7 +153,7 @@ vjp.set("Slice", (f, { inputs: [x, starts, ends, axes] }, [gy]) => {
 
 vjp.set("Pad", (f, { inputs: [x, pads] }, [gy]) => {
   const p = f.valuesOf(pads!), r = x!.shape.length;
-  const axes = ones(r);
+  const axes = range(r);
   return [f.slice(gy!, axes.map((a) => p[a]), axes.map((a) => p[a] + x!.shape[a]), axes), null];
 });
 
@@ -210,7 +211,7 @@ vjp.set("LayerNormalization", (f, { inputs: [x, scale], outputs: [, mean, invStd
       f.mul(xhat, f.reduceMean(f.mul(ghat, xhat), [-1])),
     ),
   );
-  const lead = ones(x!.shape.length - 1);
+  const lead = range(x!.shape.length - 1);
   return [gx, f.reduceSum(f.mul(gy!, xhat), lead, false), f.reduceSum(gy!, lead, false)];
 });
 
@@ -219,7 +220,7 @@ vjp.set(
   "SoftmaxCrossEntropyLoss",
   (f, { inputs: [scores, labels], outputs: [loss, logProb], attrs }, [gy]) => {
     const [n, c] = scores!.shape;
-    const classes = f.constant(ones(c), "int64");
+    const classes = f.constant(range(c), "int64");
     const onehot = f.cast(f.equal(f.unsqueeze(labels!, [1]), classes), scores!.dtype);
     const d = f.sub(f.exp(logProb), onehot);
     const reduction = "s" in attrs.reduction ? attrs.reduction.s : "mean";
