@@ -7,14 +7,7 @@ import { ZodError } from "zod";
 import { InputError } from "../model/errors.ts";
 import { JobConfig, readJobFile } from "../model/train/mod.ts";
 import { TlsFiles, tlsFlags } from "../proto/mod.ts";
-import {
-  flagOptions,
-  type FlagTable,
-  intFlag,
-  parseFlags,
-  parseFlagTable,
-  runCli,
-} from "../model/cli.ts";
+import { type FlagTable, intFlag, parseFlags, parseFlagTable, runCli } from "../model/cli.ts";
 import { DEMO_WORKERS, demoJob, ingestSamples, serveAndShow } from "./demo.ts";
 import { runCoordinator } from "./run_job.ts";
 
