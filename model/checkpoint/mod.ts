@@ -10,7 +10,8 @@ export type { Dtype, SafetensorsFile, TensorRead, TensorToWrite } from "./safete
 export { readSafetensors, writeSafetensors } from "./safetensors_file.ts";
 export { dtypeToFloat32, float32ToDtype } from "./dtype_convert.ts";
 export type { FloatDtype } from "./dtype_convert.ts";
-export { fromHfConfig, toHfConfig } from "./hf_config.ts";
+export { fromHfConfig, MODEL_LIMITS, toHfConfig } from "./hf_config.ts";
+export { checkWeightHeaders, decodeModelWeights, toFloat32Weights } from "./model_weights.ts";
 export type { HfGpt2Config } from "./hf_config.ts";
 export { saveCheckpoint } from "./save_checkpoint.ts";
 export type {

@@ -31,17 +31,11 @@ function contents(step: number, seed = step): CheckpointContents {
     const data = rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 0.02);
     return { data, shape };
   };
-  const tensors = new Map([
-    ["transformer.wte.weight", t(16, 4)],
-    ["transformer.wpe.weight", t(8, 4)],
-    ["transformer.h.0.attn.c_attn.weight", t(4, 12)],
-    ["transformer.h.0.attn.c_attn.bias", t(12)],
-    ["transformer.ln_f.weight", t(4)],
-  ]);
-  // Values a lossy writer would lose: -0, a subnormal, infinities, a NaN with a payload.
-  const odd = tensors.get("transformer.ln_f.weight")!.data;
-  odd.set([-0, 1e-45, Infinity, -Infinity]);
-  new Uint32Array(tensors.get("transformer.wpe.weight")!.data.buffer)[0] = 0x7fc01234;
+  const tensors = new Map(
+    [...gpt2TensorShapes(config)].map(([name, shape]) => [name, t(...shape)]),
+  );
+  // Values a lossy writer would lose: -0, the smallest subnormal, the largest finite float.
+  tensors.get("transformer.ln_f.weight")!.data.set([-0, 1e-45, 3.4028234663852886e38, -1e-45]);
   const moments = (scale: number) =>
     new Map([...tensors].map(([k, v]) => [k, v.data.map((x) => x * scale)] as const));
   return {
