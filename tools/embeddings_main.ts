@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { atomicWriteText } from "../model/atomic_write.ts";
-import { loadCheckpoint } from "../model/checkpoint/mod.ts";
+import { loadModelDir, type ModelFiles } from "../model/checkpoint/mod.ts";
 import {
   analogy,
   cosineMatrix,
@@ -41,7 +41,8 @@ Commands:
                                     <name>_similarity.<ext>: cosine of position i to position j
 
 Options:
-  --checkpoint PATH   run directory, its checkpoints/, or one step directory (required)
+  --checkpoint PATH   run directory, its checkpoints/, one step directory, or a Hugging Face
+                      GPT-2 directory (config.json + model.safetensors) (required)
   --k N               how many neighbours (default 10)
   --out FILE          image to write: .svg, or .png (converted with rsvg-convert)
   --method M          plot's projection: pca (default) or tsne
@@ -106,7 +107,7 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   if (k < 1) throw new InputError("--k", `expected at least 1, got "${f.k}"`);
-  const ckpt = await loadCheckpoint(f.checkpoint);
+  const ckpt = await loadModelDir(f.checkpoint);
   const table = TokenEmbeddings.fromCheckpoint(ckpt);
   const embed = (w: string) => table.word(w, { exact: f.exact });
   const say = (text: string, json: Record<string, unknown>) =>
@@ -162,7 +163,7 @@ export async function main(args: string[]): Promise<void> {
       f.out!,
       projectionSvg(
         ws,
-        `Token embeddings, ${f.method === "tsne" ? "t-SNE" : "PCA"} (step ${ckpt.state.step})`,
+        `Token embeddings, ${f.method === "tsne" ? "t-SNE" : "PCA"} (${stepLabel(ckpt)})`,
         { method: f.method, perplexity },
       ),
     );
@@ -184,6 +185,11 @@ export async function main(args: string[]): Promise<void> {
       },
     );
   }
+}
+
+/** "step N" for a checkpoint, "pretrained" for a model hub directory. */
+function stepLabel(model: ModelFiles): string {
+  return model.state ? `step ${model.state.step}` : "pretrained";
 }
 
 /** Writes `svg` to `path` (.svg), or converts it with rsvg-convert (.png); returns the path. */

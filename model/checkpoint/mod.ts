@@ -23,6 +23,7 @@ export type {
 } from "./save_checkpoint.ts";
 export { loadCheckpoint, resolveCheckpointDir } from "./load_checkpoint.ts";
 export type { LoadedCheckpoint } from "./load_checkpoint.ts";
+export { loadModelDir, loadPretrained, type ModelFiles } from "./pretrained_dir.ts";
 export { listStepDirs, stepDirName } from "./_layout.ts";
 export { checkGpt2Tensors, gpt2TensorShapes } from "./gpt2_layout.ts";
 export { decodeTrainingState, encodeTrainingState, type TrainingStatePart } from "./state_blob.ts";
