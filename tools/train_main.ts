@@ -3,16 +3,31 @@
  *
  *   deno task train --data DIR|FILE --preset tiny --steps N --out RUN [--precision fp16]
  *     [--micro-batch B] [--grad-accum K] [--lr X] [--resume]
+ *   deno task train --data DIR|FILE --init-from GPT2_DIR [--freeze embeddings,N] --out RUN …
  *
  * Writes RUN/metrics.jsonl, RUN/checkpoints/step-N (and `latest`), RUN/loss.svg and RUN/lr.svg.
  * Ctrl-C finishes the current step, saves a checkpoint and exits.
  */
 import { parseArgs } from "node:util";
-import { loadCheckpoint, saveCheckpoint } from "../model/checkpoint/mod.ts";
+import {
+  loadCheckpoint,
+  loadModelDir,
+  type ModelFiles,
+  saveCheckpoint,
+} from "../model/checkpoint/mod.ts";
 import { InputError } from "../model/errors.ts";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
-import { loadTrainingData, RunLog, TrainConfig, Trainer } from "../model/train/mod.ts";
+import {
+  loadTrainingData,
+  parseFreeze,
+  RunLog,
+  SCHEDULE_DEFAULTS,
+  TrainConfig,
+  Trainer,
+  type TrainingData,
+} from "../model/train/mod.ts";
+import { fromTokenizerJson, toTokenizerJson } from "../model/tokenizer/mod.ts";
 import { intFlag, numberFlag, parseFlags, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
@@ -20,6 +35,11 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --data DIR|FILE        ingest output directory, or a UTF-8 text file (byte-level vocabulary)
   --out RUN              run directory (metrics.jsonl, checkpoints/, loss.svg)
   --preset NAME          tiny | small | gpt2 (default tiny); the vocabulary comes from the data
+  --init-from DIR        start from a pretrained model instead: a Hugging Face GPT-2 directory
+                         (config.json, model.safetensors, tokenizer) or a Denoformer run; its
+                         sizes, context and tokenizer are used, and --data must use that tokenizer
+                         (ingest --tokenizer DIR, or a text file, encoded with it)
+  --freeze WHAT          hold fixed: "embeddings" and/or N (the first N blocks), e.g. embeddings,6
   --positional KIND      learned | sinusoidal (default learned)
   --untied               separate output head instead of the tied token embedding
   --dropout P            dropout after the embeddings and on each residual branch (default 0);
@@ -27,9 +47,10 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --steps N              optimizer steps (default 200)
   --micro-batch B        sequences per micro-batch (default 8)
   --grad-accum K         micro-batches per optimizer step (default 1)
-  --context T            tokens per sequence (default: the preset's context length)
-  --lr X                 peak learning rate (default 1e-3)
-  --warmup N             warmup steps (default 20)
+  --context T            tokens per sequence (default: the model's context length)
+  --lr X                 peak learning rate (default 1e-3 for tiny and small, 6e-4 for gpt2,
+                         5e-5 with --init-from)
+  --warmup N             warmup steps (default 20; 100 for gpt2)
   --precision P          fp32 | fp16 | bf16 (bf16 on CUDA only; default fp32)
   --eval-every N         validation loss every N steps (default 50)
   --checkpoint-every N   checkpoint every N steps (default 100; always at the end)
@@ -65,10 +86,12 @@ async function main(args: string[]): Promise<void> {
     options: {
       data: { type: "string" },
       out: { type: "string" },
-      preset: { type: "string", default: "tiny" },
-      positional: { type: "string", default: "learned" },
-      untied: { type: "boolean", default: false },
-      dropout: { type: "string", default: "0" },
+      preset: { type: "string" },
+      "init-from": { type: "string" },
+      freeze: { type: "string" },
+      positional: { type: "string" },
+      untied: { type: "boolean" },
+      dropout: { type: "string" },
       steps: { type: "string" },
       "micro-batch": { type: "string" },
       "grad-accum": { type: "string" },
@@ -92,7 +115,19 @@ async function main(args: string[]): Promise<void> {
   }
   if (!f.data) throw new InputError("--data", "is required (an ingest directory or a text file)");
   if (!f.out) throw new InputError("--out", "is required (the run directory)");
-  if (!(f.preset! in presets)) {
+  const pretrained = f["init-from"] ? await loadModelDir(f["init-from"]) : undefined;
+  if (pretrained) {
+    for (const flag of ["preset", "positional", "untied"] as const) {
+      if (f[flag] !== undefined) {
+        throw new InputError(
+          `--${flag}`,
+          "The model's shape comes from --init-from; drop this flag",
+        );
+      }
+    }
+  }
+  const presetName = (f.preset ?? "tiny") as keyof typeof presets;
+  if (!(presetName in presets)) {
     throw new InputError(
       "--preset",
       `expected one of ${Object.keys(presets).join(", ")}, got "${f.preset}"`,
@@ -101,43 +136,69 @@ async function main(args: string[]): Promise<void> {
   if (!["fp32", "fp16", "bf16"].includes(f.precision!)) {
     throw new InputError("--precision", `expected fp32, fp16 or bf16, got "${f.precision}"`);
   }
-  if (!["learned", "sinusoidal"].includes(f.positional!)) {
-    throw new InputError("--positional", `expected learned or sinusoidal, got "${f.positional}"`);
+  const positional = f.positional ?? "learned";
+  if (!["learned", "sinusoidal"].includes(positional)) {
+    throw new InputError("--positional", `expected learned or sinusoidal, got "${positional}"`);
   }
 
-  const dropout = numberFlag(f.dropout, "--dropout")!;
+  const dropout = numberFlag(f.dropout, "--dropout");
   const context = intFlag(f.context, "--context");
   // Checked before the data is read, so a bad flag fails at once.
   const modelFlags = { dropout: "--dropout", contextLength: "--context" };
-  const preset = presets[f.preset as keyof typeof presets];
-  const sized = { dropout, ...(context ? { contextLength: context } : {}) };
-  parseFlags(GptConfig, { ...preset, ...sized }, modelFlags);
+  const preset = presets[presetName];
+  // A pretrained model keeps its context (the position table is sized to it): --context only
+  // shortens the training sequences.
+  const sized = {
+    ...(dropout !== undefined ? { dropout } : {}),
+    ...(context && !pretrained ? { contextLength: context } : {}),
+  };
+  const base = pretrained?.config ?? preset;
+  parseFlags(GptConfig, { ...base, ...sized }, modelFlags);
   const given = Object.entries(TRAIN_FLAGS).map(([field, [flag, read]]) =>
     [field, read(f[flag.slice(2) as keyof typeof f] as string | undefined, flag)] as const
   );
   const train = parseFlags(
     TrainConfig,
-    Object.fromEntries(given.filter(([, v]) => v !== undefined)),
+    {
+      ...SCHEDULE_DEFAULTS[pretrained ? "pretrained" : presetName],
+      ...Object.fromEntries(given.filter(([, v]) => v !== undefined)),
+      ...(context && pretrained ? { sequenceLength: context } : {}),
+      ...(f.freeze !== undefined ? { freeze: parseFreeze(f.freeze) } : {}),
+    },
     Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([field, [flag]]) => [field, flag])),
   );
-  const data = await loadTrainingData(f.data);
-  const model = parseFlags(GptConfig, {
-    ...preset,
-    ...sized,
-    vocabSize: data.vocabSize,
-    positional: f.positional,
-    tieEmbeddings: !f.untied,
-  }, modelFlags);
+  const tokenizer = pretrained
+    ? fromTokenizerJson(JSON.parse(pretrained.tokenizerJson), `${pretrained.path}/tokenizer`)
+    : undefined;
+  const data = await loadTrainingData(f.data, "--data", tokenizer);
+  if (pretrained) checkSameTokenizer(data, pretrained, f["init-from"]!);
+  const model = parseFlags(
+    GptConfig,
+    pretrained ? { ...pretrained.config, ...sized } : {
+      ...preset,
+      ...sized,
+      vocabSize: data.vocabSize,
+      positional,
+      tieEmbeddings: !f.untied,
+    },
+    modelFlags,
+  );
 
   const trainer = await Trainer.create({
     model,
     train,
     trainTokens: data.train,
     valTokens: data.val,
-    tokenizerJson: data.tokenizerJson,
+    tokenizerJson: pretrained?.tokenizerJson ?? data.tokenizerJson,
+    initialWeights: pretrained?.tensors,
     device: f.device,
     threads: intFlag(f.threads, "--threads"),
   });
+  const params = trainer.parameterCounts;
+  console.error(
+    `parameters: ${params.trainable.toLocaleString("en")} trainable of ` +
+      `${params.total.toLocaleString("en")}${pretrained ? `, from ${pretrained.path}` : ""}`,
+  );
   if (train.precision !== "fp32") {
     const ops = Object.entries(trainer.float32Ops).map(([op, n]) => `${op}×${n}`);
     console.error(`${train.precision}: ops computing in float32: ${ops.join(", ")}`);
@@ -151,7 +212,8 @@ async function main(args: string[]): Promise<void> {
   }
   const log = await RunLog.open(run, trainer.step);
   const title =
-    `${f.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), ${train.precision}`;
+    `${pretrained ? "fine-tuned" : presetName} (${model.layers}×${model.width}, vocab ` +
+    `${model.vocabSize}), ${train.precision}`;
 
   let stop = false;
   const onSignal = () => {
@@ -194,4 +256,20 @@ async function main(args: string[]): Promise<void> {
   console.log(
     JSON.stringify({ run, checkpoint: saved.path, step: trainer.step, plot: `${run}/loss.svg` }),
   );
+}
+
+/**
+ * Token ids mean something only to the tokenizer that made them: data encoded by another one
+ * would train the pretrained embeddings on the wrong rows.
+ */
+function checkSameTokenizer(data: TrainingData, model: ModelFiles, dir: string): void {
+  const canonical = (json: string) =>
+    JSON.stringify(toTokenizerJson(fromTokenizerJson(JSON.parse(json))));
+  if (canonical(data.tokenizerJson) !== canonical(model.tokenizerJson)) {
+    throw new InputError(
+      "--data",
+      `Its tokens were made by another tokenizer than --init-from's: run ` +
+        `\`deno task ingest --tokenizer ${dir}\` to encode the documents with the model's tokenizer`,
+    );
+  }
 }
