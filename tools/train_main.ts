@@ -9,25 +9,20 @@
  * Ctrl-C finishes the current step, saves a checkpoint and exits.
  */
 import { parseArgs } from "node:util";
-import {
-  loadCheckpoint,
-  loadModelDir,
-  type ModelFiles,
-  saveCheckpoint,
-} from "../model/checkpoint/mod.ts";
+import { loadCheckpoint, loadModelDir, saveCheckpoint } from "../model/checkpoint/mod.ts";
 import { InputError } from "../model/errors.ts";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
 import { Progress } from "../model/progress.ts";
 import {
+  checkDataTokenizer,
   loadTrainingData,
   parseFreeze,
   RunLog,
   SCHEDULE_DEFAULTS,
   TrainConfig,
   Trainer,
-  type TrainingData,
 } from "../model/train/mod.ts";
-import { fromTokenizerJson, toTokenizerJson } from "../model/tokenizer/mod.ts";
+import { fromTokenizerJson } from "../model/tokenizer/mod.ts";
 import { intFlag, numberFlag, parseFlags, runCli } from "../model/cli.ts";
 
 const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
@@ -171,7 +166,7 @@ async function main(args: string[]): Promise<void> {
     ? fromTokenizerJson(JSON.parse(pretrained.tokenizerJson), `${pretrained.path}/tokenizer`)
     : undefined;
   const data = await loadTrainingData(f.data, "--data", tokenizer);
-  if (pretrained) checkSameTokenizer(data, pretrained, f["init-from"]!);
+  if (pretrained) checkDataTokenizer(data.tokenizerJson, pretrained, "--data");
   const model = parseFlags(
     GptConfig,
     pretrained ? { ...pretrained.config, ...sized } : {
@@ -256,20 +251,4 @@ async function main(args: string[]): Promise<void> {
   console.log(
     JSON.stringify({ run, checkpoint: saved.path, step: trainer.step, plot: `${run}/loss.svg` }),
   );
-}
-
-/**
- * Token ids mean something only to the tokenizer that made them: data encoded by another one
- * would train the pretrained embeddings on the wrong rows.
- */
-function checkSameTokenizer(data: TrainingData, model: ModelFiles, dir: string): void {
-  const canonical = (json: string) =>
-    JSON.stringify(toTokenizerJson(fromTokenizerJson(JSON.parse(json))));
-  if (canonical(data.tokenizerJson) !== canonical(model.tokenizerJson)) {
-    throw new InputError(
-      "--data",
-      `Its tokens were made by another tokenizer than --init-from's: run ` +
-        `\`deno task ingest --tokenizer ${dir}\` to encode the documents with the model's tokenizer`,
-    );
-  }
 }

@@ -6,3 +6,4 @@ export { type AllReduce, type StepMetrics, Trainer, type TrainerInit } from "./t
 export { RunLog } from "./run_log.ts";
 export { loadTrainingData, type TrainingData } from "./data_source.ts";
 export { JobConfig, jobModel } from "./job_config.ts";
+export { checkDataTokenizer, pretrainedState } from "./pretrained_start.ts";
