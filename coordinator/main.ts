@@ -13,6 +13,7 @@ import {
   decodeTrainingState,
   encodeTrainingState,
   loadCheckpoint,
+  loadModelDir,
   saveCheckpoint,
 } from "../model/checkpoint/mod.ts";
 import { readManifest } from "../model/data/mod.ts";
@@ -20,7 +21,13 @@ import { atomicWriteText } from "../model/atomic_write.ts";
 import { InputError } from "../model/errors.ts";
 import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
-import { JobConfig, jobModel, RunLog } from "../model/train/mod.ts";
+import {
+  checkDataTokenizer,
+  JobConfig,
+  jobModel,
+  pretrainedState,
+  RunLog,
+} from "../model/train/mod.ts";
 import { TlsFiles, tlsFlags } from "../proto/mod.ts";
 import { intFlag, parseFlags, runCli } from "../model/cli.ts";
 import { Job, type StepRecord } from "./job.ts";
@@ -119,7 +126,14 @@ async function main(args: string[]): Promise<void> {
   const manifest = await readManifest(data);
   const files = new Map(manifest.shards.map((s) => [s.file, `${data}/${s.file}`]));
   files.set(manifest.tokenizer.file, `${data}/${manifest.tokenizer.file}`);
-  const tokenizerJson = await Deno.readTextFile(`${data}/${manifest.tokenizer.file}`);
+  let tokenizerJson = await Deno.readTextFile(`${data}/${manifest.tokenizer.file}`);
+  // Fine-tuning: the shape (sent to workers in the job) and the first weights come from the model.
+  const pretrained = job.initFrom ? await loadModelDir(job.initFrom) : undefined;
+  if (pretrained) {
+    checkDataTokenizer(tokenizerJson, pretrained, "--data");
+    job.model = { ...pretrained.config };
+    tokenizerJson = pretrained.tokenizerJson;
+  }
   const model = jobModel(job, manifest.tokenizer.vocabSize);
 
   const resumed = f.resume ? await loadCheckpoint(run) : undefined;
@@ -182,6 +196,9 @@ async function main(args: string[]): Promise<void> {
     },
   });
   if (resumed) state.state = { step: startStep, bytes: encodeTrainingState(resumed) };
+  else if (pretrained) {
+    state.state = { step: 0, bytes: encodeTrainingState(pretrainedState(pretrained)) };
+  }
 
   const { port: bound } = await startCoordinatorServer(
     {

@@ -247,7 +247,7 @@ async function createTrainer(
   };
   const train = await split("train"), val = await split("val");
   log.info("data ready", { trainTokens: train.length, valTokens: val.length });
-  return await Trainer.create({
+  const trainer = await Trainer.create({
     model: jobModel(job, manifest.tokenizer.vocabSize),
     train: job.train,
     trainTokens: train,
@@ -257,6 +257,12 @@ async function createTrainer(
     threads: o.threads,
     gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
   });
+  // A fine-tuning job's first weights live on the coordinator (its state of step 0 until a newer).
+  if (job.initFrom) {
+    const bytes = await client.download("FetchState", { worker_id: id });
+    trainer.restore(decodeTrainingState(bytes, "coordinator state"));
+  }
+  return trainer;
 }
 
 /** A data file from the cache when its sha256 matches, else fetched from the coordinator. */
