@@ -8,27 +8,14 @@ import assert from "node:assert/strict";
 import {
   decodeSafetensors,
   encodeSafetensors,
-  gpt2TensorShapes,
   loadCheckpoint,
   saveCheckpoint,
   type TensorToWrite,
 } from "../../model/checkpoint/mod.ts";
 import { InputError } from "../../model/errors.ts";
 import type { GptConfig } from "../../model/gpt/mod.ts";
-import { Rng } from "../../model/optim/mod.ts";
 import { sha256Hex } from "../../model/sha256.ts";
-
-const config: GptConfig = {
-  vocabSize: 16,
-  contextLength: 8,
-  layers: 1,
-  heads: 2,
-  width: 4,
-  dropout: 0,
-  positional: "learned",
-  tieEmbeddings: true,
-  layerNormEpsilon: 1e-5,
-};
+import { contents } from "./_checkpoint_contents.ts";
 
 /** Saves a valid checkpoint, lets `edit` change its files, re-records checksums, then loads it. */
 async function loadEdited(
@@ -36,18 +23,7 @@ async function loadEdited(
 ): Promise<unknown> {
   const run = await Deno.makeTempDir({ prefix: "ckpt_validation_" });
   try {
-    const rng = new Rng(3);
-    const tensors = new Map([...gpt2TensorShapes(config)].map(([name, shape]) => {
-      const data = rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 0.02);
-      return [name, { data, shape }];
-    }));
-    const { path } = await saveCheckpoint(run, {
-      config,
-      tensors,
-      tokenizerJson: "{}",
-      optimizer: { step: 1, m: new Map(), v: new Map() },
-      state: { step: 1 },
-    });
+    const { path } = await saveCheckpoint(run, contents(1));
     await loadCheckpoint(path); // valid before the edit
     await edit(path);
     await reseal(path);

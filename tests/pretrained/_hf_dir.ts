@@ -64,7 +64,10 @@ export async function writeHfGpt2Dir(
     }
   }
   await Deno.writeFile(`${dir}/model.safetensors`, encodeSafetensors(file, { format: "pt" }));
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(hfConfig(config, dtype)));
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify(publishedGpt2Config(config, dtype)),
+  );
   if (o.tokenizer === "tokenizer.json") {
     await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(await gpt2TokenizerJson()));
   } else {
@@ -73,8 +76,14 @@ export async function writeHfGpt2Dir(
   return { config, weights };
 }
 
-/** config.json as transformers writes it for GPT-2 (tie_word_embeddings left to its default). */
-function hfConfig(c: GptConfig, dtype: string): Record<string, unknown> {
+/**
+ * config.json as the Hub's gpt2 repository publishes it, at the sizes of `c` (tie_word_embeddings
+ * left to its default unless untied).
+ */
+export function publishedGpt2Config(
+  c: Omit<GptConfig, "dropout" | "positional" | "layerNormEpsilon">,
+  dtype = "F32",
+): Record<string, unknown> {
   return {
     activation_function: "gelu_new",
     architectures: ["GPT2LMHeadModel"],

@@ -13,8 +13,8 @@ import { fromTokenizerJson } from "../../model/tokenizer/mod.ts";
 import { argmax } from "../../worker/serve/sampling.ts";
 import { startServerProcess } from "../worker/serve/_server.ts";
 import { type HfDirOptions, writeHfGpt2Dir } from "./_hf_dir.ts";
+import { runMain } from "./_run.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 const PROMPT = "The quick brown fox";
 
 /** Greedy tokens of `weights` after `prompt`, from the engine with no import in between. */
@@ -70,15 +70,7 @@ for (const [name, options] of VARIANTS) {
     }));
 }
 
-async function train(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}tools/train_main.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const train = (args: string[]) => runMain("tools/train_main.ts", args);
 
 Deno.test("train --init-from fine-tunes an fp16 HF directory with frozen layers, resumes, and serve serves the directory", () =>
   withDir(async (dir) => {
