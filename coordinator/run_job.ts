@@ -14,13 +14,21 @@ import {
   encodeTrainingState,
   loadCheckpoint,
   type LoadedCheckpoint,
+  loadModelDir,
   saveCheckpoint,
 } from "../model/checkpoint/mod.ts";
 import { readManifest } from "../model/data/mod.ts";
 import { atomicWriteText } from "../model/atomic_write.ts";
 import type { GptConfig } from "../model/gpt/mod.ts";
 import { jsonLogger, type Logger } from "../model/log.ts";
-import { type JobConfig, jobModel, RunConsole, RunLog } from "../model/train/mod.ts";
+import {
+  checkDataTokenizer,
+  type JobConfig,
+  jobModel,
+  pretrainedState,
+  RunConsole,
+  RunLog,
+} from "../model/train/mod.ts";
 import type { TlsFiles } from "../proto/mod.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { spawnLocalWorkers } from "./local_workers.ts";
@@ -106,6 +114,8 @@ interface OpenRun {
   tokenizerJson: string;
   model: GptConfig;
   resumed?: LoadedCheckpoint;
+  /** The model a fine-tuning job starts from (job config `initFrom`). */
+  pretrained?: Awaited<ReturnType<typeof loadModelDir>>;
   startStep: number;
   log: RunLog;
   ranges: string;
@@ -116,7 +126,14 @@ async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
   const manifest = await readManifest(o.data);
   const files = new Map(manifest.shards.map((s) => [s.file, `${o.data}/${s.file}`]));
   files.set(manifest.tokenizer.file, `${o.data}/${manifest.tokenizer.file}`);
-  const tokenizerJson = await Deno.readTextFile(`${o.data}/${manifest.tokenizer.file}`);
+  let tokenizerJson = await Deno.readTextFile(`${o.data}/${manifest.tokenizer.file}`);
+  // Fine-tuning: the shape (sent to workers in the job) and the first weights come from the model.
+  const pretrained = o.job.initFrom ? await loadModelDir(o.job.initFrom) : undefined;
+  if (pretrained) {
+    checkDataTokenizer(tokenizerJson, pretrained, "--data");
+    o.job.model = { ...pretrained.config };
+    tokenizerJson = pretrained.tokenizerJson;
+  }
   const model = jobModel(o.job, manifest.tokenizer.vocabSize);
   const resumed = o.resume ? await loadCheckpoint(o.run) : undefined;
   const startStep = resumed?.state.step ?? 0;
@@ -125,7 +142,18 @@ async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
   if (!resumed) await Deno.writeTextFile(ranges, "");
   const title = `${o.job.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), ` +
     `distributed, ${o.job.train.precision}`;
-  return { manifest, files, tokenizerJson, model, resumed, startStep, log, ranges, title };
+  return {
+    manifest,
+    files,
+    tokenizerJson,
+    model,
+    resumed,
+    pretrained,
+    startStep,
+    log,
+    ranges,
+    title,
+  };
 }
 
 /** The job's state machine, wired to the run's files and the terminal. */
@@ -170,7 +198,8 @@ function jobState(o: CoordinatorOptions, run: OpenRun, view: RunConsole, log: Lo
       log.info("checkpoint saved", { step, path: saved.path });
     },
   });
-  if (run.resumed) job.state = { step: run.startStep, bytes: encodeTrainingState(run.resumed) };
+  const start = run.resumed ?? (run.pretrained && pretrainedState(run.pretrained));
+  if (start) job.state = { step: run.startStep, bytes: encodeTrainingState(start) };
   return job;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `deno task ingest --out DIR [--vocab-size N] [--val-fraction F] [--seed S] [--dump-text TEXTDIR]
- * [--tokenizer FILE] [--shard-tokens N] PATH...`
+ * [--tokenizer DIR|FILE] [--shard-tokens N] PATH...`
  *
  * Exit status: 0 when some inputs were usable, 1 when none were, 2 for a usage error.
  */
@@ -11,7 +11,10 @@ import { IngestOptions } from "./options.ts";
 import { NoUsableInputError, runIngest } from "./run_ingest.ts";
 
 const USAGE = `Usage: deno task ingest --out DIR [--vocab-size N] [--val-fraction F] [--seed S]
-       [--dump-text TEXTDIR] [--tokenizer tokenizer.json] [--shard-tokens N] [--ocr-workers N] PATH...`;
+       [--dump-text TEXTDIR] [--tokenizer DIR|FILE] [--shard-tokens N] [--ocr-workers N] PATH...
+
+  --tokenizer DIR|FILE   encode with this tokenizer instead of training one: a tokenizer.json, or
+                         a model directory (tokenizer.json, or vocab.json + merges.txt)`;
 
 /** Runs the CLI with `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {

@@ -13,7 +13,10 @@ export const IngestOptions = z.object({
   seed: z.number().int().default(0),
   /** Where to write each file's extracted text, as `<relative path>.txt`. */
   dumpText: z.string().optional(),
-  /** An existing `tokenizer.json` to use instead of training one. */
+  /**
+   * An existing tokenizer to encode with instead of training one (a pretrained model's, so the ids
+   * match it): a tokenizer.json, or a directory holding tokenizer.json or vocab.json + merges.txt.
+   */
   tokenizer: z.string().optional(),
   /** Tokens per shard file. */
   shardTokens: z.number().int().positive().default(1 << 20),

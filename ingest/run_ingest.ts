@@ -5,7 +5,7 @@ import { Progress } from "../model/progress.ts";
 import { sha256Hex } from "../model/sha256.ts";
 import {
   type BpeTokenizer,
-  loadTokenizer,
+  loadPretrainedTokenizer,
   saveTokenizer,
   trainBpe,
 } from "../model/tokenizer/mod.ts";
@@ -160,7 +160,7 @@ export async function runIngest(
   );
 
   const tokenizer: BpeTokenizer = opts.tokenizer
-    ? await loadTokenizer(opts.tokenizer)
+    ? await loadPretrainedTokenizer(opts.tokenizer)
     : trainTokenizer(
       order.filter((i) => splits[i].split === "train").map((i) => docs[i].text),
       opts.vocabSize,

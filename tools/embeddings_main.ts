@@ -11,7 +11,7 @@
  * tokens go with them, since those words are embedded as the mean of their tokens.
  */
 import { parseArgs } from "node:util";
-import { loadCheckpoint } from "../model/checkpoint/mod.ts";
+import { loadModelDir } from "../model/checkpoint/mod.ts";
 import {
   EXPLORE_COMMANDS,
   type ExploreCommand,
@@ -33,7 +33,8 @@ Commands:
                                     <name>_similarity.<ext>: cosine of position i to position j
 
 Options:
-  --checkpoint PATH   run directory, its checkpoints/, or one step directory (required)
+  --checkpoint PATH   run directory, its checkpoints/, one step directory, or a Hugging Face
+                      GPT-2 directory (config.json + model.safetensors) (required)
   --k N               how many neighbours (default 10)
   --out FILE          image to write: .svg, or .png (converted with rsvg-convert)
   --method M          plot's projection: pca (default) or tsne
@@ -82,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const perplexity = numberFlag(f.perplexity, "--perplexity");
   checkTsne(f.method, command === "plot" ? words.length : 0, perplexity);
-  const ckpt = await loadCheckpoint(f.checkpoint);
+  const ckpt = await loadModelDir(f.checkpoint);
   const request = { command: command as ExploreCommand, words, k, exact: f.exact, out: f.out };
   const { text, json } = await exploreEmbeddings(ckpt, {
     ...request,

@@ -1,18 +1,22 @@
 /**
  * `deno task train`: the single-process trainer. Flags become a job config (the same schema the
- * coordinator reads), the data a `Trainer`, and `trainLoop` runs it.
+ * coordinator reads), the data a `Trainer`, and `trainLoop` runs it. With `--init-from` it
+ * fine-tunes a pretrained model instead of starting from random weights.
  *
  * Writes RUN/metrics.jsonl, RUN/checkpoints/step-N (and `latest`), RUN/loss.svg and RUN/lr.svg.
  * Ctrl-C finishes the current step, saves a checkpoint and exits.
  */
 import { parseArgs } from "node:util";
-import { loadCheckpoint } from "../model/checkpoint/mod.ts";
+import { loadCheckpoint, loadModelDir } from "../model/checkpoint/mod.ts";
 import { InputError } from "../model/errors.ts";
 import { GptConfig } from "../model/gpt/mod.ts";
+import { fromTokenizerJson } from "../model/tokenizer/mod.ts";
 import {
+  checkDataTokenizer,
   JobConfig,
   jobModelFields,
   loadTrainingData,
+  parseFreeze,
   RunConsole,
   RunLog,
   Trainer,
@@ -34,6 +38,11 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --data DIR|FILE        ingest output directory, or a UTF-8 text file (byte-level vocabulary)
   --out RUN              run directory (metrics.jsonl, checkpoints/, loss.svg)
   --preset NAME          tiny | small | gpt2 (default tiny); the vocabulary comes from the data
+  --init-from DIR        start from a pretrained model instead: a Hugging Face GPT-2 directory
+                         (config.json, model.safetensors, tokenizer) or a Denoformer run; its
+                         sizes, context and tokenizer are used, and --data must use that tokenizer
+                         (ingest --tokenizer DIR, or a text file, encoded with it)
+  --freeze WHAT          hold fixed: "embeddings" and/or N (the first N blocks), e.g. embeddings,6
   --positional KIND      learned | sinusoidal (default learned)
   --untied               separate output head instead of the tied token embedding
   --dropout P            dropout after the embeddings and on each residual branch (default 0);
@@ -41,9 +50,10 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --steps N              optimizer steps (default 200)
   --micro-batch B        sequences per micro-batch (default 8)
   --grad-accum K         micro-batches per optimizer step (default 1)
-  --context T            tokens per sequence (default: the preset's context length)
-  --lr X                 peak learning rate (default 1e-3)
-  --warmup N             warmup steps (default 20)
+  --context T            tokens per sequence (default: the model's context length)
+  --lr X                 peak learning rate (default 1e-3 for tiny and small, 6e-4 for gpt2,
+                         5e-5 with --init-from)
+  --warmup N             warmup steps (default 20; 100 for gpt2)
   --precision P          fp32 | fp16 | bf16 (bf16 on CUDA only; default fp32)
   --eval-every N         validation loss every N steps (default 50)
   --checkpoint-every N   checkpoint every N steps (default 100; always at the end)
@@ -57,9 +67,14 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
 /** The job config each flag sets; a refused value is reported as its flag. */
 const FLAGS: FlagTable = {
   "preset": ["--preset", textFlag],
+  "initFrom": ["--init-from", textFlag],
   "model.positional": ["--positional", textFlag],
   "model.dropout": ["--dropout", numberFlag],
   "model.contextLength": ["--context", intFlag],
+  "train.freeze": [
+    "--freeze",
+    (value, flag) => value === undefined ? value : parseFreeze(value, flag),
+  ],
   "train.steps": ["--steps", intFlag],
   "train.microBatch": ["--micro-batch", intFlag],
   "train.gradAccum": ["--grad-accum", intFlag],
@@ -71,6 +86,11 @@ const FLAGS: FlagTable = {
   "train.keepLast": ["--keep-last", intFlag],
   "train.seed": ["--seed", intFlag],
 };
+const MODEL_FLAGS = {
+  dropout: "--dropout",
+  contextLength: "--context",
+  positional: "--positional",
+};
 
 if (import.meta.main) await runCli(main);
 
@@ -81,7 +101,7 @@ async function main(args: string[]): Promise<void> {
       ...flagOptions(FLAGS),
       data: { type: "string" },
       out: { type: "string" },
-      untied: { type: "boolean", default: false },
+      untied: { type: "boolean" },
       device: { type: "string", default: "cpu" },
       threads: { type: "string" },
       resume: { type: "boolean", default: false },
@@ -91,31 +111,29 @@ async function main(args: string[]): Promise<void> {
   if (f.help) return console.log(usage);
   if (!f.data) throw new InputError("--data", "is required (an ingest directory or a text file)");
   if (!f.out) throw new InputError("--out", "is required (the run directory)");
-  const base = { model: { tieEmbeddings: !f.untied } };
-  const job = parseFlagTable(JobConfig, base, FLAGS, f);
-  const modelFlags = {
-    dropout: "--dropout",
-    contextLength: "--context",
-    positional: "--positional",
-  };
+  const base = f.untied ? { model: { tieEmbeddings: false } } : {};
+  let job = parseFlagTable(JobConfig, base, FLAGS, f);
+  const pretrained = job.initFrom ? await loadModelDir(job.initFrom) : undefined;
+  if (pretrained) job = fineTuning(job, pretrained.config, f);
   const modelOf = (vocabSize: number) =>
-    parseFlags(GptConfig, jobModelFields(job, vocabSize), modelFlags);
+    parseFlags(GptConfig, jobModelFields(job, vocabSize), MODEL_FLAGS);
   // The vocabulary comes from the data: check the rest of the model before reading it.
-  modelOf(1);
-  const data = await loadTrainingData(f.data);
+  modelOf(pretrained?.config.vocabSize ?? 1);
+  const tokenizer = pretrained &&
+    fromTokenizerJson(JSON.parse(pretrained.tokenizerJson), `${pretrained.path}/tokenizer`);
+  const data = await loadTrainingData(f.data, "--data", tokenizer);
+  if (pretrained) checkDataTokenizer(data.tokenizerJson, pretrained, "--data");
   const trainer = await Trainer.create({
     model: modelOf(data.vocabSize),
     train: job.train,
     trainTokens: data.train,
     valTokens: data.val,
-    tokenizerJson: data.tokenizerJson,
+    tokenizerJson: pretrained?.tokenizerJson ?? data.tokenizerJson,
+    initialWeights: pretrained?.tensors,
     device: f.device,
     threads: intFlag(f.threads, "--threads"),
   });
-  if (job.train.precision !== "fp32") {
-    const ops = Object.entries(trainer.float32Ops).map(([op, n]) => `${op}×${n}`);
-    console.error(`${job.train.precision}: ops computing in float32: ${ops.join(", ")}`);
-  }
+  describe(trainer, pretrained?.path);
   if (f.resume) {
     const ckpt = await loadCheckpoint(f.out);
     trainer.restore(ckpt);
@@ -123,19 +141,13 @@ async function main(args: string[]): Promise<void> {
   }
   const { model, train } = trainer;
   const title =
-    `${job.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), ${train.precision}`;
-  using view = new RunConsole({
-    total: train.steps,
-    initial: trainer.step,
-    stopping: "saving a checkpoint",
-  });
+    `${pretrained ? "fine-tuned" : job.preset} (${model.layers}×${model.width}, vocab ` +
+    `${model.vocabSize}), ${train.precision}`;
+  const view = { total: train.steps, initial: trainer.step, stopping: "saving a checkpoint" };
+  using console_ = new RunConsole(view);
   const log = await RunLog.open(f.out, trainer.step);
-  const { saved } = await trainLoop(trainer, {
-    log,
-    view,
-    title,
-    checkpoints: `${f.out}/checkpoints`,
-  });
+  const checkpoints = `${f.out}/checkpoints`;
+  const { saved } = await trainLoop(trainer, { log, view: console_, title, checkpoints });
   const summary = {
     run: f.out,
     checkpoint: saved!.path,
@@ -143,4 +155,34 @@ async function main(args: string[]): Promise<void> {
     plot: `${f.out}/loss.svg`,
   };
   console.log(JSON.stringify(summary));
+}
+
+/**
+ * A job that fine-tunes a model of `config`: the shape comes from the model, so shape flags are
+ * refused, and --context shortens the training sequences (the position table keeps its size).
+ */
+function fineTuning(job: JobConfig, config: GptConfig, f: Record<string, unknown>): JobConfig {
+  for (const flag of ["preset", "positional", "untied"]) {
+    if (f[flag] !== undefined) {
+      throw new InputError(`--${flag}`, "The model's shape comes from --init-from; drop this flag");
+    }
+  }
+  const { contextLength, ...rest } = job.model;
+  const train = { ...job.train, sequenceLength: contextLength ?? job.train.sequenceLength };
+  return parseFlags(JobConfig, { ...job, model: { ...config, ...rest }, train }, {
+    "train.sequenceLength": "--context",
+  });
+}
+
+/** Prints what trains: parameters (trainable of all) and ops that stay fp32 in low precision. */
+function describe(trainer: Trainer, from?: string): void {
+  const { trainable, total } = trainer.parameterCounts;
+  console.error(
+    `parameters: ${trainable.toLocaleString("en")} trainable of ${total.toLocaleString("en")}` +
+      (from ? `, from ${from}` : ""),
+  );
+  const precision = trainer.train.precision;
+  if (precision === "fp32") return;
+  const ops = Object.entries(trainer.float32Ops).map(([op, n]) => `${op}×${n}`);
+  console.error(`${precision}: ops computing in float32: ${ops.join(", ")}`);
 }

@@ -52,7 +52,8 @@ export function checkGpt2Tensors(
     if (got.shape.length !== shape.length || got.shape.some((d, i) => d !== shape[i])) {
       throw new InputError(
         `${source}: ${name}`,
-        `Expected shape [${shape.join(", ")}], got [${got.shape.join(", ")}]`,
+        `Expected shape [${shape.join(", ")}], got [${got.shape.join(", ")}]` +
+          transposedHint(got.shape, shape),
       );
     }
   }
@@ -62,4 +63,12 @@ export function checkGpt2Tensors(
       throw new InputError(`${source}: ${name}`, `Unexpected tensor${hint}`);
     }
   }
+}
+
+function transposedHint(got: readonly number[], want: readonly number[]): string {
+  const swapped = got.length === 2 && want[0] !== want[1] && got[0] === want[1] &&
+    got[1] === want[0];
+  return swapped
+    ? " (transposed? GPT-2's Conv1D stores linear weights [in, out], nn.Linear [out, in])"
+    : "";
 }

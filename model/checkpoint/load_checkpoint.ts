@@ -17,6 +17,7 @@ import type { AdamWState } from "../optim/mod.ts";
 import { dtypeToFloat32 } from "./dtype_convert.ts";
 import { fromHfConfig } from "./hf_config.ts";
 import type { GptConfig } from "../gpt/config.ts";
+import { decodeModelWeights } from "./model_weights.ts";
 import { decodeSafetensors } from "./safetensors.ts";
 import type { CheckpointTensor, TrainingState } from "./save_checkpoint.ts";
 import {
@@ -88,17 +89,11 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     files.set(name, bytes);
   }
 
-  const modelPath = join(dir, MODEL_FILE);
-  const tensors = new Map<string, CheckpointTensor>();
-  for (const [name, t] of decodeSafetensors(files.get(MODEL_FILE)!, modelPath).tensors) {
-    tensors.set(name, {
-      data: dtypeToFloat32(t.data, t.dtype, `${modelPath}: ${name}`),
-      shape: t.shape,
-    });
-  }
+  // The config first: every tensor is checked against it before one is converted.
   const configPath = join(dir, CONFIG_FILE);
   const hfConfig = parseJson(files.get(CONFIG_FILE)!, configPath) as Record<string, unknown>;
   const config = fromHfConfig(hfConfig, configPath);
+  const tensors = decodeModelWeights(files.get(MODEL_FILE)!, config, join(dir, MODEL_FILE));
   return {
     path: dir,
     config,

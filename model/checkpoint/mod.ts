@@ -10,7 +10,8 @@ export type { Dtype, SafetensorsFile, TensorRead, TensorToWrite } from "./safete
 export { readSafetensors, writeSafetensors } from "./safetensors_file.ts";
 export { dtypeToFloat32, float32ToDtype } from "./dtype_convert.ts";
 export type { FloatDtype } from "./dtype_convert.ts";
-export { fromHfConfig, toHfConfig } from "./hf_config.ts";
+export { fromHfConfig, MODEL_LIMITS, toHfConfig } from "./hf_config.ts";
+export { checkWeightHeaders, decodeModelWeights, toFloat32Weights } from "./model_weights.ts";
 export type { HfGpt2Config } from "./hf_config.ts";
 export { saveCheckpoint } from "./save_checkpoint.ts";
 export type {
@@ -22,6 +23,7 @@ export type {
 } from "./save_checkpoint.ts";
 export { loadCheckpoint, resolveCheckpointDir } from "./load_checkpoint.ts";
 export type { LoadedCheckpoint } from "./load_checkpoint.ts";
+export { loadModelDir, loadPretrained, type ModelFiles } from "./pretrained_dir.ts";
 export { listStepDirs, stepDirName } from "./_layout.ts";
 export { checkGpt2Tensors, gpt2TensorShapes } from "./gpt2_layout.ts";
 export { decodeTrainingState, encodeTrainingState, type TrainingStatePart } from "./state_blob.ts";

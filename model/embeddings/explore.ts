@@ -9,7 +9,7 @@
  * const { text } = await exploreEmbeddings(ckpt, { command: "similar", words: ["king"], k: 5 });
  * ```
  */
-import type { LoadedCheckpoint } from "../checkpoint/mod.ts";
+import type { ModelFiles } from "../checkpoint/mod.ts";
 import { heatmapSvg, writeImage } from "../plot/mod.ts";
 import { analogy } from "./analogy.ts";
 import { cosineMatrix, nearestTokens, type Neighbour } from "./cosine.ts";
@@ -41,11 +41,11 @@ export interface ExploreResult {
   json: Record<string, unknown>;
 }
 
-type Command = (ckpt: LoadedCheckpoint, r: ExploreRequest) => Promise<ExploreResult>;
+type Command = (ckpt: ModelFiles, r: ExploreRequest) => Promise<ExploreResult>;
 
 /** Answers `r` from the checkpoint's embedding tables. */
 export function exploreEmbeddings(
-  ckpt: LoadedCheckpoint,
+  ckpt: ModelFiles,
   r: ExploreRequest,
 ): Promise<ExploreResult> {
   return COMMANDS[r.command](ckpt, r);
@@ -104,9 +104,7 @@ const COMMANDS: Record<ExploreCommand, Command> = {
     const table = TokenEmbeddings.fromCheckpoint(ckpt);
     const ws = r.words.map((w) => table.word(w, { exact: r.exact }));
     const method = r.method ?? "pca";
-    const title = `Token embeddings, ${
-      method === "tsne" ? "t-SNE" : "PCA"
-    } (step ${ckpt.state.step})`;
+    const title = `Token embeddings, ${method === "tsne" ? "t-SNE" : "PCA"} (${stepLabel(ckpt)})`;
     const image = await writeImage(
       r.out!,
       projectionSvg(ws, title, { method, perplexity: r.perplexity }),
@@ -131,6 +129,11 @@ const COMMANDS: Record<ExploreCommand, Command> = {
     };
   },
 };
+
+/** "step N" for a checkpoint, "pretrained" for a model hub directory. */
+function stepLabel(model: ModelFiles): string {
+  return model.state ? `step ${model.state.step}` : "pretrained";
+}
 
 function neighbourLines(neighbours: readonly Neighbour[]): string[] {
   return neighbours.map((n) => `  ${n.score.toFixed(4)}  ${JSON.stringify(n.token)}`);

@@ -9,7 +9,7 @@
  * const sim = cosineMatrix(pos.rows); // sim[i][j]: how alike positions i and j look
  * ```
  */
-import type { LoadedCheckpoint } from "../checkpoint/mod.ts";
+import type { ModelFiles } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
 import { sinusoidalTable } from "../gpt/mod.ts";
 
@@ -25,7 +25,7 @@ export interface PositionalTable {
 }
 
 /** The positional table of `ckpt`. */
-export function positionalTable(ckpt: LoadedCheckpoint): PositionalTable {
+export function positionalTable(ckpt: ModelFiles): PositionalTable {
   const { contextLength, width, positional } = ckpt.config;
   let flat: Float32Array;
   if (positional === "sinusoidal") {

@@ -10,7 +10,7 @@
  * const w = table.word("transformer"); // { ids: [612, 377], pieces: [" transform", "er"], … }
  * ```
  */
-import type { LoadedCheckpoint } from "../checkpoint/mod.ts";
+import type { ModelFiles } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
 import { type BpeTokenizer, fromTokenizerJson } from "../tokenizer/mod.ts";
 
@@ -69,7 +69,7 @@ export class TokenEmbeddings {
   }
 
   /** The table of a loaded checkpoint (`transformer.wte.weight`) and its tokenizer. */
-  static fromCheckpoint(ckpt: LoadedCheckpoint): TokenEmbeddings {
+  static fromCheckpoint(ckpt: ModelFiles): TokenEmbeddings {
     const wte = ckpt.tensors.get(TOKEN_EMBEDDING);
     if (!wte || wte.shape.length !== 2) {
       throw new InputError(ckpt.path, `Checkpoint has no 2-D "${TOKEN_EMBEDDING}" tensor`);

@@ -31,6 +31,11 @@ export interface TrainStepShape {
   /** Tokens per sequence; defaults to the context length. */
   sequenceLength?: number;
   precision: Precision;
+  /**
+   * Parameters held fixed (fine-tuning): still graph inputs, but the graph computes no gradient
+   * for them, and the step has no slot for one.
+   */
+  frozen?: readonly string[];
 }
 
 /** Builds the train-step graph: inputs `ids`, `targets`, `loss_scale` and every parameter. */
@@ -69,8 +74,10 @@ function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Gr
   const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
   g.output(loss, "loss_sum");
   if (lossScale) {
-    gradients(g, g.mul(loss, lossScale), params).forEach((grad, i) =>
-      g.output(grad, `grad:${params[i].name}`)
+    const frozen = new Set(shape.frozen);
+    const trainable = params.filter((p) => !frozen.has(p.name));
+    gradients(g, g.mul(loss, lossScale), trainable).forEach((grad, i) =>
+      g.output(grad, `grad:${trainable[i].name}`)
     );
   }
   return g;
@@ -128,7 +135,11 @@ class CompiledLoss {
         "bf16 needs the CUDA execution provider: onnxruntime's CPU provider has no bfloat16 kernels (not even Cast); use fp16 or fp32 on CPU",
       );
     }
-    const full = { ...shape, sequenceLength: shape.sequenceLength ?? cfg.contextLength };
+    const full = {
+      ...shape,
+      sequenceLength: shape.sequenceLength ?? cfg.contextLength,
+      frozen: shape.frozen ?? [],
+    };
     const graph = build(cfg, full);
     const session = await createSession(graph.toModel(), { device, threads: options.threads });
     const dropoutSites = graph.inputs.filter((v) => v.name.startsWith(DROPOUT_INPUT));
@@ -175,13 +186,30 @@ class CompiledLoss {
   }
 }
 
-/** The train step: loss and gradients of one micro-batch. */
+/**
+ * The train step: loss and gradients of one micro-batch. Gradients are flat too, over the
+ * trainable parameters only (all of them unless some are frozen), in {@linkcode paramSpecs} order.
+ */
 export class TrainStep extends CompiledLoss {
+  /** The parameters that get a gradient. */
+  readonly trainable: ParamSpec[];
+  /** Offset of each trainable parameter's gradient in the flat gradient buffer. */
+  readonly gradOffsets: number[] = [];
+  /** Elements of the flat gradient buffer. */
+  readonly gradSize: number;
   readonly #dropout: number;
   readonly #masks: { name: string; shape: readonly number[]; data: Uint8Array }[];
 
   private constructor(compiled: Compiled, cfg: GptConfig) {
     super(compiled, cfg);
+    const frozen = new Set(compiled.shape.frozen);
+    this.trainable = this.specs.filter((s) => !frozen.has(s.name));
+    let at = 0;
+    for (const s of this.trainable) {
+      this.gradOffsets.push(at);
+      at += numel(s.shape);
+    }
+    this.gradSize = at;
     this.#dropout = cfg.dropout;
     this.#masks = compiled.dropoutSites.map(({ name, shape }) => ({
       name,
@@ -202,8 +230,16 @@ export class TrainStep extends CompiledLoss {
     );
   }
 
+  /** The gradient of the trainable parameter `name` as a view into the flat gradient buffer. */
+  gradView(flat: Float32Array, name: string): Float32Array {
+    const i = this.trainable.findIndex((s) => s.name === name);
+    if (i < 0) throw new RangeError(`No trainable parameter named "${name}"`);
+    return flat.subarray(this.gradOffsets[i], this.gradOffsets[i] + numel(this.trainable[i].shape));
+  }
+
   /**
-   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`; returns
+   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads` (laid out
+   * as {@linkcode gradOffsets}); returns
    * the summed (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids.
    * With dropout, `samples` names the global sample index of each row and `seed` the run's seed:
    * the masks are drawn from them (see {@linkcode drawDropoutMasks}).
@@ -228,9 +264,9 @@ export class TrainStep extends CompiledLoss {
       for (const m of this.#masks) feeds[m.name] = new ort.Tensor("bool", m.data, m.shape);
     }
     const out = await this.session.run(feeds);
-    this.specs.forEach((s, i) => {
+    this.trainable.forEach((s, i) => {
       const grad = out[`grad:${s.name}`].data as Float32Array;
-      const base = this.offsets[i];
+      const base = this.gradOffsets[i];
       for (let j = 0; j < grad.length; j++) grads[base + j] += grad[j];
     });
     const lossSum = Number(out.loss_sum.data[0]);

@@ -153,7 +153,8 @@ function head(g: Graph, cfg: GptConfig, weight: (name: string) => Value, hidden:
   return g.matMul(hidden, g.transpose(table, [1, 0]));
 }
 
-function initializers(g: Graph, weights: WeightTable): (name: string) => Value {
+/** Each weight, by checkpoint name, as an initializer of `g` (added on first use). */
+export function initializers(g: Graph, weights: WeightTable): (name: string) => Value {
   const made = new Map<string, Value>();
   return (name) => {
     let v = made.get(name);

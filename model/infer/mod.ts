@@ -21,5 +21,6 @@ export {
   buildFullGraph,
   buildPrefillGraph,
   type DecodeAttention,
+  initializers,
   type WeightTable,
 } from "./kv_graphs.ts";

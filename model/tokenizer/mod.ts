@@ -28,5 +28,6 @@ export {
   TokenizerJson,
   toTokenizerJson,
 } from "./tokenizer_json.ts";
+export { loadPretrainedTokenizer } from "./pretrained_tokenizer.ts";
 export { preTokenize } from "./pre_tokenize.ts";
 export { byteToUnicode, unicodeToByte } from "./byte_level.ts";

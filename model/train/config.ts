@@ -3,6 +3,8 @@
  * The model's shape lives in {@linkcode GptConfig}; this is everything about how it is trained.
  */
 import { z } from "zod";
+import type { PresetName } from "../gpt/mod.ts";
+import { Freeze } from "./freeze.ts";
 
 export const TrainConfig = z
   .object({
@@ -30,6 +32,21 @@ export const TrainConfig = z
     checkpointEvery: z.number().int().nonnegative().default(100),
     keepLast: z.number().int().nonnegative().default(3),
     seed: z.number().int().default(1337),
+    /** Parameters held fixed (fine-tuning). */
+    freeze: Freeze.prefault({}),
   })
   .strict();
 export type TrainConfig = z.infer<typeof TrainConfig>;
+
+/**
+ * Peak learning rate and warmup for what training starts from, used where the user gives none.
+ * From scratch, larger models want a smaller rate and a longer warmup; fine-tuning pretrained
+ * weights wants a rate 10-20x smaller still (the usual 5e-5 for GPT-2), or the first few updates
+ * undo what pretraining learned.
+ */
+export const SCHEDULE_DEFAULTS = {
+  tiny: { lr: 1e-3, warmupSteps: 20 },
+  small: { lr: 1e-3, warmupSteps: 20 },
+  gpt2: { lr: 6e-4, warmupSteps: 100 },
+  pretrained: { lr: 5e-5, warmupSteps: 20 },
+} as const satisfies Record<PresetName | "pretrained", Pick<TrainConfig, "lr" | "warmupSteps">>;

@@ -4,7 +4,12 @@
  */
 import { loadTokens, readManifest } from "../data/mod.ts";
 import { InputError } from "../errors.ts";
-import { byteTokenizer, END_OF_TEXT, toTokenizerJson } from "../tokenizer/mod.ts";
+import {
+  type BpeTokenizer,
+  byteTokenizer,
+  END_OF_TEXT,
+  toTokenizerJson,
+} from "../tokenizer/mod.ts";
 
 /** Tokens of both splits and the tokenizer that made them. */
 export interface TrainingData {
@@ -14,8 +19,15 @@ export interface TrainingData {
   vocabSize: number;
 }
 
-/** Loads `path` (ingest directory or text file); `flag` names the option in errors. */
-export async function loadTrainingData(path: string, flag = "--data"): Promise<TrainingData> {
+/**
+ * Loads `path` (ingest directory or text file); `flag` names the option in errors. A text file is
+ * encoded with `tokenizer` (a pretrained model's), or else the byte-level vocabulary.
+ */
+export async function loadTrainingData(
+  path: string,
+  flag = "--data",
+  tokenizer: BpeTokenizer = byteTokenizer(),
+): Promise<TrainingData> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
@@ -38,8 +50,10 @@ export async function loadTrainingData(path: string, flag = "--data"): Promise<T
   } catch {
     throw new InputError(flag, `"${path}" is not UTF-8 text; run \`deno task ingest\` on it first`);
   }
-  const tok = byteTokenizer();
-  const ids = Uint16Array.from(tok.encode(text + END_OF_TEXT));
+  const tok = tokenizer;
+  const ids = (tok.vocabSize <= 1 << 16 ? Uint16Array : Uint32Array).from(
+    tok.encode(text + END_OF_TEXT),
+  );
   // The last tenth is held out for validation, cut at a token boundary.
   const cut = Math.floor(ids.length * 0.9);
   return {

@@ -5,12 +5,18 @@
  */
 import { z } from "zod";
 import { GptConfig, PresetName, presets } from "../gpt/mod.ts";
-import { TrainConfig } from "./config.ts";
+import { SCHEDULE_DEFAULTS, TrainConfig } from "./config.ts";
 import { InputError } from "../errors.ts";
 
-export const JobConfig = z
+const JobFields = z
   .object({
     preset: PresetName.default("tiny"),
+    /**
+     * A pretrained model on the coordinator's machine to fine-tune (a Hugging Face GPT-2 directory
+     * or a run): the model's shape comes from it instead of the preset, and workers receive its
+     * weights from the coordinator as the state of step 0.
+     */
+    initFrom: z.string().min(1).optional(),
     /** Overrides of the preset's fields (vocabSize defaults to the data's tokenizer). */
     model: z.record(z.string(), z.unknown()).default({}),
     train: TrainConfig.prefault({}),
@@ -35,7 +41,22 @@ export const JobConfig = z
     hashEvery: z.number().int().positive().default(10),
   })
   .strict();
+
+/** The job config; a learning rate and warmup left out follow what training starts from. */
+export const JobConfig = z.preprocess(withScheduleDefaults, JobFields);
 export type JobConfig = z.infer<typeof JobConfig>;
+
+function withScheduleDefaults(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null) return raw;
+  const job = raw as { preset?: unknown; initFrom?: unknown; train?: unknown };
+  const from = job.initFrom !== undefined
+    ? "pretrained"
+    : typeof job.preset === "string" && job.preset in SCHEDULE_DEFAULTS
+    ? job.preset as keyof typeof SCHEDULE_DEFAULTS
+    : "tiny";
+  const train = typeof job.train === "object" && job.train !== null ? job.train : {};
+  return { ...job, train: { ...SCHEDULE_DEFAULTS[from], ...train } };
+}
 
 /**
  * The model config of a job for a tokenizer of `vocabSize` tokens. The embedding table may be

@@ -1,5 +1,6 @@
 /** Training: hyper-parameters, samples, the optimizer step shared by all trainers, and the run log. */
-export { TrainConfig } from "./config.ts";
+export { SCHEDULE_DEFAULTS, TrainConfig } from "./config.ts";
+export { Freeze, frozenParams, parseFreeze } from "./freeze.ts";
 export { type TokenArray, WindowSampler } from "./batches.ts";
 export { type AllReduce, type StepMetrics, Trainer, type TrainerInit } from "./trainer.ts";
 export { RunLog } from "./run_log.ts";
@@ -7,3 +8,4 @@ export { loadTrainingData, type TrainingData } from "./data_source.ts";
 export { JobConfig, jobModel, jobModelFields, readJobFile } from "./job_config.ts";
 export { RunConsole, type RunConsoleOptions, type StepView } from "./run_console.ts";
 export { trainLoop, type TrainLoopOptions, type TrainLoopResult } from "./train_loop.ts";
+export { checkDataTokenizer, pretrainedState } from "./pretrained_start.ts";

@@ -14,10 +14,12 @@ import type { CheckpointContents, TrainingStatePart } from "../checkpoint/mod.ts
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import { EvalStep, type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
+import { numel } from "../graph/mod.ts";
 import { AdamW, clipGradNorm, hasInfOrNaN, LossScaler, lrAt, Rng } from "../optim/mod.ts";
 import type { Device } from "../runtime.ts";
 import { type TokenArray, WindowSampler } from "./batches.ts";
 import type { TrainConfig } from "./config.ts";
+import { frozenParams } from "./freeze.ts";
 
 /** Sums a buffer across all workers in place (the ring all-reduce; absent when training alone). */
 export type AllReduce = (buffer: Float32Array) => Promise<void>;
@@ -29,6 +31,11 @@ export interface TrainerInit {
   trainTokens: TokenArray;
   valTokens?: TokenArray;
   tokenizerJson: string;
+  /**
+   * Starting weights by checkpoint name (fine-tuning a pretrained model), in place of the seeded
+   * initialisation; every parameter of `model` must be there.
+   */
+  initialWeights?: ReadonlyMap<string, { data: Float32Array }>;
   device?: Device | string;
   threads?: number;
   /** This worker's place among `worldSize` data-parallel workers. */
@@ -91,11 +98,18 @@ export class Trainer {
       : undefined;
 
     const rng = new Rng(init.train.seed);
-    const weights = initParams(init.model, () => rng.normal());
+    const weights = init.initialWeights ??
+      new Map([...initParams(init.model, () => rng.normal())].map(([k, data]) => [k, { data }]));
     this.params = new Float32Array(trainStep.size);
-    trainStep.specs.forEach((s, i) => this.params.set(weights.get(s.name)!, trainStep.offsets[i]));
+    trainStep.specs.forEach((s, i) => {
+      const w = weights.get(s.name);
+      if (w?.data.length !== numel(s.shape)) {
+        throw new InputError(s.name, "Initial weights lack this parameter or have another size");
+      }
+      this.params.set(w.data, trainStep.offsets[i]);
+    });
     this.#optimizer = new AdamW(
-      trainStep.specs.map((s) => ({
+      trainStep.trainable.map((s) => ({
         name: s.name,
         data: trainStep.view(this.params, s.name),
         decay: s.decay,
@@ -103,7 +117,9 @@ export class Trainer {
       { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
     );
     this.#scaler = init.train.precision === "fp16" ? new LossScaler() : undefined;
-    this.#gradsAndLoss = (init.gradientBuffer ?? ((n) => new Float32Array(n)))(trainStep.size + 1);
+    this.#gradsAndLoss = (init.gradientBuffer ?? ((n) => new Float32Array(n)))(
+      trainStep.gradSize + 1,
+    );
     this.#ids = new BigInt64Array(trainStep.tokens);
     this.#targets = new BigInt64Array(trainStep.tokens);
   }
@@ -114,6 +130,7 @@ export class Trainer {
       microBatch: init.train.microBatch,
       sequenceLength: init.train.sequenceLength,
       precision: init.train.precision,
+      frozen: frozenParams(init.model, init.train.freeze),
     };
     const options = { device: init.device, threads: init.threads };
     const trainStep = await TrainStep.create(init.model, shape, options);
@@ -126,14 +143,22 @@ export class Trainer {
     return this.#trainStep.float32Ops;
   }
 
-  /** The last step's gradient: summed across workers, unscaled and clipped (a view, reused). */
+  /**
+   * The last step's gradient of the trainable parameters: summed across workers, unscaled and
+   * clipped (a view, reused).
+   */
   get lastGradient(): Float32Array {
-    return this.#gradsAndLoss.subarray(0, this.#trainStep.size);
+    return this.#gradsAndLoss.subarray(0, this.#trainStep.gradSize);
   }
 
   /** The last step's mean token loss over all workers (valid once its all-reduce is done). */
   get lastLoss(): number {
-    return this.#gradsAndLoss[this.#trainStep.size] / this.tokensPerStep;
+    return this.#gradsAndLoss[this.#trainStep.gradSize] / this.tokensPerStep;
+  }
+
+  /** Parameters the optimizer updates, and all of them (frozen ones included). */
+  get parameterCounts(): { trainable: number; total: number } {
+    return { trainable: this.#trainStep.gradSize, total: this.#trainStep.size };
   }
 
   /** Samples one optimizer step consumes across all workers. */
@@ -192,12 +217,12 @@ export class Trainer {
         this.#ids,
         this.#targets,
         scale / this.tokensPerStep,
-        grads.subarray(0, this.#trainStep.size),
+        grads.subarray(0, this.#trainStep.gradSize),
         { seed: this.train.seed, samples: samples.slice(m * microBatch, (m + 1) * microBatch) },
       );
     }
     if (injectOverflow) grads[0] = Infinity;
-    grads[this.#trainStep.size] = lossSum;
+    grads[this.#trainStep.gradSize] = lossSum;
     if (allReduce) await allReduce(grads);
   }
 
@@ -218,7 +243,11 @@ export class Trainer {
     if (!skipped) {
       gradNorm = clipGradNorm([gradient], this.train.gradClip > 0 ? this.train.gradClip : Infinity);
       this.#optimizer.step(
-        new Map(this.#trainStep.specs.map((s) => [s.name, this.#trainStep.view(gradient, s.name)])),
+        new Map(
+          this.#trainStep.trainable.map((
+            s,
+          ) => [s.name, this.#trainStep.gradView(gradient, s.name)]),
+        ),
         lr,
       );
     }

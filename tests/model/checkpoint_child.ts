@@ -3,7 +3,7 @@
  * for `step`, prints "saving" and saves it into `dir`. The parent kills it part-way through.
  * Usage: deno run -A checkpoint_child.ts DIR STEP FLOATS
  */
-import { saveCheckpoint } from "../../model/checkpoint/mod.ts";
+import { gpt2TensorShapes, saveCheckpoint } from "../../model/checkpoint/mod.ts";
 
 const [dir, stepArg, floatsArg] = Deno.args;
 const step = Number(stepArg), n = Number(floatsArg);
@@ -19,9 +19,16 @@ const config = {
   tieEmbeddings: true,
   layerNormEpsilon: 1e-5,
 };
+// The weights the loader demands besides wte (tiny next to it), all holding the step too.
+const tensors = new Map([...gpt2TensorShapes(config)].map(([name, shape]) => {
+  const data = name === "transformer.wte.weight"
+    ? wte
+    : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(step);
+  return [name, { data, shape }];
+}));
 const contents = {
   config,
-  tensors: new Map([["transformer.wte.weight", { data: wte, shape: [n / 4, 4] }]]),
+  tensors,
   tokenizerJson: "{}",
   optimizer: {
     step,

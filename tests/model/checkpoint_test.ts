@@ -1,9 +1,7 @@
-import type { GptConfig } from "../../model/gpt/mod.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   checkGpt2Tensors,
-  type CheckpointContents,
   fromHfConfig,
   gpt2TensorShapes,
   loadCheckpoint,
@@ -13,46 +11,8 @@ import {
 import { ChecksumError, InputError } from "../../model/errors.ts";
 import { Rng } from "../../model/optim/mod.ts";
 import { denoRun } from "../../model/subprocess.ts";
-
-const config: GptConfig = {
-  vocabSize: 16,
-  contextLength: 8,
-  layers: 1,
-  heads: 2,
-  width: 4,
-  dropout: 0,
-  positional: "learned",
-  tieEmbeddings: true,
-  layerNormEpsilon: 1e-5,
-};
-
-function contents(step: number, seed = step): CheckpointContents {
-  const rng = new Rng(seed);
-  const t = (...shape: number[]) => {
-    const data = rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, 0.02);
-    return { data, shape };
-  };
-  const tensors = new Map([
-    ["transformer.wte.weight", t(16, 4)],
-    ["transformer.wpe.weight", t(8, 4)],
-    ["transformer.h.0.attn.c_attn.weight", t(4, 12)],
-    ["transformer.h.0.attn.c_attn.bias", t(12)],
-    ["transformer.ln_f.weight", t(4)],
-  ]);
-  // Values a lossy writer would lose: -0, a subnormal, infinities, a NaN with a payload.
-  const odd = tensors.get("transformer.ln_f.weight")!.data;
-  odd.set([-0, 1e-45, Infinity, -Infinity]);
-  new Uint32Array(tensors.get("transformer.wpe.weight")!.data.buffer)[0] = 0x7fc01234;
-  const moments = (scale: number) =>
-    new Map([...tensors].map(([k, v]) => [k, v.data.map((x) => x * scale)] as const));
-  return {
-    config,
-    tensors,
-    tokenizerJson: JSON.stringify({ version: "1.0", model: { type: "BPE", vocab: { a: 0 } } }),
-    optimizer: { step, m: moments(0.1), v: moments(0.01) },
-    state: { step, dataPosition: step * 64, rng: rng.exportState(), lossScale: 65536 },
-  };
-}
+import { publishedGpt2Config } from "../pretrained/_hf_dir.ts";
+import { config, contents } from "./_checkpoint_contents.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "ckpt_test_" });
@@ -246,24 +206,14 @@ Deno.test("config.json speaks Hugging Face GPT-2 and reads back, including a pla
   assert.equal(hf.tie_word_embeddings, true);
   assert.equal(fromHfConfig(JSON.parse(JSON.stringify(hf))).positional, "sinusoidal");
   // The keys of the published gpt2 config.json (no denoformer block).
-  const gpt2 = {
-    activation_function: "gelu_new",
-    architectures: ["GPT2LMHeadModel"],
-    attn_pdrop: 0.1,
-    bos_token_id: 50256,
-    embd_pdrop: 0.1,
-    eos_token_id: 50256,
-    initializer_range: 0.02,
-    layer_norm_epsilon: 1e-05,
-    model_type: "gpt2",
-    n_ctx: 1024,
-    n_embd: 768,
-    n_head: 12,
-    n_layer: 12,
-    n_positions: 1024,
-    resid_pdrop: 0.1,
-    vocab_size: 50257,
-  };
+  const gpt2 = publishedGpt2Config({
+    vocabSize: 50257,
+    contextLength: 1024,
+    layers: 12,
+    heads: 12,
+    width: 768,
+    tieEmbeddings: true,
+  });
   assert.deepEqual(fromHfConfig(gpt2), {
     vocabSize: 50257,
     contextLength: 1024,

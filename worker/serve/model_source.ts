@@ -1,8 +1,8 @@
 /**
- * Where the served model comes from: a verified checkpoint directory (model/checkpoint and
- * model/tokenizer), or a seeded random-init preset with the byte codec, for tests and benchmarks.
+ * Where the served model comes from: a verified checkpoint directory or a Hugging Face GPT-2
+ * directory (model/checkpoint and model/tokenizer), or a seeded random-init preset with the byte codec, for tests and benchmarks.
  */
-import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
+import { loadModelDir } from "../../model/checkpoint/mod.ts";
 import { fromTokenizerJson } from "../../model/tokenizer/mod.ts";
 import {
   GptConfig,
@@ -24,9 +24,12 @@ export interface ServedModel {
   name: string;
 }
 
-/** Loads and verifies a checkpoint (`loadCheckpoint` checks every file's sha256) and its tokenizer. */
+/**
+ * Loads and verifies a checkpoint (`loadCheckpoint` checks every file's sha256), or a Hugging Face
+ * GPT-2 directory, and its tokenizer.
+ */
 export async function checkpointModel(path: string): Promise<ServedModel> {
-  const ckpt = await loadCheckpoint(path);
+  const ckpt = await loadModelDir(path);
   // Inference has no dropout; the rest of the config travels with the weights.
   const cfg = GptConfig.parse({ ...ckpt.config, dropout: 0 });
   const codec: TextCodec = fromTokenizerJson(JSON.parse(ckpt.tokenizerJson));

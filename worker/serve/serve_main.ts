@@ -24,7 +24,8 @@ const log = jsonLogger({ component: "serve" });
 
 const usage = `Usage: deno task serve --checkpoint PATH [options]
 
-  --checkpoint PATH      run directory, its checkpoints/, latest or a step directory (verified)
+  --checkpoint PATH      run directory, its checkpoints/, latest or a step directory (verified),
+                         or a Hugging Face GPT-2 directory (config.json + model.safetensors)
   --random-init PRESET   serve a seeded random tiny|small|gpt2 model with a byte codec instead
   --seed N --vocab-size N --context N   shape of the --random-init model
   --host HOST            interface (default 127.0.0.1)

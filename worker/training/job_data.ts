@@ -2,6 +2,7 @@
  * A worker's training data: the job's shards and tokenizer, fetched from the coordinator (no
  * shared file system), verified against the manifest's sha256 and cached between runs.
  */
+import { decodeTrainingState } from "../../model/checkpoint/mod.ts";
 import { concatTokens, type Manifest, tokensFromBytes } from "../../model/data/mod.ts";
 import { ChecksumError } from "../../model/errors.ts";
 import type { Logger } from "../../model/log.ts";
@@ -39,7 +40,7 @@ export async function createTrainer(
   };
   const train = await split("train"), val = await split("val");
   log.info("data ready", { trainTokens: train.length, valTokens: val.length });
-  return await Trainer.create({
+  const trainer = await Trainer.create({
     model: jobModel(job, manifest.tokenizer.vocabSize),
     train: job.train,
     trainTokens: train,
@@ -49,6 +50,12 @@ export async function createTrainer(
     threads: o.threads,
     gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
   });
+  // A fine-tuning job's first weights live on the coordinator (its state of step 0 until a newer).
+  if (job.initFrom) {
+    const bytes = await client.download("FetchState", { worker_id: id });
+    trainer.restore(decodeTrainingState(bytes, "coordinator state"));
+  }
+  return trainer;
 }
 
 /** A data file from the cache when its sha256 matches, else fetched from the coordinator. */

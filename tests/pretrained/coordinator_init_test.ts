@@ -1,0 +1,54 @@
+/**
+ * A distributed job with `initFrom`: the coordinator reads the pretrained directory, sends the
+ * model's shape in the job and its weights as the state of step 0, and two worker processes
+ * fine-tune it with frozen blocks; the merged checkpoint keeps the frozen weights bit for bit.
+ */
+import assert from "node:assert/strict";
+import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
+import { writeHfGpt2Dir } from "./_hf_dir.ts";
+import { runMain } from "./_run.ts";
+
+Deno.test("a job with initFrom fine-tunes the pretrained weights on 2 workers, frozen blocks untouched", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "job_init_" });
+  try {
+    await Deno.mkdir(`${dir}/gpt2`);
+    const { config, weights } = await writeHfGpt2Dir(`${dir}/gpt2`, { dtype: "F16" });
+    const ingested = await runMain("ingest/main.ts", [
+      ...["--tokenizer", `${dir}/gpt2`, "--out", `${dir}/data`, "--val-fraction", "0"],
+      "/usr/share/common-licenses/GPL-3",
+    ]);
+    assert.equal(ingested.code, 0, ingested.stderr);
+    await Deno.writeTextFile(
+      `${dir}/job.json`,
+      JSON.stringify({
+        initFrom: `${dir}/gpt2`,
+        train: {
+          microBatch: 1,
+          sequenceLength: 16,
+          evalEvery: 0,
+          checkpointEvery: 0,
+          freeze: { embeddings: true, layers: 1 },
+        },
+        heartbeatMs: 250,
+        deadAfterMs: 5000,
+      }),
+    );
+    const coordinator = await runMain("coordinator/main.ts", [
+      ...["--data", `${dir}/data`, "--out", `${dir}/run`, "--config", `${dir}/job.json`],
+      ...["--steps", "2", "--local-workers", "2", "--threads", "1", "--port", "0"],
+    ]);
+    assert.equal(coordinator.code, 0, coordinator.stderr);
+
+    const ckpt = await loadCheckpoint(`${dir}/run`);
+    assert.equal(ckpt.state.step, 2);
+    assert.deepEqual(ckpt.config, config);
+    assert.equal((ckpt.state.train as { lr: number }).lr, 5e-5, "the fine-tuning default");
+    for (const [name, w] of weights) {
+      const same = ckpt.tensors.get(name)!.data.every((x, i) => x === w.data[i]);
+      const frozen = !name.startsWith("transformer.h.1.") && !name.startsWith("transformer.ln_f");
+      assert.equal(same, frozen, `${name}: frozen ${frozen}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
