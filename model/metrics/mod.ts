@@ -48,10 +48,13 @@ export function serveMetrics(
 ): MetricsServer {
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({ hostname: listen.host, port: listen.port, onListen() {} }, (req) =>
-      new URL(req.url).pathname === "/metrics" && req.method === "GET"
-        ? metricsResponse(registry)
-        : new Response("Not found: the metrics are at GET /metrics\n", { status: 404 }));
+    server = Deno.serve(
+      { hostname: listen.host, port: listen.port, onListen() {} },
+      (req) =>
+        new URL(req.url).pathname === "/metrics" && req.method === "GET"
+          ? metricsResponse(registry)
+          : new Response("Not found: the metrics are at GET /metrics\n", { status: 404 }),
+    );
   } catch (err) {
     if (!(err instanceof Deno.errors.AddrInUse)) throw err;
     throw new InputError(
