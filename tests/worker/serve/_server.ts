@@ -4,6 +4,8 @@ import { GenerationClient } from "../../../worker/serve/client.ts";
 /** A live server process and a client connected to it. */
 export interface ServerProcess {
   address: string;
+  /** `http://HOST:PORT` of the HTTP API, when started with `--http-port`. */
+  http: string;
   client: GenerationClient;
   /** Stops the server and waits for the process to exit. */
   stop(): Promise<void>;
@@ -19,14 +21,28 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const serveMain = new URL("../../../worker/serve/serve_main.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", serveMain, ...model, "--port", "0", "--threads", "1", ...flags],
+    args: [
+      "run",
+      "-A",
+      "--unstable-no-legacy-abort",
+      serveMain,
+      ...model,
+      "--port",
+      "0",
+      "--threads",
+      "1",
+      ...flags,
+    ],
     stdout: "piped",
     stderr: "null",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   const deadline = Date.now() + 60_000;
-  while (!/listening on (\S+)\n/.test(seen)) {
+  const ready = flags.includes("--http-port")
+    ? /http listening on (\S+)\n/
+    : /listening on (\S+)\n/;
+  while (!ready.test(seen)) {
     const { value, done } = await lines.read();
     if (done || Date.now() > deadline) {
       try {
@@ -37,12 +53,14 @@ export async function startServerProcess(
     }
     seen += value;
   }
-  const address = /listening on (\S+)\n/.exec(seen)![1];
+  const address = /^listening on (\S+)\n/m.exec(seen)![1];
+  const http = /http listening on (\S+)\n/.exec(seen)?.[1];
   const client = new GenerationClient(address, {
     apiKey: flags.includes("--api-key") ? flags[flags.indexOf("--api-key") + 1] : undefined,
   });
   return {
     address,
+    http: http ? `http://${http}` : "",
     client,
     async stop() {
       client.close();
