@@ -11,6 +11,9 @@ import { completionParams, type CompletionRequest, promptList } from "./openai_p
 import type { GenerateChunk } from "./scheduler.ts";
 import { type TextCodec, tokenText } from "./text_codec.ts";
 
+/** The status recorded for a request whose client went away first (nginx's 499). */
+const CLIENT_CLOSED = 499;
+
 /** OpenAI's `logprobs` object of a completion choice (or of one streamed chunk of it). */
 export interface CompletionLogprobs {
   tokens: string[];
@@ -71,7 +74,7 @@ export async function completions(
   } finally {
     release();
   }
-  done(200);
+  done(signal.aborted ? CLIENT_CLOSED : 200);
   return Response.json({
     ...head,
     choices: choices.map((c, index) => ({
@@ -107,7 +110,7 @@ function eventStream(
   done: (status: number) => void,
 ): Response {
   const encoder = new TextEncoder();
-  let closed = false;
+  let closed = false, status = 200;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (data: unknown) => {
@@ -130,7 +133,6 @@ function eventStream(
           });
         }
       });
-      let status = 200;
       Promise.all(pumps).then(() => {
         if (r.stream_options?.include_usage) {
           send({ ...head, choices: [], usage: usage(choices, r.n) });
@@ -152,6 +154,7 @@ function eventStream(
     },
     cancel() {
       closed = true;
+      status = CLIENT_CLOSED;
       abort.abort();
     },
   });
