@@ -13,7 +13,12 @@
  * ```
  */
 export { GenerationClient } from "./client.ts";
-export type { ClientOptions, GenerateRequestMessage, GenerateResponseMessage } from "./client.ts";
+export type {
+  ClientOptions,
+  GenerateRequestMessage,
+  GenerateResponseMessage,
+  TokenLogprobMessage,
+} from "./client.ts";
 export { checkpointModel, randomModel } from "./model_source.ts";
 export type { ServedModel } from "./model_source.ts";
 export { Scheduler } from "./scheduler.ts";
