@@ -136,14 +136,25 @@ async function session(
     let right: (ChunkSink & { address: string; close(): void }) | undefined;
     let hash = "", valLoss = -1, lastStepMs = 0;
     let announced: ChunkSink | undefined; // the connection whose payload path was logged
+    // What this worker measured of the step it applied last, sent with the next AwaitStep.
+    let lastStep: Record<string, number> | undefined;
     while (true) {
+      const asked = performance.now();
       const plan = await client.call<StepPlan>(
         "AwaitStep",
-        { worker_id: id, have_step: trainer.step, weights_hash: hash, val_loss: valLoss },
+        {
+          worker_id: id,
+          have_step: trainer.step,
+          weights_hash: hash,
+          val_loss: valLoss,
+          last_step: lastStep,
+        },
         3_600_000,
       );
+      let idleMs = performance.now() - asked;
       hash = "";
       valLoss = -1;
+      lastStep = undefined;
       if (plan.done) {
         log.info("job done", { step: trainer.step });
         return;
@@ -186,6 +197,7 @@ async function session(
       };
       const started = performance.now();
       let ok = true, error = "";
+      let reduced = { ms: 0, bytesSent: 0 };
       try {
         await trainer.computeGradients((buf) =>
           ringAllReduce(buf, ring, {
@@ -195,7 +207,9 @@ async function session(
             // A neighbour may still be computing when this rank is ready: allow for one step's
             // worth of it. A dead neighbour is found sooner, by its lease (the abort signal).
             chunkTimeoutMs: Math.ceil(Math.max(2000, job.deadAfterMs, 2 * lastStepMs)),
-          }).then(() => {})
+          }).then((stats) => {
+            reduced = stats;
+          })
         );
       } catch (err) {
         ok = false;
@@ -208,13 +222,24 @@ async function session(
         log.info("data plane", { right: right.address, payloads: await right.path() });
       }
       const loss = ok ? trainer.lastLoss : 0;
+      const reported = performance.now();
       const verdict = await client.call<Verdict>(
         "ReportReduced",
         { worker_id: id, step: plan.step, ring_version: plan.ring_version, ok, loss, error },
         3_600_000,
       );
+      idleMs += performance.now() - reported;
       if (!verdict.commit) continue;
       const m = trainer.applyUpdate(started);
+      lastStep = {
+        step: trainer.step,
+        compute_seconds: (lastStepMs - reduced.ms) / 1000,
+        allreduce_seconds: reduced.ms / 1000,
+        allreduce_bytes: reduced.bytesSent,
+        idle_seconds: idleMs / 1000,
+        lr: m.lr,
+        loss_scale: m.loss_scale,
+      };
       if (plan.rank === 0) log.info("step", { ...m });
       if (verdict.upload_state) {
         await client.upload(id, trainer.step, encodeTrainingState(trainer.checkpointContents()));
