@@ -25,6 +25,8 @@ import { TlsFiles, tlsFlags } from "../proto/mod.ts";
 import { intFlag, parseFlags, runCli } from "../model/cli.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { startCoordinatorServer } from "./server.ts";
+import { TrainingMetrics } from "./metrics.ts";
+import { serveMetrics } from "../model/metrics/mod.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
 
@@ -47,6 +49,7 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
                          sample generation and keep serving until Ctrl-C (default without --data)
   --prompt TEXT          the sample generation's prompt
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
+  --metrics-port P       serve Prometheus metrics at http://HOST:P/metrics (0 picks a free port)
 `;
 
 /** The job of `deno task coordinator` without arguments: a few minutes of `tiny` on 2 CPU cores. */
@@ -85,6 +88,7 @@ async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
+      "metrics-port": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -138,6 +142,7 @@ async function main(args: string[]): Promise<void> {
   const tokensPerWorker = job.train.microBatch * job.train.gradAccum *
     (job.train.sequenceLength ?? model.contextLength);
   let lastCommit = performance.now();
+  const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker });
 
   const state = new Job({
     steps: job.train.steps,
@@ -150,6 +155,7 @@ async function main(args: string[]): Promise<void> {
     startStep,
     startDataPosition: (resumed?.state.data_position as number | undefined) ?? 0,
     log,
+    observer: metrics,
     onStep: async (r: StepRecord) => {
       await Deno.writeTextFile(ranges, JSON.stringify(r) + "\n", { append: true });
       if (!r.committed) return;
@@ -200,6 +206,11 @@ async function main(args: string[]): Promise<void> {
   );
   const address = `${f.host}:${bound}`;
   console.log(`listening on ${address}`);
+  if (f["metrics-port"] !== undefined) {
+    const port = intFlag(f["metrics-port"], "--metrics-port")!;
+    const served = serveMetrics(metrics.registry, { host: f.host!, port });
+    console.log(`metrics on http://${f.host}:${served.port}/metrics`);
+  }
   if (!f.token) console.error(`job token: ${token}`);
   const leases = setInterval(() => state.expireLeases(), job.heartbeatMs);
 
