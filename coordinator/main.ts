@@ -379,10 +379,13 @@ async function serveAndShow(run: string, prompt: string): Promise<never> {
     args: [
       "run",
       "--allow-all",
+      "--unstable-no-legacy-abort",
       `${root}worker/serve/serve_main.ts`,
       "--checkpoint",
       run,
       "--port",
+      "0",
+      "--http-port",
       "0",
     ],
     stdin: "null",
@@ -390,12 +393,13 @@ async function serveAndShow(run: string, prompt: string): Promise<never> {
     stderr: "inherit",
   }).spawn();
   const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "", address = "";
-  while (!address) {
+  let seen = "", address = "", http = "";
+  while (!http) {
     const { value, done } = await lines.read();
     if (done) throw new Error("The inference server exited before it listened");
     seen += value;
-    address = /listening on (\S+)/.exec(seen)?.[1] ?? "";
+    address = /^listening on (\S+)/m.exec(seen)?.[1] ?? "";
+    http = /http listening on (\S+)/.exec(seen)?.[1] ?? "";
   }
   const stop = () => {
     server.kill("SIGTERM");
@@ -431,9 +435,10 @@ run directory     ${run}
 checkpoint        ${run}/checkpoints/latest
 loss plot         ${run}/loss.svg
 metrics           ${run}/metrics.jsonl
-server            ${address}
+server            ${address} (gRPC), http://${http} (OpenAI API, /metrics)
 
 talk to it:
+  curl http://${http}/v1/completions -d '{"prompt": "Attention", "max_tokens": 60}'
   deno task generate --server ${address} --prompt "Attention" --max-tokens 60
   deno task generate --server ${address} --prompt "Tokens" --json
   deno task embeddings --checkpoint ${run} similar model --k 8
