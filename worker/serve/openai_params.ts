@@ -18,18 +18,21 @@ const zeroOnly = z.number().nullish().refine((v) => !v, "is not supported: use r
 /** The most prompts (or inputs) one request may carry, and the most choices per prompt. */
 export const MAX_PROMPTS = 64, MAX_CHOICES = 16;
 
+/** A completion's `prompt` or an embedding's `input`: text or token ids, one or a list. */
+const texts = z.union([
+  text,
+  z.array(text).min(1).max(MAX_PROMPTS),
+  tokenIds,
+  z.array(tokenIds).min(1).max(MAX_PROMPTS),
+], {
+  error: "must be a string, a list of strings, a list of token ids or a list of such lists " +
+    `(at most ${MAX_PROMPTS})`,
+});
+
 /** `POST /v1/completions`. */
 export const CompletionRequest = z.object({
   model: z.string().max(1000).nullish(),
-  prompt: z.union([
-    text,
-    z.array(text).min(1).max(MAX_PROMPTS),
-    tokenIds,
-    z.array(tokenIds).min(1).max(MAX_PROMPTS),
-  ], {
-    error: "must be a string, a list of strings, a list of token ids or a list of such lists " +
-      `(at most ${MAX_PROMPTS})`,
-  }),
+  prompt: texts,
   // Absent: OpenAI's 16; null: as many as the context leaves room for (vLLM's reading).
   max_tokens: z.number().int().min(0).max(1_000_000).nullish()
     .transform((v) => v === undefined ? 16 : v ?? Number.MAX_SAFE_INTEGER),
@@ -97,15 +100,7 @@ export function completionParams(
 /** `POST /v1/embeddings`. */
 export const EmbeddingRequest = z.object({
   model: z.string().max(1000).nullish(),
-  input: z.union([
-    text,
-    z.array(text).min(1).max(MAX_PROMPTS),
-    tokenIds,
-    z.array(tokenIds).min(1).max(MAX_PROMPTS),
-  ], {
-    error: "must be a string, a list of strings, a list of token ids or a list of such lists " +
-      `(at most ${MAX_PROMPTS})`,
-  }),
+  input: texts,
   encoding_format: z.enum(["float", "base64"]).nullish().transform((v) => v ?? "float"),
   dimensions: z.number().nullish().refine((v) => v === null || v === undefined, "is not supported"),
   user: z.string().max(1000).nullish(),
