@@ -5,8 +5,9 @@
  * On a seeded random-init model: decode tokens/s with the KV cache (each decode attention variant)
  * and without it (recomputing the whole padded context per token), prompt 16 → full context, at
  * each batch size; time to first token; and aggregate tokens/s of 1, 4 and 8 concurrent streams
- * through a real gRPC server process. Variants and stream counts are interleaved round by round,
- * because the machine is shared and its load drifts. Unless `--no-peer`, runs
+ * through a real server process, over gRPC and over HTTP (server-sent events) side by side.
+ * Variants, transports and stream counts are interleaved round by round, because the machine is
+ * shared and its load drifts. Unless `--no-peer`, runs
  * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run. Prints one JSON
  * object; never asserts on time.
  */
@@ -14,9 +15,9 @@ import { parseArgs } from "node:util";
 import type { PresetName } from "../model/gpt/mod.ts";
 import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
 import { argmax, GenerationClient, randomModel } from "../worker/serve/mod.ts";
+import { denoRun, readUntil, SERVE_FLAGS } from "../model/subprocess.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
-import { denoRun, listeningAddress } from "../model/subprocess.ts";
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -153,7 +154,11 @@ async function engineFigures(
   return out;
 }
 
-/** Aggregate tokens/s of n concurrent streams through a server process, rounds interleaved. */
+/**
+ * Aggregate tokens/s of n concurrent streams through a server process, over gRPC and over HTTP
+ * (OpenAI completions as server-sent events) to the same server; transports and stream counts are
+ * interleaved round by round.
+ */
 async function serverFigures(
   preset: PresetName,
   streamCounts: number[],
@@ -163,49 +168,94 @@ async function serverFigures(
   const maxBatch = Math.max(...streamCounts);
   const child = denoRun(
     "worker/serve/serve_main.ts",
-    ["--random-init", preset, "--seed", "1337", "--port", "0"]
+    ["--random-init", preset, "--seed", "1337", "--port", "0", "--http-port", "0"]
       .concat(["--max-batch", String(maxBatch), "--threads", String(threads)]),
-    { stdout: "piped", stderr: "null" },
+    { stdout: "piped", stderr: "null", denoFlags: SERVE_FLAGS },
   ).spawn();
-  const client = new GenerationClient(await listeningAddress(child.stdout));
+  const seen = await readUntil(child.stdout, /http listening on (\S+)\n/);
+  const client = new GenerationClient(/^listening on (\S+)\n/m.exec(seen)![1]);
+  const completions = `http://${/http listening on (\S+)\n/.exec(seen)![1]}/v1/completions`;
   const prompt = "x".repeat(promptLength); // byte codec: one token per character
-  const stream = async (seed: number) => {
+  const maxTokens = 256 - promptLength;
+  const grpcStream = async (seed: number) => {
     const t0 = performance.now();
     let first = 0, tokens = 0;
-    const req = { prompt, max_tokens: 256 - promptLength, temperature: 1, seed };
+    const req = { prompt, max_tokens: maxTokens, temperature: 1, seed };
     for await (const r of client.generate(req)) {
       if (!first) first = performance.now() - t0;
       tokens += r.token_ids.length;
     }
     return { first, tokens };
   };
+  const httpStream = async (seed: number) => {
+    const t0 = performance.now();
+    let first = 0, body = "";
+    const res = await fetch(completions, {
+      method: "POST",
+      body: JSON.stringify({
+        prompt,
+        max_tokens: maxTokens,
+        temperature: 1,
+        seed,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    for await (const text of res.body!.pipeThrough(new TextDecoderStream())) {
+      if (!first) first = performance.now() - t0;
+      body += text;
+    }
+    const usage = /"usage":\{"prompt_tokens":\d+,"completion_tokens":(\d+)/.exec(body);
+    if (!usage) throw new Error(`No usage in the event stream: ${body.slice(-300)}`);
+    return { first, tokens: Number(usage[1]) };
+  };
+  const transports = { grpc: grpcStream, http: httpStream };
   const figures: Record<string, Record<string, unknown>> = {};
   try {
     for (const n of [1, ...streamCounts]) {
-      await Promise.all(Array.from({ length: n }, (_, i) => stream(i))); // warm-up
-    }
-    const rounds = new Map(streamCounts.map((n) => [n, [] as { rate: number; first: number }[]]));
-    for (let r = 0; r < 3; r++) {
-      for (const n of streamCounts) {
-        const t0 = performance.now();
-        const runs = await Promise.all(Array.from({ length: n }, (_, i) => stream(100 * r + i)));
-        const tokens = runs.reduce((a, x) => a + x.tokens, 0);
-        const rate = tokens / ((performance.now() - t0) / 1000);
-        rounds.get(n)!.push({ rate, first: median(runs.map((x) => x.first)) });
+      for (const stream of Object.values(transports)) {
+        await Promise.all(Array.from({ length: n }, (_, i) => stream(i))); // warm-up
       }
     }
-    for (const [n, rs] of rounds) {
+    const key = (t: string, n: number) => `${t === "grpc" ? "" : "http_"}streams${n}`;
+    const rounds = new Map<string, { rate: number; first: number }[]>();
+    for (let r = 0; r < 3; r++) {
+      for (const n of streamCounts) {
+        for (const [name, stream] of Object.entries(transports)) {
+          const t0 = performance.now();
+          const runs = await Promise.all(Array.from({ length: n }, (_, i) => stream(100 * r + i)));
+          const tokens = runs.reduce((a, x) => a + x.tokens, 0);
+          const rate = tokens / ((performance.now() - t0) / 1000);
+          const k = key(name, n);
+          rounds.set(k, [...rounds.get(k) ?? [], {
+            rate,
+            first: median(runs.map((x) => x.first)),
+          }]);
+        }
+      }
+    }
+    for (const [k, rs] of rounds) {
       const rate = median(rs.map((x) => x.rate));
-      figures[`streams${n}`] = {
+      const n = Number(/\d+$/.exec(k)![0]);
+      figures[k] = {
         aggregateTokensPerS: round(rate, 1),
         perStreamTokensPerS: round(rate / n, 1),
         firstTokenMsMedian: round(median(rs.map((x) => x.first)), 2),
         roundsTokensPerS: rs.map((x) => round(x.rate, 1)),
       };
     }
-    const one = figures.streams1?.aggregateTokensPerS as number | undefined;
-    for (const f of Object.values(figures)) {
-      if (one) f.speedupOverOneStream = round((f.aggregateTokensPerS as number) / one, 2);
+    for (const t of Object.keys(transports)) {
+      const one = figures[key(t, 1)]?.aggregateTokensPerS as number | undefined;
+      for (const n of streamCounts) {
+        const f = figures[key(t, n)];
+        if (one) f.speedupOverOneStream = round((f.aggregateTokensPerS as number) / one, 2);
+      }
+    }
+    for (const n of streamCounts) {
+      const g = figures[key("grpc", n)].aggregateTokensPerS as number;
+      const h = figures[key("http", n)].aggregateTokensPerS as number;
+      // What HTTP costs against gRPC, in percent of gRPC's tokens/s (negative: HTTP was faster).
+      figures[key("http", n)].costVsGrpcPercent = round(100 * (g - h) / g, 1);
     }
   } finally {
     client.close();

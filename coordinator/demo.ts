@@ -6,7 +6,7 @@
  */
 import { IngestOptions, runIngest } from "../ingest/mod.ts";
 import { jsonLogger } from "../model/log.ts";
-import { denoRun, listeningAddress, projectPath } from "../model/subprocess.ts";
+import { denoRun, projectPath, readUntil, SERVE_FLAGS } from "../model/subprocess.ts";
 
 /** The demo's job: a few minutes of `tiny` on 2 CPU cores. */
 export const demoJob = {
@@ -47,12 +47,14 @@ export async function ingestSamples(out: string): Promise<string> {
  * to the server, and serves until Ctrl-C.
  */
 export async function serveAndShow(run: string, prompt: string): Promise<never> {
-  const server = denoRun("worker/serve/serve_main.ts", ["--checkpoint", run, "--port", "0"], {
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const address = await listeningAddress(server.stdout);
+  const server = denoRun(
+    "worker/serve/serve_main.ts",
+    ["--checkpoint", run, "--port", "0", "--http-port", "0"],
+    { stdin: "null", stdout: "piped", stderr: "inherit", denoFlags: SERVE_FLAGS },
+  ).spawn();
+  const seen = await readUntil(server.stdout, /http listening on (\S+)\n/);
+  const address = /^listening on (\S+)$/m.exec(seen)![1];
+  const http = /http listening on (\S+)\n/.exec(seen)![1];
   Deno.addSignalListener("SIGINT", () => {
     server.kill("SIGTERM");
     Deno.exit(0);
@@ -70,9 +72,10 @@ run directory     ${run}
 checkpoint        ${run}/checkpoints/latest
 loss plot         ${run}/loss.svg
 metrics           ${run}/metrics.jsonl
-server            ${address}
+server            ${address} (gRPC), http://${http} (OpenAI API, /metrics)
 
 talk to it:
+  curl http://${http}/v1/completions -d '{"prompt": "Attention", "max_tokens": 60}'
   deno task generate --server ${address} --prompt "Attention" --max-tokens 60
   deno task generate --server ${address} --prompt "Tokens" --json
   deno task embeddings --checkpoint ${run} similar model --k 8

@@ -24,6 +24,31 @@ export interface StepRecord {
   reason?: string;
 }
 
+/** What a worker reports about a step it applied (over AwaitStep; see coordinator.proto). */
+export interface WorkerStepStats {
+  step: number;
+  /** Forward and backward passes, without the all-reduce. */
+  computeSeconds: number;
+  allReduceSeconds: number;
+  allReduceBytes: number;
+  /** Waiting at the coordinator's two barriers. */
+  idleSeconds: number;
+  lr: number;
+  lossScale: number;
+}
+
+/** What the Job tells its observer; every method must return at once. */
+export interface JobObserver {
+  /** A step was committed or aborted. */
+  stepEnded(record: StepRecord): void;
+  valLoss(step: number, loss: number): void;
+  workerStep(worker: string, stats: WorkerStepStats): void;
+  /** Workers holding a lease. */
+  workers(alive: number): void;
+  /** The checkpoint after `step` was written, taking `seconds`. */
+  checkpointSaved(step: number, seconds: number): void;
+}
+
 export interface JobOptions {
   steps: number;
   /** Samples each worker trains on per step (micro-batch × grad-accum). */
@@ -44,6 +69,8 @@ export interface JobOptions {
   onStep: (record: StepRecord) => void | Promise<void>;
   onValLoss: (step: number, loss: number) => void | Promise<void>;
   onState: (step: number, bytes: Uint8Array) => void | Promise<void>;
+  /** Hears what happens, for metrics (coordinator/metrics.ts). */
+  observer?: JobObserver;
 }
 
 interface Member {
@@ -118,6 +145,7 @@ export class Job {
   join(name: string, peerAddress: string): string {
     const id = `w${this.#nextId++}-${name}`;
     this.#members.set(id, { id, name, peerAddress, lastSeen: this.#now(), haveStep: -1 });
+    this.#o.observer?.workers(this.#members.size);
     this.#o.log.info("worker joined", {
       worker: id,
       peer: peerAddress,
@@ -131,13 +159,26 @@ export class Job {
     return this.ringVersion;
   }
 
-  /** Resolves when the ring for the next step is formed (or the job is done). */
-  awaitStep(id: string, haveStep: number, weightsHash: string, valLoss = -1): Promise<StepPlan> {
+  /**
+   * Resolves when the ring for the next step is formed (or the job is done). `lastStep` is what
+   * the worker measured of the step it applied last.
+   */
+  awaitStep(
+    id: string,
+    haveStep: number,
+    weightsHash: string,
+    valLoss = -1,
+    lastStep?: WorkerStepStats,
+  ): Promise<StepPlan> {
     const m = this.#member(id);
     m.lastSeen = this.#now();
     m.haveStep = haveStep;
     if (weightsHash) this.#checkHash(haveStep, id, weightsHash);
-    if (valLoss >= 0) void this.#o.onValLoss(haveStep, valLoss);
+    if (valLoss >= 0) {
+      this.#o.observer?.valLoss(haveStep, valLoss);
+      void this.#o.onValLoss(haveStep, valLoss);
+    }
+    if (lastStep) this.#o.observer?.workerStep(id, lastStep);
     m.pending?.reject(new Error("superseded by a newer AwaitStep"));
     const plan = new Promise<StepPlan>((resolve, reject) => (m.pending = { resolve, reject }));
     this.#advance();
@@ -179,7 +220,9 @@ export class Job {
       throw new Error(`State of step ${step} arrived but the job is at step ${this.committedStep}`);
     }
     this.state = { step, bytes };
+    const started = performance.now();
     await this.#o.onState(step, bytes);
+    this.#o.observer?.checkpointSaved(step, (performance.now() - started) / 1000);
     this.#advance();
   }
 
@@ -191,6 +234,7 @@ export class Job {
       this.#members.delete(m.id);
       m.pending?.reject(new UnknownWorkerError(m.id));
       this.#o.log.warn("worker lease expired", { worker: m.id, workers: this.#members.size });
+      this.#o.observer?.workers(this.#members.size);
       if (this.#inFlight?.ring.includes(m)) this.#abort(`worker ${m.id} stopped answering`);
     }
     this.#advance();
@@ -269,6 +313,7 @@ export class Job {
     const record = this.#record(f, true, { loss });
     this.committedStep++;
     this.dataPosition += this.#o.samplesPerWorker * f.ring.length;
+    this.#o.observer?.stepEnded(record);
     await this.#o.onStep(record);
     // Rank 0 uploads its state when a checkpoint is due, at the end, or for workers waiting to join.
     const waiting = [...this.#members.values()].some((m) => !f.ring.includes(m));
@@ -287,7 +332,9 @@ export class Job {
     this.#inFlight = undefined;
     this.ringVersion++;
     this.#o.log.warn("step aborted", { step: f.step, reason });
-    void this.#o.onStep(this.#record(f, false, { reason }));
+    const record = this.#record(f, false, { reason });
+    this.#o.observer?.stepEnded(record);
+    void this.#o.onStep(record);
     for (const v of f.verdicts.values()) v(abortVerdict);
     // Reports that arrive later see no step in flight and are answered "abort" at once.
   }

@@ -32,6 +32,7 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
                          sample generation and keep serving until Ctrl-C (default without --data)
   --prompt TEXT          the sample generation's prompt
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
+  --metrics-port P       serve Prometheus metrics at http://HOST:P/metrics (0 picks a free port)
 `;
 
 /** Job config fields the flags override. */
@@ -57,6 +58,7 @@ async function main(args: string[]): Promise<void> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
+      "metrics-port": { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "50051" },
       resume: { type: "boolean", default: false },
@@ -94,6 +96,7 @@ async function main(args: string[]): Promise<void> {
     localWorkers,
     threads: intFlag(f.threads, "--threads"),
     resume: f.resume,
+    metricsPort: intFlag(f["metrics-port"], "--metrics-port"),
   });
   const settle = () => new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   if ((f.serve ?? demo) && !outcome.interrupted) {

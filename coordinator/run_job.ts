@@ -30,7 +30,9 @@ import {
   RunLog,
 } from "../model/train/mod.ts";
 import type { TlsFiles } from "../proto/mod.ts";
+import { serveMetrics } from "../model/metrics/mod.ts";
 import { Job, type StepRecord } from "./job.ts";
+import { TrainingMetrics } from "./metrics.ts";
 import { spawnLocalWorkers } from "./local_workers.ts";
 import { startCoordinatorServer } from "./server.ts";
 
@@ -53,6 +55,8 @@ export interface CoordinatorOptions {
   threads?: number;
   /** Continue from the run's latest checkpoint. */
   resume?: boolean;
+  /** Serve Prometheus metrics on this port of `host` (0 picks a free one). */
+  metricsPort?: number;
 }
 
 /** How a job ended. */
@@ -75,7 +79,8 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
     onStop: () => job.stopSoon(),
     onAbort: () => children.forEach((c) => c.kill("SIGKILL")),
   });
-  const job = jobState(o, run, view, log);
+  const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker(o.job, run.model) });
+  const job = jobState(o, run, view, log, metrics);
   const { port } = await startCoordinatorServer(
     {
       job,
@@ -93,6 +98,14 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   );
   const address = `${o.host}:${port}`;
   console.log(`listening on ${address}`);
+  if (o.metricsPort !== undefined) {
+    const served = serveMetrics(metrics.registry, {
+      host: o.host,
+      port: o.metricsPort,
+      flag: "--metrics-port",
+    });
+    console.log(`metrics on http://${o.host}:${served.port}/metrics`);
+  }
   if (o.showToken) console.error(`job token: ${o.token}`);
   const leases = setInterval(() => job.expireLeases(), o.job.heartbeatMs);
   children = await spawnLocalWorkers(o.localWorkers ?? 0, address, o.token, o.run, o.threads);
@@ -157,10 +170,21 @@ async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
 }
 
 /** The job's state machine, wired to the run's files and the terminal. */
-function jobState(o: CoordinatorOptions, run: OpenRun, view: RunConsole, log: Logger): Job {
+/** Tokens one worker trains on in one optimizer step. */
+function tokensPerWorker(job: JobConfig, model: GptConfig): number {
+  const { train } = job;
+  return train.microBatch * train.gradAccum * (train.sequenceLength ?? model.contextLength);
+}
+
+function jobState(
+  o: CoordinatorOptions,
+  run: OpenRun,
+  view: RunConsole,
+  log: Logger,
+  observer: TrainingMetrics,
+): Job {
   const { train } = o.job;
-  const tokensPerWorker = train.microBatch * train.gradAccum *
-    (train.sequenceLength ?? run.model.contextLength);
+  const tokens = tokensPerWorker(o.job, run.model);
   let lastCommit = performance.now();
   const job = new Job({
     steps: train.steps,
@@ -173,6 +197,7 @@ function jobState(o: CoordinatorOptions, run: OpenRun, view: RunConsole, log: Lo
     startStep: run.startStep,
     startDataPosition: (run.resumed?.state.data_position as number | undefined) ?? 0,
     log,
+    observer,
     onStep: async (r: StepRecord) => {
       await Deno.writeTextFile(run.ranges, JSON.stringify(r) + "\n", { append: true });
       if (!r.committed) return;
@@ -181,7 +206,7 @@ function jobState(o: CoordinatorOptions, run: OpenRun, view: RunConsole, log: Lo
         step: r.step,
         loss: r.loss!,
         world_size: r.world_size,
-        tokens_per_s: tokensPerWorker * r.world_size / ((now - lastCommit) / 1000),
+        tokens_per_s: tokens * r.world_size / ((now - lastCommit) / 1000),
       };
       lastCommit = now;
       await run.log.write(m);

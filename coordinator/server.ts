@@ -28,11 +28,29 @@ const JoinRequest = z.object({
   device: z.string(),
 });
 const HeartbeatRequest = z.object({ worker_id: WorkerId });
+const StepStats = z.object({
+  step: z.number().int().nonnegative(),
+  compute_seconds: z.number().nonnegative(),
+  allreduce_seconds: z.number().nonnegative(),
+  allreduce_bytes: z.number().int().nonnegative(),
+  idle_seconds: z.number().nonnegative(),
+  lr: z.number(),
+  loss_scale: z.number(),
+}).transform((s) => ({
+  step: s.step,
+  computeSeconds: s.compute_seconds,
+  allReduceSeconds: s.allreduce_seconds,
+  allReduceBytes: s.allreduce_bytes,
+  idleSeconds: s.idle_seconds,
+  lr: s.lr,
+  lossScale: s.loss_scale,
+}));
 const AwaitStepRequest = z.object({
   worker_id: WorkerId,
   have_step: z.number().int().min(-1),
   weights_hash: z.string().max(128),
   val_loss: z.number(),
+  last_step: StepStats.nullish(),
 });
 const ReducedReport = z.object({
   worker_id: WorkerId,
@@ -120,7 +138,13 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
     }),
     AwaitStep: unary(o, "AwaitStep", (r) => {
       const req = parseMessage(AwaitStepRequest, r, "AwaitStepRequest");
-      return job.awaitStep(req.worker_id, req.have_step, req.weights_hash, req.val_loss);
+      return job.awaitStep(
+        req.worker_id,
+        req.have_step,
+        req.weights_hash,
+        req.val_loss,
+        req.last_step ?? undefined,
+      );
     }),
     ReportReduced: unary(o, "ReportReduced", (r) => {
       const req = parseMessage(ReducedReport, r, "ReducedReport");

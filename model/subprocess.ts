@@ -22,13 +22,26 @@ export function projectPath(relative: string): string {
 }
 
 /**
+ * The Deno flags the inference server runs with (as deno.json's `serve` task does): without
+ * `--unstable-no-legacy-abort`, Deno 2.9.3 aborts every HTTP request's signal after a successful
+ * response and warns about it each time.
+ */
+export const SERVE_FLAGS: readonly string[] = ["--unstable-no-legacy-abort"];
+
+/** Options for {@linkcode denoRun}: the command's, plus flags for Deno itself. */
+export interface DenoRunOptions extends Omit<Deno.CommandOptions, "args"> {
+  /** Flags for `deno run`, before the script (e.g. {@linkcode SERVE_FLAGS}). */
+  denoFlags?: readonly string[];
+}
+
+/**
  * `deno run --allow-all SCRIPT ARGS…` with this Deno. `script` is a path relative to the project
  * root, an absolute path, or a URL.
  */
 export function denoRun(
   script: string | URL,
   args: readonly string[],
-  options: Omit<Deno.CommandOptions, "args"> = {},
+  { denoFlags = [], ...options }: DenoRunOptions = {},
 ): Deno.Command {
   const path = script instanceof URL
     ? script.href
@@ -37,7 +50,7 @@ export function denoRun(
     : projectPath(script);
   return new Deno.Command(Deno.execPath(), {
     ...options,
-    args: ["run", "--allow-all", path, ...args],
+    args: ["run", "--allow-all", ...denoFlags, path, ...args],
   });
 }
 
@@ -52,7 +65,7 @@ export interface DenoOutput {
 export async function denoOutput(
   script: string | URL,
   args: readonly string[],
-  options: Omit<Deno.CommandOptions, "args" | "stdout" | "stderr"> = {},
+  options: Omit<DenoRunOptions, "stdout" | "stderr"> = {},
 ): Promise<DenoOutput> {
   const out = await denoRun(script, args, { ...options, stdout: "piped", stderr: "piped" })
     .output();
@@ -61,23 +74,32 @@ export async function denoOutput(
 }
 
 /**
- * Reads a server's stdout until its `listening on ADDRESS` line and returns the address; the rest
- * of the stream is drained in the background so the child never blocks on a full pipe. Throws if
- * the stream ends first, with what it printed.
+ * Reads a server's stdout until its `listening on ADDRESS` line and returns the address (see
+ * {@linkcode readUntil}).
  */
 export async function listeningAddress(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const seen = await readUntil(stdout, /^listening on (\S+)\n/m);
+  return /^listening on (\S+)\n/m.exec(seen)![1];
+}
+
+/**
+ * Reads a child's stdout until `pattern` matches what it printed, and returns all of that; the
+ * rest of the stream is drained in the background so the child never blocks on a full pipe.
+ * Throws if the stream ends first, with what it printed.
+ */
+export async function readUntil(
+  stdout: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+): Promise<string> {
   const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  while (true) {
+  while (!pattern.test(seen)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`The process exited before it listened; it printed: ${seen}`);
+    if (done) throw new Error(`The process exited before printing ${pattern}; it printed: ${seen}`);
     seen += value;
-    const match = /listening on (\S+)\n/.exec(seen);
-    if (match) {
-      (async () => {
-        while (!(await reader.read()).done);
-      })().catch(() => {});
-      return match[1];
-    }
   }
+  (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  return seen;
 }

@@ -16,6 +16,7 @@
 import type { GptConfig } from "../gpt/mod.ts";
 import { InputError } from "../errors.ts";
 import { createSession, type Device, ort } from "../runtime.ts";
+import type { BatchEngine } from "./batch_engine.ts";
 import { KvCache } from "./kv_cache.ts";
 import {
   buildDecodeGraph,
@@ -61,8 +62,8 @@ export interface Embeddings {
   mean: Float32Array;
 }
 
-/** KV-cached inference over one model. */
-export class InferenceEngine {
+/** KV-cached inference over one model (the {@linkcode BatchEngine} a scheduler drives). */
+export class InferenceEngine implements BatchEngine {
   readonly cfg: GptConfig;
   readonly maxBatch: number;
   readonly cache: KvCache;
@@ -217,6 +218,18 @@ export class InferenceEngine {
     const mean = new Float32Array(w);
     for (const row of tokens) for (let j = 0; j < w; j++) mean[j] += row[j] / n;
     return { tokens, mean };
+  }
+
+  /**
+   * The logits after each of `ids`, [ids.length × vocab], for scoring a prompt: the whole-sequence
+   * graph at the prefill bucket's length (causal attention keeps the padding from mattering), so
+   * at most one graph per bucket is compiled and the cache is not touched.
+   */
+  async promptLogits(ids: readonly number[]): Promise<Float32Array> {
+    const n = ids.length;
+    this.#checkLength(n);
+    const padded = Array.from({ length: this.prefillBucket(n) }, (_, j) => ids[j] ?? 0);
+    return (await this.forwardFull([padded])).subarray(0, n * this.cfg.vocabSize);
   }
 
   /**

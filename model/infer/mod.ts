@@ -15,6 +15,7 @@ export {
   type NextToken,
   type RowRequest,
 } from "./engine.ts";
+export type { BatchEngine } from "./batch_engine.ts";
 export { KvCache } from "./kv_cache.ts";
 export {
   buildDecodeGraph,

@@ -19,7 +19,9 @@ import {
 
 /** A `Generate` request as on the wire (zeros are defaults). */
 export interface GenerateRequestMessage {
-  prompt: string;
+  prompt?: string;
+  prompt_token_ids?: number[];
+  /** Absent: 64; 0 only scores the prompt (with echo and logprobs). */
   max_tokens?: number;
   temperature?: number;
   top_k?: number;
@@ -27,6 +29,17 @@ export interface GenerateRequestMessage {
   repetition_penalty?: number;
   seed?: number;
   stop?: string[];
+  /** Each token's log-probability and this many alternatives (0 to 5). */
+  logprobs?: number;
+  echo?: boolean;
+}
+
+/** One token's log-probability and the most likely tokens at its position. */
+export interface TokenLogprobMessage {
+  /** Absent for a prompt's first token. */
+  logprob?: number;
+  token: string;
+  top: { token_id: number; logprob: number; token: string }[];
 }
 
 /** A `Generate` response. */
@@ -35,6 +48,9 @@ export interface GenerateResponseMessage {
   token_ids: number[];
   finish_reason: string;
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
+  logprobs: TokenLogprobMessage[];
+  /** This response is the echoed prompt. */
+  echo: boolean;
 }
 
 /** Connection settings. */

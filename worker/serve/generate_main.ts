@@ -1,12 +1,14 @@
 /**
  * `deno task generate --server HOST:PORT --prompt TEXT [--max-tokens N] [--temperature T]
  * [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--json]
- * [--api-key KEY] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
+ * [--logprobs K] [--echo] [--api-key KEY] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
  *
- * Streams the generated text to stdout as it arrives; `--json` prints each response as a JSON line.
+ * Streams the generated text to stdout as it arrives; `--json` prints each response as a JSON line;
+ * `--logprobs K` prints one line per token instead: the token, its log-probability and the K most
+ * likely alternatives (`--echo` first lists the prompt's tokens the same way).
  */
 import { parseArgs } from "node:util";
-import { GenerationClient } from "./client.ts";
+import { GenerationClient, type TokenLogprobMessage } from "./client.ts";
 
 const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [options]
 
@@ -19,6 +21,8 @@ const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [optio
   --seed S                 makes sampling reproducible
   --stop STR               stop sequence, not emitted (repeatable)
   --json                   print each response as a JSON line
+  --logprobs K             print each token with its log-probability and K alternatives (0-5)
+  --echo                   also send back the prompt's tokens (scored with --logprobs)
   --api-key KEY            sent as the authorization metadata
   --tls-ca F --tls-server-name NAME   verify a TLS server
   --deadline-ms N          give up after N ms
@@ -38,6 +42,8 @@ const { values: f } = parseArgs({
     seed: { type: "string" },
     stop: { type: "string", multiple: true, default: [] },
     json: { type: "boolean", default: false },
+    logprobs: { type: "string" },
+    echo: { type: "boolean", default: false },
     "api-key": { type: "string" },
     "tls-ca": { type: "string" },
     "tls-server-name": { type: "string" },
@@ -66,12 +72,15 @@ try {
     repetition_penalty: Number(f["repetition-penalty"]),
     seed: f.seed === undefined ? undefined : Number(f.seed),
     stop: f.stop,
+    logprobs: f.logprobs === undefined ? undefined : Number(f.logprobs),
+    echo: f.echo,
   }, { deadlineMs: f["deadline-ms"] ? Number(f["deadline-ms"]) : undefined });
   for await (const r of stream) {
     if (f.json) console.log(JSON.stringify(r));
+    else if (f.logprobs !== undefined) r.logprobs.forEach((lp) => console.log(logprobLine(lp)));
     else await Deno.stdout.write(encoder.encode(r.text));
   }
-  if (!f.json) console.log();
+  if (!f.json && f.logprobs === undefined) console.log();
 } catch (err) {
   const e = err as { code?: number; details?: string; message: string };
   console.error(
@@ -80,4 +89,11 @@ try {
   Deno.exitCode = 1;
 } finally {
   client.close();
+}
+
+/** `"token"  -1.2345  "alt" -0.9876  "alt" -1.5432`; a prompt's first token has no log-probability. */
+function logprobLine(lp: TokenLogprobMessage): string {
+  const alternatives = lp.top.map((t) => `${JSON.stringify(t.token)} ${t.logprob.toFixed(4)}`);
+  const value = lp.logprob === undefined ? "(first)" : lp.logprob.toFixed(4);
+  return `${JSON.stringify(lp.token).padEnd(12)} ${value.padStart(9)}   ${alternatives.join("  ")}`;
 }

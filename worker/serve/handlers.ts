@@ -2,25 +2,36 @@
  * The Generation service's handlers: validate the request, call the scheduler or engine, map
  * errors in one place. No domain logic lives here.
  */
-import type * as grpc from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
-import { timingSafeEqual } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../model/errors.ts";
 import type { InferenceEngine } from "../../model/infer/mod.ts";
-import { DetokenizeRequest, GenerateRequest, parseRequest, TextRequest } from "./params.ts";
-import { toGrpcError, UnauthenticatedError, UndecodableMessage } from "../../proto/mod.ts";
+import {
+  DetokenizeRequest,
+  GenerateRequest,
+  generationParams,
+  parseRequest,
+  TextRequest,
+} from "./params.ts";
+import { toGrpcError, UndecodableMessage } from "../../proto/mod.ts";
+import { checkApiKey } from "./api_key.ts";
+import { embedTokens } from "./embedding.ts";
+import type { TokenLogprob } from "./logprobs.ts";
 import type { GenerateChunk, Scheduler } from "./scheduler.ts";
-import type { TextCodec } from "./text_codec.ts";
+import type { ServeMetrics } from "./serve_metrics.ts";
+import { type TextCodec, tokenText } from "./text_codec.ts";
 
-/** What the handlers serve. */
+/** What the handlers serve; the gRPC and HTTP servers share one. */
 export interface GenerationBackend {
   engine: InferenceEngine;
   scheduler: Scheduler;
   codec: TextCodec;
+  metrics: ServeMetrics;
   /** Shown by ModelInfo, e.g. the checkpoint path. */
   name: string;
+  /** The model's id in the OpenAI API (`/v1/models`, the `model` field). */
+  modelId: string;
   device: string;
-  /** When set, every call must carry it as `authorization: Bearer KEY` or `x-api-key`. */
+  /** When set, every call must carry it as `authorization: Bearer KEY` (gRPC: or `x-api-key`). */
   apiKey?: string;
 }
 
@@ -34,17 +45,17 @@ export function generationHandlers(b: GenerationBackend): grpc.UntypedServiceImp
   const unary =
     (fn: (request: unknown) => Promise<unknown> | unknown): Unary => async (call, cb) => {
       try {
-        authorize(b.apiKey, call.metadata);
+        authorize(b, call.metadata);
         cb(null, await fn(decoded(call.request)));
       } catch (err) {
-        cb(toGrpcError(err));
+        cb(refuse(b, err));
       }
     };
   return {
     Generate: (call: grpc.ServerWritableStream<unknown, unknown>) => generate(b, call),
     Embed: unary(async (request) => {
       const ids = b.codec.encode(parseRequest(TextRequest, request).text);
-      const e = await b.engine.embed(ids);
+      const e = await embedTokens(b.engine, ids, "text");
       return {
         token_ids: ids,
         tokens: e.tokens.map((row) => ({ values: Array.from(row) })),
@@ -91,19 +102,26 @@ async function generate(
   const abort = new AbortController();
   call.on("cancelled", () => abort.abort());
   try {
-    authorize(b.apiKey, call.metadata);
+    authorize(b, call.metadata);
     const req = parseRequest(GenerateRequest, decoded(call.request));
-    for await (const chunk of b.scheduler.generate(req, abort.signal)) {
+    for await (const chunk of b.scheduler.generate(generationParams(req), abort.signal)) {
       if (abort.signal.aborted) break;
-      call.write(toResponse(chunk));
+      call.write(toResponse(b.codec, chunk));
     }
     call.end();
   } catch (err) {
-    call.emit("error", toGrpcError(err));
+    call.emit("error", refuse(b, err));
   }
 }
 
-function toResponse(c: GenerateChunk) {
+/** The gRPC status for `err`, counted in the metrics. */
+function refuse(b: GenerationBackend, err: unknown) {
+  const status = toGrpcError(err);
+  b.metrics.error("grpc", grpc.status[status.code]);
+  return status;
+}
+
+function toResponse(codec: TextCodec, c: GenerateChunk) {
   return {
     text: c.text,
     token_ids: c.tokenIds,
@@ -113,6 +131,16 @@ function toResponse(c: GenerateChunk) {
     usage: c.usage
       ? { prompt_tokens: c.usage.promptTokens, completion_tokens: c.usage.completionTokens }
       : undefined,
+    logprobs: c.logprobs?.map((lp, i) => logprobMessage(codec, c.tokenIds[i], lp)),
+    echo: c.echo ?? false,
+  };
+}
+
+function logprobMessage(codec: TextCodec, id: number, lp: TokenLogprob) {
+  return {
+    logprob: lp.logprob ?? undefined,
+    token: tokenText(codec, id),
+    top: lp.top.map((t) => ({ token_id: t.id, logprob: t.logprob, token: tokenText(codec, t.id) })),
   };
 }
 
@@ -123,12 +151,7 @@ function decoded(request: unknown): unknown {
   return request;
 }
 
-function authorize(apiKey: string | undefined, metadata: grpc.Metadata): void {
-  if (!apiKey) return;
-  const bearer = String(metadata.get("authorization")[0] ?? "").replace(/^Bearer\s+/i, "");
-  const given = bearer || String(metadata.get("x-api-key")[0] ?? "");
-  const a = Buffer.from(given), e = Buffer.from(apiKey);
-  if (a.length !== e.length || !timingSafeEqual(a, e)) {
-    throw new UnauthenticatedError("Missing or wrong API key: send `authorization: Bearer KEY`");
-  }
+function authorize(b: GenerationBackend, metadata: grpc.Metadata): void {
+  const presented = metadata.get("authorization")[0] ?? metadata.get("x-api-key")[0];
+  checkApiKey(b.apiKey, presented === undefined ? undefined : String(presented));
 }

@@ -1,7 +1,9 @@
 /**
  * `worker/serve/`: the inference worker and its client. A `Scheduler` runs one continuously
  * batched decode loop over an `InferenceEngine` (`model/infer/`); `startServer` puts it behind the
- * `denoformer.v1.Generation` gRPC service, health and reflection; `GenerationClient` talks to it.
+ * `denoformer.v1.Generation` gRPC service, health and reflection, and `startHttpServer` behind
+ * OpenAI's completions API and Prometheus metrics (`ServeMetrics`); `GenerationClient` talks to
+ * the gRPC side and `textPerplexity` measures perplexity through it.
  *
  * @example
  * ```ts
@@ -13,11 +15,21 @@
  * ```
  */
 export { GenerationClient } from "./client.ts";
-export type { ClientOptions, GenerateRequestMessage, GenerateResponseMessage } from "./client.ts";
+export type {
+  ClientOptions,
+  GenerateRequestMessage,
+  GenerateResponseMessage,
+  TokenLogprobMessage,
+} from "./client.ts";
 export { checkpointModel, randomModel } from "./model_source.ts";
 export type { ServedModel } from "./model_source.ts";
 export { Scheduler } from "./scheduler.ts";
 export type { FinishReason, GenerateChunk, SchedulerStats } from "./scheduler.ts";
 export { startServer } from "./server.ts";
+export { startHttpServer } from "./http_server.ts";
+export type { HttpListenOptions, RunningHttpServer } from "./http_server.ts";
+export { ServeMetrics } from "./serve_metrics.ts";
+export { textPerplexity } from "./perplexity.ts";
+export type { PerplexityResult } from "./perplexity.ts";
 export type { ListenOptions, RunningServer } from "./server.ts";
 export { argmax, sampleToken, seededRandom } from "./sampling.ts";

@@ -1,17 +1,20 @@
 /**
- * The requests as they arrive (proto field names; absent fields are zeros), validated once with
- * zod. Zeros mean "the default": max_tokens 0 → 64, top_p 0 → 1, repetition_penalty 0 → 1.
- * Checks that need the model (context, vocabulary) happen in the scheduler.
+ * The gRPC requests as they arrive (proto field names; absent fields are zeros), validated once
+ * with zod. Zeros mean "the default": top_p 0 → 1, repetition_penalty 0 → 1; an absent max_tokens
+ * is 64. Checks that need the model (context, vocabulary) happen in the scheduler.
  */
 import { z } from "zod";
 import { InputError } from "../../model/errors.ts";
+import { MAX_LOGPROBS } from "./logprobs.ts";
+import type { GenerationParams } from "./scheduler.ts";
 
 const wellFormed = (s: string) => s.isWellFormed();
 
 /** A `Generate` request. */
 export const GenerateRequest = z.object({
   prompt: z.string().max(1_000_000).refine(wellFormed, "must be well-formed Unicode"),
-  max_tokens: z.number().int().min(0).max(1_000_000).transform((n) => n || 64),
+  prompt_token_ids: z.array(z.number().int().min(0)).max(1_000_000),
+  max_tokens: z.number().int().min(0).max(1_000_000).optional(),
   temperature: z.number().min(0).max(100),
   top_k: z.number().int().min(0).max(1_000_000),
   top_p: z.number().min(0).max(1).transform((p) => p || 1),
@@ -20,8 +23,31 @@ export const GenerateRequest = z.object({
   stop: z.array(
     z.string().min(1).max(256).refine(wellFormed, "must be well-formed Unicode"),
   ).max(16),
+  logprobs: z.number().int().min(0).max(MAX_LOGPROBS).optional(),
+  echo: z.boolean(),
+}).refine((r) => !(r.prompt && r.prompt_token_ids.length), {
+  path: ["prompt_token_ids"],
+  message: "give the prompt as text or as token ids, not both",
 });
 export type GenerateRequest = z.infer<typeof GenerateRequest>;
+
+/** What the scheduler takes for a validated `Generate` request. */
+export function generationParams(r: GenerateRequest): GenerationParams {
+  return {
+    prompt: r.prompt_token_ids.length ? r.prompt_token_ids : r.prompt,
+    maxTokens: r.max_tokens ?? 64,
+    sampling: {
+      temperature: r.temperature,
+      topK: r.top_k,
+      topP: r.top_p,
+      repetitionPenalty: r.repetition_penalty,
+    },
+    seed: r.seed,
+    stop: r.stop,
+    logprobs: r.logprobs,
+    echo: r.echo,
+  };
+}
 
 /** An `Embed`, `Tokenize` request. */
 export const TextRequest = z.object({ text: z.string().max(1_000_000) });

@@ -1,11 +1,14 @@
 /**
  * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|cuda:N] [--max-batch N]
- * [--max-queue N] [--threads N] [--api-key KEY] [--tls-cert PEM --tls-key PEM]`
+ * [--max-queue N] [--threads N] [--api-key KEY] [--tls-cert PEM --tls-key PEM]
+ * [--http-port P [--http-host H]] [--served-model-name NAME]`
  *
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
  * `denoformer.v1.Generation`, health and reflection. Prints `listening on HOST:PORT` on stdout
- * once it accepts requests. `--random-init tiny|small|gpt2 [--seed N] [--vocab-size N]
- * [--context N]` serves a seeded random model with the byte codec instead (tests, benchmarks).
+ * once it accepts requests; with `--http-port`, also the OpenAI-compatible HTTP API and
+ * Prometheus metrics (docs/serving.md), and then `http listening on HOST:PORT`.
+ * `--random-init tiny|small|gpt2 [--seed N] [--vocab-size N] [--context N]` serves a seeded
+ * random model with the byte codec instead (tests, benchmarks).
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../../model/errors.ts";
@@ -19,6 +22,8 @@ import { parseDevice } from "../../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./model_source.ts";
 import { Scheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
+import { startHttpServer } from "./http_server.ts";
+import { ServeMetrics } from "./serve_metrics.ts";
 
 const log = jsonLogger({ component: "serve" });
 
@@ -35,7 +40,10 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --max-queue N          requests waiting for a slot (default 64)
   --threads N            onnxruntime intra-op threads
   --api-key KEY          require this key in the request metadata
-  --tls-cert F --tls-key F  serve TLS
+  --tls-cert F --tls-key F  serve TLS (gRPC)
+  --http-port P          also serve the OpenAI-compatible HTTP API and /metrics on P (0: a free one)
+  --http-host HOST       its interface (default: --host)
+  --served-model-name N  the model's id in the HTTP API (default: the --checkpoint path as given)
 `;
 
 if (import.meta.main) await runCli(main);
@@ -59,6 +67,9 @@ async function main(args: string[]): Promise<void> {
       "api-key": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      "http-port": { type: "string" },
+      "http-host": { type: "string" },
+      "served-model-name": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -74,23 +85,41 @@ async function main(args: string[]): Promise<void> {
     device,
     threads: f.threads ? int(f.threads, "--threads", 1) : undefined,
   });
+  const metrics = new ServeMetrics();
   const scheduler = new Scheduler(engine, model.codec, {
     maxQueue: int(f["max-queue"]!, "--max-queue", 0),
     logger: log,
+    observer: metrics,
   });
+  metrics.watch(scheduler);
   const tls = f["tls-cert"] || f["tls-key"]
     ? parseFlags(TlsFiles, { certPath: f["tls-cert"], keyPath: f["tls-key"] }, tlsFlags)
     : undefined;
+  const backend = {
+    engine,
+    scheduler,
+    codec: model.codec,
+    metrics,
+    name: model.name,
+    modelId: f["served-model-name"] ?? f.checkpoint ?? model.name,
+    device,
+    apiKey: f["api-key"],
+  };
   const server = await startServer(
-    { engine, scheduler, codec: model.codec, name: model.name, device, apiKey: f["api-key"] },
+    backend,
     {
       host: f.host!,
       port: int(f.port!, "--port", 0),
       tls,
     },
   );
+  const httpHost = f["http-host"] ?? f.host!;
+  const http = f["http-port"] === undefined
+    ? undefined
+    : startHttpServer(backend, { host: httpHost, port: int(f["http-port"], "--http-port", 0) });
   log.info("serving", { model: model.name, ...model.cfg, maxBatch: engine.maxBatch });
   console.log(`listening on ${f.host}:${server.port}`);
+  if (http) console.log(`http listening on ${httpHost}:${http.port}`);
   const stop = () => {
     server.close();
     Deno.exit(0);

@@ -37,3 +37,18 @@ export function byteCodec(vocabSize = 257): TextCodec {
     },
   };
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A token as text, for log-probability listings: itself when its bytes are whole UTF-8, else
+ * `bytes:\xNN…` (a byte-level token that holds part of a character).
+ */
+export function tokenText(codec: TextCodec, id: number): string {
+  const bytes = codec.decodeBytes([id]);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return "bytes:" + Array.from(bytes, (b) => `\\x${b.toString(16).padStart(2, "0")}`).join("");
+  }
+}

@@ -143,6 +143,10 @@ class Membership {
   #hash = "";
   #valLoss = -1;
   #lastStepMs = 0;
+  /** What this worker measured of the step it applied last, sent with the next AwaitStep. */
+  #lastStats: Record<string, number> | undefined;
+  /** The last step's all-reduce, as the ring reported it. */
+  #reduced = { ms: 0, bytesSent: 0 };
 
   private constructor(
     readonly o: TrainingWorkerOptions,
@@ -196,19 +200,24 @@ class Membership {
   /** Runs planned steps until the coordinator says the job is done. */
   async train(trainer: Trainer): Promise<void> {
     while (true) {
+      const asked = performance.now();
       const plan = await this.client.call<StepPlan>("AwaitStep", {
         worker_id: this.id,
         have_step: trainer.step,
         weights_hash: this.#hash,
         val_loss: this.#valLoss,
+        last_step: this.#lastStats,
       }, 3_600_000);
+      let idleMs = performance.now() - asked;
       this.#hash = "";
       this.#valLoss = -1;
+      this.#lastStats = undefined;
       if (plan.done) return this.log.info("job done", { step: trainer.step });
       await this.#adopt(trainer, plan);
       const started = performance.now();
       const error = await this.#runStep(trainer, plan);
       this.#lastStepMs = performance.now() - started;
+      const reported = performance.now();
       const verdict = await this.client.call<Verdict>("ReportReduced", {
         worker_id: this.id,
         step: plan.step,
@@ -217,7 +226,8 @@ class Membership {
         loss: error === undefined ? trainer.lastLoss : 0,
         error: error ?? "",
       }, 3_600_000);
-      if (verdict.commit) await this.#afterCommit(trainer, plan, verdict, started);
+      idleMs += performance.now() - reported;
+      if (verdict.commit) await this.#afterCommit(trainer, plan, verdict, started, idleMs);
     }
   }
 
@@ -273,7 +283,10 @@ class Membership {
       chunkTimeoutMs: Math.ceil(Math.max(2000, this.job.deadAfterMs, 2 * this.#lastStepMs)),
     };
     try {
-      await trainer.computeGradients((buf) => ringAllReduce(buf, ring, options).then(() => {}));
+      this.#reduced = { ms: 0, bytesSent: 0 };
+      await trainer.computeGradients(async (buf) => {
+        this.#reduced = await ringAllReduce(buf, ring, options);
+      });
     } catch (err) {
       const error = String((err as Error).message);
       this.log.warn("step failed", { step: plan.step, error });
@@ -287,8 +300,23 @@ class Membership {
   }
 
   /** Every rank succeeded: apply the update, then what the verdict and plan ask for. */
-  async #afterCommit(trainer: Trainer, plan: StepPlan, verdict: Verdict, started: number) {
+  async #afterCommit(
+    trainer: Trainer,
+    plan: StepPlan,
+    verdict: Verdict,
+    started: number,
+    idleMs: number,
+  ) {
     const m = trainer.applyUpdate(started);
+    this.#lastStats = {
+      step: trainer.step,
+      compute_seconds: (this.#lastStepMs - this.#reduced.ms) / 1000,
+      allreduce_seconds: this.#reduced.ms / 1000,
+      allreduce_bytes: this.#reduced.bytesSent,
+      idle_seconds: idleMs / 1000,
+      lr: m.lr,
+      loss_scale: m.loss_scale,
+    };
     if (plan.rank === 0) this.log.info("step", { ...m });
     if (verdict.upload_state) {
       const state = encodeTrainingState(trainer.checkpointContents());

@@ -1,0 +1,199 @@
+/**
+ * The coordinator's metrics: the in-process source (snapshot, events) and the Prometheus series,
+ * fed by hand with a clock; then a real 2-worker run whose `/metrics` series move as it trains.
+ */
+import assert from "node:assert/strict";
+import type { StepRecord } from "../../coordinator/job.ts";
+import { TrainingMetrics } from "../../coordinator/metrics.ts";
+import { Registry } from "../../model/metrics/mod.ts";
+import { parsePrometheus, sampleValue } from "../_prometheus.ts";
+
+const record = (step: number, committed: boolean, loss?: number): StepRecord => ({
+  step,
+  ring_version: step,
+  world_size: 2,
+  committed,
+  ranges: [],
+  loss,
+});
+
+Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers, and exports them", async () => {
+  let now = 0;
+  const metrics = new TrainingMetrics({
+    tokensPerWorkerStep: 100,
+    registry: new Registry(),
+    now: () => now,
+  });
+  const events: string[] = [];
+  const stop = metrics.subscribe((e) => events.push(e.kind));
+  metrics.workers(2);
+  now = 500;
+  metrics.stepEnded(record(1, true, 5.5));
+  metrics.stepEnded(record(2, false));
+  now = 1500;
+  metrics.stepEnded(record(2, true, 5.0)); // the replay of the aborted step
+  const stats = { computeSeconds: 0.25, allReduceSeconds: 0.125, idleSeconds: 0.5 };
+  metrics.workerStep("w0", { step: 2, ...stats, allReduceBytes: 4096, lr: 1e-3, lossScale: 1024 });
+  metrics.workerStep("w0", { step: 3, ...stats, allReduceBytes: 4096, lr: 9e-4, lossScale: 512 });
+  metrics.valLoss(2, 5.25);
+  metrics.checkpointSaved(2, 0.75);
+  stop();
+  metrics.workers(1); // not heard: unsubscribed
+
+  const s = metrics.snapshot();
+  assert.deepEqual(
+    [s.step, s.loss, s.valLoss, s.lr, s.lossScale, s.stepSeconds, s.tokensPerSecond],
+    [2, 5.0, 5.25, 9e-4, 512, 1, 200],
+  );
+  assert.deepEqual([s.stepsCommitted, s.stepsAborted, s.stepsReplayed, s.workersAlive], [
+    2,
+    1,
+    1,
+    1,
+  ]);
+  assert.deepEqual(s.workers.w0, {
+    computeSeconds: 0.5,
+    allReduceSeconds: 0.25,
+    allReduceBytes: 8192,
+    idleSeconds: 1,
+  });
+  assert.deepEqual(events, [
+    "workers",
+    "step",
+    "step",
+    "step",
+    "worker",
+    "worker",
+    "valLoss",
+    "checkpoint",
+  ]);
+
+  const m = parsePrometheus(await metrics.registry.metrics());
+  const v = (name: string, labels = {}, field?: "count" | "sum") =>
+    sampleValue(m, `denoformer_${name}`, labels, field);
+  assert.deepEqual(
+    [v("train_step"), v("train_loss"), v("train_val_loss"), v("train_learning_rate")],
+    [2, 5.0, 5.25, 9e-4],
+  );
+  assert.deepEqual(
+    [
+      v("train_steps_committed_total"),
+      v("train_steps_aborted_total"),
+      v("train_steps_replayed_total"),
+    ],
+    [2, 1, 1],
+  );
+  assert.deepEqual([v("train_step_seconds", {}, "count"), v("train_step_seconds", {}, "sum")], [
+    2,
+    1.5,
+  ]);
+  assert.deepEqual([v("train_checkpoint_seconds", {}, "sum"), v("train_workers_alive")], [0.75, 1]);
+  assert.deepEqual(
+    [
+      "compute_seconds_total",
+      "allreduce_seconds_total",
+      "allreduce_bytes_total",
+      "idle_seconds_total",
+    ]
+      .map((n) => v(`worker_${n}`, { worker: "w0" })),
+    [0.5, 0.25, 8192, 1],
+  );
+});
+
+Deno.test("during a real 2-worker run the coordinator's series move", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "coord_metrics_" });
+  try {
+    const ingest = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}ingest/main.ts`, "--out", `${dir}/data`, "--vocab-size", "300"]
+        // Four documents, so that one lands in the validation split.
+        .concat(["--val-fraction", "0.25"])
+        .concat(
+          ["GPL-3", "Apache-2.0", "GPL-2", "MPL-2.0"].map((f) => `/usr/share/common-licenses/${f}`),
+        ),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(ingest.success, new TextDecoder().decode(ingest.stderr));
+    await Deno.writeTextFile(
+      `${dir}/job.json`,
+      JSON.stringify({
+        model: { layers: 1, heads: 2, width: 32, contextLength: 32 },
+        train: { microBatch: 2, warmupSteps: 2, evalEvery: 3, checkpointEvery: 3 },
+        heartbeatMs: 250,
+        deadAfterMs: 5000,
+      }),
+    );
+    const coordinator = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${root}coordinator/main.ts`,
+        "--data",
+        `${dir}/data`,
+        "--out",
+        `${dir}/run`,
+      ]
+        .concat(["--config", `${dir}/job.json`, "--steps", "12", "--local-workers", "2"])
+        .concat(["--threads", "1", "--port", "0", "--metrics-port", "0"]),
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const out = coordinator.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!/metrics on (\S+)/.test(seen)) {
+      const { value, done } = await out.read();
+      if (done) throw new Error(`The coordinator exited before serving metrics: ${seen}`);
+      seen += value;
+    }
+    const url = /metrics on (\S+)/.exec(seen)![1];
+    const drain = (async () => {
+      while (!(await out.read()).done);
+    })();
+    // Scrape until the process ends; keep every scrape that answered. A hang guard kills it.
+    const scrapes: ReturnType<typeof parsePrometheus>[] = [];
+    let exited = false;
+    const guard = setTimeout(() => coordinator.kill("SIGKILL"), 180_000);
+    const status = coordinator.status.then((s) => (exited = true, clearTimeout(guard), s));
+    while (!exited) {
+      const text = await fetch(url).then((r) => r.text(), () => undefined);
+      if (text) scrapes.push(parsePrometheus(text));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await status).code, 0);
+    await drain;
+    const v = (m: ReturnType<typeof parsePrometheus>, name: string, labels = {}, f?: "count") =>
+      sampleValue(m, `denoformer_${name}`, labels, f);
+    const first = scrapes.find((m) => v(m, "train_step") >= 1)!, last = scrapes.at(-1)!;
+    assert.ok(first && v(last, "train_step") > v(first, "train_step"), "the step moved");
+    assert.ok(v(last, "train_steps_committed_total") > v(first, "train_steps_committed_total"));
+    assert.equal(v(last, "train_workers_alive"), 2);
+    for (
+      const name of [
+        "train_loss",
+        "train_val_loss",
+        "train_learning_rate",
+        "train_tokens_per_second",
+      ]
+    ) {
+      assert.ok(v(last, name) > 0, name);
+    }
+    assert.equal(v(last, "train_loss_scale"), 1); // fp32
+    assert.ok(v(last, "train_checkpoint_seconds", {}, "count") >= 1);
+    const workers = last.get("denoformer_worker_compute_seconds_total")!.samples.map((s) =>
+      s.labels.worker
+    );
+    assert.equal(workers.length, 2);
+    for (const worker of workers) {
+      for (const n of ["compute_seconds", "allreduce_seconds", "allreduce_bytes", "idle_seconds"]) {
+        assert.ok(v(last, `worker_${n}_total`, { worker }) > 0, `${n} of ${worker}`);
+      }
+      assert.ok(
+        v(last, "worker_compute_seconds_total", { worker }) >
+          v(first, "worker_compute_seconds_total", { worker }),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,28 @@
+/** Embeddings of a text or token ids, checked against the model first: what Embed and /v1/embeddings share. */
+import { InputError } from "../../model/errors.ts";
+import type { BatchEngine, Embeddings } from "../../model/infer/mod.ts";
+import { ContextLengthError } from "./scheduler.ts";
+
+/**
+ * The final-LayerNorm hidden states of `ids` and their mean. Refuses, naming `field`, token ids
+ * that are empty, outside the vocabulary or longer than the context.
+ */
+export function embedTokens(
+  engine: BatchEngine,
+  ids: readonly number[],
+  field: string,
+): Promise<Embeddings> {
+  const { vocabSize, contextLength } = engine.cfg;
+  if (ids.length === 0) throw new InputError(field, "holds no tokens");
+  if (ids.length > contextLength) {
+    throw new ContextLengthError(
+      field,
+      `${ids.length} tokens exceed the context of ${contextLength} tokens`,
+    );
+  }
+  const bad = ids.findIndex((id) => id >= vocabSize);
+  if (bad >= 0) {
+    throw new InputError(`${field}.${bad}`, `token ${ids[bad]} is not in the vocabulary`);
+  }
+  return engine.embed(ids);
+}

@@ -1,0 +1,181 @@
+/**
+ * The HTTP front door beside gRPC: OpenAI's completions, embeddings and models routes, `/health`
+ * and Prometheus `/metrics`, over the same backend (engine, scheduler, limits and API key) as the
+ * gRPC server. Handlers are thin: read and validate the body, call the domain code, and map every
+ * error in one place (http_errors.ts). The API key, when set, guards the `/v1/` routes only, as in
+ * vLLM, so health checks and scrapers need none.
+ *
+ * @example
+ * ```ts
+ * const http = startHttpServer(backend, { host: "127.0.0.1", port: 8000 });
+ * // curl http://127.0.0.1:8000/v1/completions -d '{"prompt": "The", "max_tokens": 20}'
+ * ```
+ */
+import { Buffer } from "node:buffer";
+import { InputError } from "../../model/errors.ts";
+import { metricsResponse } from "../../model/metrics/mod.ts";
+import { checkApiKey } from "./api_key.ts";
+import { checkModel, completions } from "./completions.ts";
+import { embedTokens } from "./embedding.ts";
+import type { GenerationBackend } from "./handlers.ts";
+import { errorResponse, HttpError, toHttpError } from "./http_errors.ts";
+import { CompletionRequest, EmbeddingRequest, parseOpenAi, promptList } from "./openai_params.ts";
+
+/** Where and how to listen. */
+export interface HttpListenOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Larger request bodies are refused with 413 (default 8 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** A running HTTP server. */
+export interface RunningHttpServer {
+  readonly port: number;
+  /** Stops accepting requests; resolves once the ones in flight have ended. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+type Route = (req: Request, done: (status: number) => void) => Promise<Response> | Response;
+
+/** Starts serving `backend` over HTTP; returns once the port is bound. */
+export function startHttpServer(
+  b: GenerationBackend,
+  listen: HttpListenOptions,
+): RunningHttpServer {
+  const maxBody = listen.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const created = Math.floor(Date.now() / 1000);
+  const routes: Record<string, Route> = {
+    "POST /v1/completions": async (req, done) => {
+      const r = parseOpenAi(CompletionRequest, await readJson(req, maxBody));
+      return await completions(b, r, req.signal, done);
+    },
+    "POST /v1/embeddings": async (req) => await embeddings(b, await readJson(req, maxBody)),
+    "GET /v1/models": () => Response.json({ object: "list", data: [modelCard(b, created)] }),
+    "GET /health": () => health(b),
+    "GET /metrics": () => metricsResponse(b.metrics.registry),
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve(
+      { hostname: listen.host, port: listen.port, onListen() {} },
+      (req) => answer(b, routes, req, created),
+    );
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new InputError(
+      "--http-port",
+      `${listen.host}:${listen.port} is already in use: pick another port (0 takes a free one)`,
+      { cause: err },
+    );
+  }
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+async function answer(
+  b: GenerationBackend,
+  routes: Record<string, Route>,
+  req: Request,
+  created: number,
+): Promise<Response> {
+  const path = new URL(req.url).pathname;
+  const route = routes[`${req.method} ${path}`] as Route | undefined;
+  const handler = route ? path : path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
+  const done = b.metrics.httpStarted(handler);
+  try {
+    if (path.startsWith("/v1/")) {
+      checkApiKey(b.apiKey, req.headers.get("authorization") ?? undefined);
+    }
+    if (route) {
+      const res = await route(req, done);
+      // A stream calls `done` itself when it ends; every other route has ended here.
+      if (res.headers.get("content-type") !== "text/event-stream") done(res.status);
+      return res;
+    }
+    if (req.method === "GET" && handler === "/v1/models/{id}") {
+      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      checkModel(b, id);
+      done(200);
+      return Response.json(modelCard(b, created));
+    }
+    throw new HttpError(404, `Invalid URL (${req.method} ${path})`, "unknown_url");
+  } catch (err) {
+    const answer = toHttpError(err);
+    b.metrics.error("http", answer.grpcCode);
+    done(answer.status);
+    return errorResponse(answer);
+  }
+}
+
+/** The body as JSON, refusing more than `limit` bytes (413) before reading them all. */
+async function readJson(req: Request, limit: number): Promise<unknown> {
+  const tooLarge = () =>
+    new HttpError(413, `The request body is larger than ${limit} bytes`, "request_too_large");
+  if (Number(req.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of req.body ?? []) {
+    size += part.length;
+    if (size > limit) throw tooLarge();
+    parts.push(part);
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(Buffer.concat(parts)));
+  } catch (err) {
+    throw new HttpError(
+      400,
+      `The body is not valid JSON: ${(err as Error).message}`,
+      "invalid_json",
+    );
+  }
+}
+
+async function embeddings(b: GenerationBackend, body: unknown): Promise<Response> {
+  const r = parseOpenAi(EmbeddingRequest, body);
+  checkModel(b, r.model);
+  const inputs = promptList(r.input);
+  const data = [];
+  let tokens = 0;
+  for (const [index, input] of inputs.entries()) {
+    const ids = typeof input === "string" ? b.codec.encode(input) : input;
+    const field = Array.isArray(r.input) && inputs.length > 1 ? `input.${index}` : "input";
+    const { mean } = await embedTokens(b.engine, ids, field);
+    tokens += ids.length;
+    const embedding = r.encoding_format === "base64"
+      ? Buffer.from(mean.buffer, mean.byteOffset, mean.byteLength).toString("base64")
+      : Array.from(mean);
+    data.push({ object: "embedding", index, embedding });
+  }
+  return Response.json({
+    object: "list",
+    data,
+    model: b.modelId,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+function modelCard(b: GenerationBackend, created: number) {
+  return {
+    id: b.modelId,
+    object: "model",
+    created,
+    owned_by: "denoformer",
+    max_model_len: b.engine.cfg.contextLength,
+  };
+}
+
+/** 200 while serving; the decode loop's failures so far are reported, not hidden. */
+function health(b: GenerationBackend): Response {
+  const s = b.scheduler.stats();
+  return Response.json({
+    status: "ok",
+    running: s.activeSlots,
+    waiting: s.queueDepth,
+    failed_requests: s.failed,
+    failed_steps: s.failedSteps,
+    last_failure: s.lastFailure ?? null,
+  });
+}
