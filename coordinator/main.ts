@@ -2,7 +2,7 @@
  * `deno task coordinator`: owns a distributed training job.
  *
  *   deno task coordinator --data DIR --out RUN [--config job.json] [--port P] [--local-workers N]
- *     [--min-workers N] [--steps N] [--token T] [--resume]
+ *     [--min-workers N] [--steps N] [--token-file F] [--resume]
  *
  * Admits workers that present the token, forms the ring each step, hands out data ranges, keeps
  * both step barriers, and stores the merged checkpoint every K steps and at the end. Writes
@@ -22,7 +22,7 @@ import { jsonLogger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { JobConfig, jobModel, RunLog } from "../model/train/mod.ts";
 import { TlsFiles, tlsFlags } from "../proto/mod.ts";
-import { intFlag, parseFlags, runCli } from "../model/cli.ts";
+import { intFlag, parseFlags, runCli, secretFlag } from "../model/cli.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { startCoordinatorServer } from "./server.ts";
 
@@ -41,7 +41,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --threads N            onnxruntime threads of each local worker (default: cores / N)
   --min-workers N        workers needed before a step starts (default: the config's, and at least
                          --local-workers)
-  --token T              job token workers must present (default: a random one, printed)
+  --token-file F         file holding the job token workers must present; or DENOFORMER_TOKEN, or
+                         --token T (shows in ps); default: a random one, printed
   --resume               continue from RUN's latest checkpoint
   --serve                after training, start the inference server on the checkpoint, stream a
                          sample generation and keep serving until Ctrl-C (default without --data)
@@ -79,6 +80,7 @@ async function main(args: string[]): Promise<void> {
       threads: { type: "string" },
       "min-workers": { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       resume: { type: "boolean", default: false },
       serve: { type: "boolean" },
       prompt: { type: "string", default: "The model" },
@@ -106,7 +108,8 @@ async function main(args: string[]): Promise<void> {
   // would train alone until the other joins.
   if (f["min-workers"] === undefined) job.minWorkers = Math.max(job.minWorkers, localWorkers);
   const port = intFlag(f.port, "--port")!;
-  const token = f.token ?? crypto.randomUUID();
+  const givenToken = await secretFlag(f, "token", "DENOFORMER_TOKEN");
+  const token = givenToken ?? crypto.randomUUID();
   const tls = f["tls-cert"]
     ? parseFlags(TlsFiles, {
       certPath: f["tls-cert"],
@@ -200,7 +203,7 @@ async function main(args: string[]): Promise<void> {
   );
   const address = `${f.host}:${bound}`;
   console.log(`listening on ${address}`);
-  if (!f.token) console.error(`job token: ${token}`);
+  if (!givenToken) console.error(`job token: ${token}`);
   const leases = setInterval(() => state.expireLeases(), job.heartbeatMs);
 
   const children = await spawnLocalWorkers(

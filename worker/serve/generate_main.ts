@@ -1,11 +1,12 @@
 /**
  * `deno task generate --server HOST:PORT --prompt TEXT [--max-tokens N] [--temperature T]
  * [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--json]
- * [--api-key KEY] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
+ * [--api-key-file F] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
  *
  * Streams the generated text to stdout as it arrives; `--json` prints each response as a JSON line.
  */
 import { parseArgs } from "node:util";
+import { reportAndExit, secretFlag } from "../../model/cli.ts";
 import { GenerationClient } from "./client.ts";
 
 const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [options]
@@ -19,7 +20,8 @@ const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [optio
   --seed S                 makes sampling reproducible
   --stop STR               stop sequence, not emitted (repeatable)
   --json                   print each response as a JSON line
-  --api-key KEY            sent as the authorization metadata
+  --api-key-file F         file holding the key sent as the authorization metadata; or
+                           DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-ca F --tls-server-name NAME   verify a TLS server
   --deadline-ms N          give up after N ms
 `;
@@ -39,6 +41,7 @@ const { values: f } = parseArgs({
     stop: { type: "string", multiple: true, default: [] },
     json: { type: "boolean", default: false },
     "api-key": { type: "string" },
+    "api-key-file": { type: "string" },
     "tls-ca": { type: "string" },
     "tls-server-name": { type: "string" },
     "deadline-ms": { type: "string" },
@@ -50,8 +53,9 @@ if (f.help) {
   Deno.exit(0);
 }
 
+const apiKey = await secretFlag(f, "api-key", "DENOFORMER_API_KEY").catch(reportAndExit);
 const client = new GenerationClient(f.server!, {
-  apiKey: f["api-key"],
+  apiKey,
   tlsCaPath: f["tls-ca"],
   tlsServerName: f["tls-server-name"],
 });

@@ -1,6 +1,6 @@
 /**
  * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|cuda:N] [--max-batch N]
- * [--max-queue N] [--threads N] [--api-key KEY] [--tls-cert PEM --tls-key PEM]`
+ * [--max-queue N] [--threads N] [--api-key-file F] [--tls-cert PEM --tls-key PEM]`
  *
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
  * `denoformer.v1.Generation`, health and reflection. Prints `listening on HOST:PORT` on stdout
@@ -13,7 +13,7 @@ import type { PresetName } from "../../model/gpt/mod.ts";
 import { presets } from "../../model/gpt/mod.ts";
 import { InferenceEngine } from "../../model/infer/mod.ts";
 import { jsonLogger } from "../../model/log.ts";
-import { parseFlags, runCli } from "../../model/cli.ts";
+import { parseFlags, runCli, secretFlag } from "../../model/cli.ts";
 import { TlsFiles, tlsFlags } from "../../proto/mod.ts";
 import { parseDevice } from "../../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./model_source.ts";
@@ -33,7 +33,8 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --max-batch N          sequences decoded together (default 8)
   --max-queue N          requests waiting for a slot (default 64)
   --threads N            onnxruntime intra-op threads
-  --api-key KEY          require this key in the request metadata
+  --api-key-file F       require the key in this file in the request metadata; or
+                         DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-cert F --tls-key F  serve TLS
 `;
 
@@ -56,6 +57,7 @@ async function main(args: string[]): Promise<void> {
       "max-queue": { type: "string", default: "64" },
       threads: { type: "string" },
       "api-key": { type: "string" },
+      "api-key-file": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -65,6 +67,7 @@ async function main(args: string[]): Promise<void> {
     console.log(usage);
     return;
   }
+  const apiKey = await secretFlag(f, "api-key", "DENOFORMER_API_KEY");
   const model = await loadModel(f);
   const device = f.device!;
   parseDevice(device);
@@ -81,7 +84,7 @@ async function main(args: string[]): Promise<void> {
     ? parseFlags(TlsFiles, { certPath: f["tls-cert"], keyPath: f["tls-key"] }, tlsFlags)
     : undefined;
   const server = await startServer(
-    { engine, scheduler, codec: model.codec, name: model.name, device, apiKey: f["api-key"] },
+    { engine, scheduler, codec: model.codec, name: model.name, device, apiKey },
     {
       host: f.host!,
       port: int(f.port!, "--port", 0),
