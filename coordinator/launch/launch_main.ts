@@ -47,7 +47,8 @@ Coordinator flags, after --, as deno task coordinator takes them:
   --min-workers N        (default: every worker launched)
 
 Ctrl-C once: the coordinator finishes the step in flight, checkpoints and ends the job; twice:
-everything stops at once. Exit code 0 when the job finished, 130 after Ctrl-C, 1 on failure.
+everything stops at once. Exit code: 0 when the job finished, 130 after Ctrl-C, 143 after SIGTERM
+(scancel), 1 on a failure (the launcher names the host or step that failed).
 `;
 
 /** Coordinator flags the launcher sets itself. */

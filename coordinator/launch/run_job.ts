@@ -13,7 +13,7 @@ const graceMs = 30_000;
 
 /**
  * Runs the job and returns the launcher's exit code: 0 when the coordinator finished, 130 after
- * Ctrl-C, 1 on any failure.
+ * Ctrl-C, 143 after SIGTERM (scancel), 1 on any failure.
  */
 export async function runJob(
   coordinator: Part,
@@ -39,9 +39,11 @@ export async function runJob(
       address,
       coordinator.status.then(() => undefined),
     ]);
-    if (!listening || terminated) {
+    if (!listening || terminated || interrupts > 0) {
       await stopAll();
-      if (!listening) say(`${coordinator.name} exited before it listened`);
+      if (terminated) return 143;
+      if (interrupts > 0) return 130;
+      say(`${coordinator.name} exited before it listened`);
       return 1;
     }
     const workers = startWorkers(listening);
@@ -50,17 +52,16 @@ export async function runJob(
       for (const w of workers) w.status.then((s) => s.success || resolve(w));
     });
     const first = await Promise.race([coordinator.status, failed]);
-    if ("success" in first) {
-      if (!first.success) say(`${coordinator.name} failed (exit code ${first.code})`);
-      // Workers leave as soon as they hear that the job is done; stragglers are stopped.
-      else await waitAll(workers, graceMs);
-      await stopAll();
-      if (!first.success) return 1;
-      return interrupts > 0 || terminated ? 130 : 0;
-    }
-    say(`${first.name} failed (exit code ${(await first.status).code}): stopping the job`);
+    const ended = "success" in first ? coordinator : first;
+    const status = await ended.status;
+    // Workers leave as soon as they hear that the job is done; stragglers are stopped below.
+    if (ended === coordinator && status.success) await waitAll(workers, graceMs);
+    const asked = terminated || interrupts > 1;
+    if (!status.success && !asked) say(`${ended.name} failed (exit code ${status.code})`);
     await stopAll();
-    return 1;
+    if (terminated) return 143;
+    if (interrupts > 0) return 130;
+    return ended === coordinator && status.success ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
     Deno.removeSignalListener("SIGTERM", onTerminate);
