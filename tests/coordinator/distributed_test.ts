@@ -10,6 +10,7 @@ import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
+import { ingestLicence } from "../_licence_data.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -24,25 +25,7 @@ const job = {
 
 /** Shards of real English text made by the real ingest CLI, shared by the tests of this file. */
 const data = await Deno.makeTempDir();
-{
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `${root}ingest/main.ts`,
-      "--out",
-      data,
-      "--vocab-size",
-      "300",
-      "--val-fraction",
-      "0",
-      "/usr/share/common-licenses/GPL-3",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-}
+await ingestLicence(data);
 
 interface Proc {
   child: Deno.ChildProcess;
