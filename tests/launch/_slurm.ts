@@ -21,14 +21,22 @@ export async function startSlurm(): Promise<SlurmCluster> {
   const env = { SLURM_CONF: `${dir}/slurm.conf` };
   const node = "launchtest";
   const daemons: Deno.ChildProcess[] = [];
+  const exited: string[] = [];
   const daemon = (command: string, args: string[]) => {
-    const child = new Deno.Command(command, {
-      args,
-      env,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(command, {
+        args,
+        env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      })
+        .spawn();
+    } catch (err) {
+      throw new Error(`Cannot start ${command} (.ci/run installs it): ${(err as Error).message}`);
+    }
+    child.status.then((s) => exited.push(`${command} exited with code ${s.code}`));
     daemons.push(child);
   };
   const logs = async () => {
@@ -58,7 +66,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
     await Deno.writeFile(`${dir}/munge.key`, crypto.getRandomValues(new Uint8Array(1024)), {
       mode: 0o600,
     });
-    await Deno.writeTextFile(env.SLURM_CONF, slurmConf(dir, user, node));
+    await Deno.writeTextFile(env.SLURM_CONF, slurmConf(dir, user, node, Deno.hostname()));
     daemon("munged", [
       "--foreground",
       "--force",
@@ -68,14 +76,15 @@ export async function startSlurm(): Promise<SlurmCluster> {
       `--seed-file=${dir}/munged.seed`,
       `--log-file=${dir}/munged.log`,
     ]);
-    await until(() => exists(`${dir}/munge.socket`), "munged never made its socket", logs);
+    const ready = (check: () => Promise<boolean>, failure: string) =>
+      until(check, () => exited, failure, logs);
+    await ready(() => exists(`${dir}/munge.socket`), "munged never made its socket");
     daemon("slurmctld", ["-D", "-i"]);
     daemon("slurmd", ["-D", "-N", node]);
-    await until(
+    await ready(
       async () =>
         (await run("sinfo", ["--noheader", "--format=%t"], env).catch(() => "")).trim() === "idle",
       `node "${node}" never became idle`,
-      logs,
     );
   } catch (err) {
     await stop();
@@ -84,10 +93,11 @@ export async function startSlurm(): Promise<SlurmCluster> {
   return { env, node, dir, logs, stop };
 }
 
-function slurmConf(dir: string, user: string, node: string): string {
+/** The cluster's config; slurmctld runs only on the host its SlurmctldHost names: `controller`. */
+function slurmConf(dir: string, user: string, node: string, controller: string): string {
   return [
     "ClusterName=denoformer-test",
-    `SlurmctldHost=${node}(127.0.0.1)`,
+    `SlurmctldHost=${controller.split(".")[0]}(127.0.0.1)`,
     `SlurmctldPort=${freePort()}`,
     `SlurmdPort=${freePort()}`,
     `SlurmUser=${user}`,
@@ -120,15 +130,20 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
-/** Polls `ready` for up to a minute (a hang guard, not a speed check). */
+/**
+ * Polls `ready` for up to a minute (a hang guard, not a speed check); fails at once, with the
+ * logs, when a daemon has exited.
+ */
 async function until(
   ready: () => Promise<boolean>,
+  exited: () => string[],
   failure: string,
   logs: () => Promise<string>,
 ): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if (await ready()) return;
+  const deadline = Date.now() + 60_000;
+  while (!(await ready())) {
+    const why = exited().length > 0 ? exited().join("; ") : Date.now() > deadline ? failure : "";
+    if (why) throw new Error(`${why}\n${await logs()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${failure}\n${await logs()}`);
 }
