@@ -74,8 +74,12 @@ Deno.test("launch --slurm: the sbatch script trains one worker per task, scancel
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${await outputs()}`);
     }
+    const cancelled = performance.now();
     await run("scancel", [first], slurm.env);
     const left = await waitUntilGone((p) => p.environment.includes(job.token));
+    console.log(
+      `no process of the job left ${(performance.now() - cancelled).toFixed(0)} ms after scancel`,
+    );
     assert.deepEqual(left, [], "processes outlived scancel");
     // Slurm itself is done with the job a moment later (COMPLETING, then CANCELLED).
     await until(async () => (await jobState(slurm, first)) === "CANCELLED", "job state CANCELLED");

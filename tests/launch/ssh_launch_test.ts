@@ -98,8 +98,12 @@ Deno.test("launch over ssh: a launcher killed mid-job (SIGKILL) leaves no proces
         p.ppid === launcher.child.pid && p.commandLine.includes("launch_main.ts")
       );
       assert.equal(launchers.length, 1);
+      const killed = performance.now();
       Deno.kill(launchers[0].pid, "SIGKILL");
       assert.deepEqual(await waitUntilGone(ofJob(sshd, job)), []);
+      console.log(
+        `no process of the job left ${(performance.now() - killed).toFixed(0)} ms after SIGKILL`,
+      );
       assert.deepEqual(await descendants(sshd.pid), [], "an ssh session outlived the launcher");
     } finally {
       await killTree(launcher.child.pid);
