@@ -89,11 +89,19 @@ Deno.test("launch over ssh: a tiny job on two hosts trains to the end, every wor
   });
 });
 
-Deno.test("launch over ssh: a launcher killed mid-job (SIGKILL) leaves no process behind, here or on the hosts", async () => {
+Deno.test("launch over ssh: a launcher killed mid-job (SIGKILL) leaves no process behind, the coordinator it ran on a host included", async () => {
   await withSshd(async (sshd, job) => {
-    const launcher = launch(launchArgs(sshd, job, `${job.dir}/run`, 10_000));
+    const launcher = launch([
+      ...["--coordinator-host", "hostb"],
+      ...launchArgs(sshd, job, `${job.dir}/run`, 10_000),
+    ]);
     try {
       await workersRunning(job, 4);
+      const coordinators = (await processes()).filter((p) =>
+        p.environment.includes(job.token) && p.commandLine.includes("coordinator/main.ts")
+      );
+      const underSshd = new Set(await descendants(sshd.pid));
+      assert.deepEqual(coordinators.map((p) => underSshd.has(p.pid)), [true]);
       const launchers = (await processes()).filter((p) =>
         p.ppid === launcher.child.pid && p.commandLine.includes("launch_main.ts")
       );
