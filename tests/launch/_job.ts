@@ -1,17 +1,10 @@
 /** A tiny job for the launch tests, and the launcher run as a real process. */
-import { ingestLicence } from "../_licence_data.ts";
+import { ingestLicence, tinyJob } from "../_tiny_job.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** Two layers of width 64 on a 32-token context: seconds per step on a busy 2-core machine. */
-const job = {
-  model: { layers: 2, heads: 2, width: 64, contextLength: 32 },
-  train: { microBatch: 2, gradAccum: 2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 2 },
-  hashEvery: 2,
-  heartbeatMs: 250,
-  // Generous: on a loaded 2-core CI machine a busy worker can miss a few beats.
-  deadAfterMs: 5000,
-};
+/** The tiny job, with a checkpoint every 2 steps to resume from. */
+const job = { ...tinyJob, train: { ...tinyJob.train, checkpointEvery: 2 }, hashEvery: 2 };
 
 /** A directory with the job's data (`data/`), config (`job.json`) and a token file (`token`). */
 export interface JobDir {
