@@ -7,7 +7,14 @@ import { ZodError } from "zod";
 import { InputError } from "../model/errors.ts";
 import { JobConfig, readJobFile } from "../model/train/mod.ts";
 import { TlsFiles, tlsFlags } from "../proto/mod.ts";
-import { type FlagTable, intFlag, parseFlags, parseFlagTable, runCli } from "../model/cli.ts";
+import {
+  type FlagTable,
+  intFlag,
+  parseFlags,
+  parseFlagTable,
+  runCli,
+  secretFlag,
+} from "../model/cli.ts";
 import { DEMO_WORKERS, demoJob, ingestSamples, serveAndShow } from "./demo.ts";
 import { runCoordinator } from "./run_job.ts";
 
@@ -26,7 +33,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --threads N            onnxruntime threads of each local worker (default: cores / N)
   --min-workers N        workers needed before a step starts (default: the config's, and at least
                          --local-workers)
-  --token T              job token workers must present (default: a random one, printed)
+  --token-file F         file holding the job token workers must present; or DENOFORMER_TOKEN, or
+                         --token T (shows in ps); default: a random one, printed
   --resume               continue from RUN's latest checkpoint
   --serve                after training, start the inference server on the checkpoint, stream a
                          sample generation and keep serving until Ctrl-C (default without --data)
@@ -55,6 +63,7 @@ async function main(args: string[]): Promise<void> {
       "local-workers": { type: "string" },
       threads: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
@@ -84,14 +93,15 @@ async function main(args: string[]): Promise<void> {
       tlsFlags,
     )
     : undefined;
+  const givenToken = await secretFlag(f, "token", "DENOFORMER_TOKEN");
   const outcome = await runCoordinator({
     data: f.data ?? await ingestSamples(`${run}/data`),
     run,
     job,
     host: f.host!,
     port: intFlag(f.port, "--port")!,
-    token: f.token ?? crypto.randomUUID(),
-    showToken: !f.token,
+    token: givenToken ?? crypto.randomUUID(),
+    showToken: !givenToken,
     tls,
     localWorkers,
     threads: intFlag(f.threads, "--threads"),

@@ -1,6 +1,7 @@
 /**
  * What every command-line entry point shares: numeric flag parsing with errors that name the flag,
- * and one place that turns errors into a message and an exit status.
+ * secrets from a flag, a file or the environment, and one place that turns errors into a message
+ * and an exit status.
  */
 import { ZodError, type ZodType } from "zod";
 import { ChecksumError, InputError } from "./errors.ts";
@@ -21,6 +22,44 @@ export function numberFlag(value: string | undefined, flag: string): number | un
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InputError(flag, `expected a number, got "${value}"`);
   return n;
+}
+
+/**
+ * A secret (job token, API key) from `--NAME VALUE`, `--NAME-file PATH` or the environment
+ * variable `env`, in that order of precedence, or undefined when none is given. A value on the
+ * command line shows in `ps` and in `/proc/PID/cmdline` to everyone on the host; a file (mode 0600)
+ * or the variable (`/proc/PID/environ` is readable by its owner only) do not. Surrounding
+ * whitespace, such as the newline most files end with, is not part of the secret.
+ *
+ * ```ts
+ * const token = await secretFlag(flags, "token", "DENOFORMER_TOKEN");
+ * ```
+ */
+export async function secretFlag(
+  flags: Record<string, unknown>,
+  name: string,
+  env: string,
+): Promise<string | undefined> {
+  const value = flags[name] as string | undefined;
+  const file = flags[`${name}-file`] as string | undefined;
+  if (value !== undefined && file !== undefined) {
+    throw new InputError(`--${name}-file`, `give --${name} or --${name}-file, not both`);
+  }
+  let secret = value ?? Deno.env.get(env);
+  if (file !== undefined) {
+    try {
+      secret = await Deno.readTextFile(file);
+    } catch (err) {
+      throw new InputError(`--${name}-file`, `cannot read "${file}": ${(err as Error).message}`);
+    }
+  }
+  if (secret === undefined) return undefined;
+  secret = secret.trim();
+  if (!secret) {
+    const where = file !== undefined ? `--${name}-file` : value !== undefined ? `--${name}` : env;
+    throw new InputError(where, file !== undefined ? `"${file}" is empty` : "is empty");
+  }
+  return secret;
 }
 
 /**

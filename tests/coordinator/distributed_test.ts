@@ -10,32 +10,13 @@ import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
+import { ingestLicence, tinyJob } from "../_tiny_job.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
-import { denoOutput, denoRun } from "../../model/subprocess.ts";
-
-const job = {
-  model: { layers: 2, heads: 2, width: 64, contextLength: 32 },
-  train: { microBatch: 2, gradAccum: 2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 0 },
-  hashEvery: 1,
-  heartbeatMs: 250,
-  // Generous: on a loaded 2-core CI machine a busy worker can miss a few beats.
-  deadAfterMs: 5000,
-};
+import { denoRun } from "../../model/subprocess.ts";
 
 /** Shards of real English text made by the real ingest CLI, shared by the tests of this file. */
 const data = await Deno.makeTempDir();
-{
-  const out = await denoOutput("ingest/main.ts", [
-    "--out",
-    data,
-    "--vocab-size",
-    "300",
-    "--val-fraction",
-    "0",
-    "/usr/share/common-licenses/GPL-3",
-  ]);
-  assert.equal(out.code, 0, out.stderr);
-}
+await ingestLicence(data);
 
 interface Proc {
   child: Deno.ChildProcess;
@@ -125,7 +106,7 @@ async function withRun(
 ) {
   const dir = await Deno.makeTempDir();
   const config = `${dir}/job.json`;
-  await Deno.writeTextFile(config, JSON.stringify({ ...job, ...over }));
+  await Deno.writeTextFile(config, JSON.stringify({ ...tinyJob, ...over }));
   try {
     await fn(`${dir}/run`, config);
   } finally {
@@ -147,7 +128,7 @@ Deno.test("2 workers × k micro-batches end with the weights of one trainer with
     const summary = await readSummary(run);
     assert.deepEqual(summary.weight_hash_checks, [{ step: 1, workers: 2, identical: true }]);
 
-    const cfg = JobConfig.parse(job);
+    const cfg = JobConfig.parse(tinyJob);
     const tokens = await loadTrainingData(data);
     const single = await Trainer.create({
       model: jobModel(cfg, tokens.vocabSize),
@@ -268,7 +249,7 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
       committed.map((r) => r.step),
       "the loss curve continues",
     );
-  }, { train: { ...job.train, checkpointEvery: 4 } });
+  }, { train: { ...tinyJob.train, checkpointEvery: 4 } });
 });
 
 Deno.test("a wrong token is refused and garbage to every RPC gets a status while the server keeps serving", async () => {
@@ -393,7 +374,7 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
       7,
       8,
     ]);
-  }, { train: { ...job.train, checkpointEvery: 4 } });
+  }, { train: { ...tinyJob.train, checkpointEvery: 4 } });
 });
 
 Deno.test("a worker that joins mid-run enters at a step boundary with the others' state", async () => {

@@ -1,13 +1,14 @@
 /**
  * `deno task generate --server HOST:PORT --prompt TEXT [--max-tokens N] [--temperature T]
  * [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--json]
- * [--logprobs K] [--echo] [--api-key KEY] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
+ * [--logprobs K] [--echo] [--api-key-file F] [--tls-ca PEM [--tls-server-name NAME]] [--deadline-ms N]`
  *
  * Streams the generated text to stdout as it arrives; `--json` prints each response as a JSON line;
  * `--logprobs K` prints one line per token instead: the token, its log-probability and the K most
  * likely alternatives (`--echo` first lists the prompt's tokens the same way).
  */
 import { parseArgs } from "node:util";
+import { reportAndExit, secretFlag } from "../../model/cli.ts";
 import { GenerationClient, type TokenLogprobMessage } from "./client.ts";
 
 const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [options]
@@ -23,7 +24,8 @@ const usage = `Usage: deno task generate --server HOST:PORT --prompt TEXT [optio
   --json                   print each response as a JSON line
   --logprobs K             print each token with its log-probability and K alternatives (0-5)
   --echo                   also send back the prompt's tokens (scored with --logprobs)
-  --api-key KEY            sent as the authorization metadata
+  --api-key-file F         file holding the key sent as the authorization metadata; or
+                           DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-ca F --tls-server-name NAME   verify a TLS server
   --deadline-ms N          give up after N ms
 `;
@@ -45,6 +47,7 @@ const { values: f } = parseArgs({
     logprobs: { type: "string" },
     echo: { type: "boolean", default: false },
     "api-key": { type: "string" },
+    "api-key-file": { type: "string" },
     "tls-ca": { type: "string" },
     "tls-server-name": { type: "string" },
     "deadline-ms": { type: "string" },
@@ -56,8 +59,9 @@ if (f.help) {
   Deno.exit(0);
 }
 
+const apiKey = await secretFlag(f, "api-key", "DENOFORMER_API_KEY").catch(reportAndExit);
 const client = new GenerationClient(f.server!, {
-  apiKey: f["api-key"],
+  apiKey,
   tlsCaPath: f["tls-ca"],
   tlsServerName: f["tls-server-name"],
 });

@@ -1,6 +1,6 @@
 /**
  * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|cuda:N] [--max-batch N]
- * [--max-queue N] [--threads N] [--api-key KEY] [--tls-cert PEM --tls-key PEM]
+ * [--max-queue N] [--threads N] [--api-key-file F] [--tls-cert PEM --tls-key PEM]
  * [--http-port P [--http-host H]] [--served-model-name NAME]`
  *
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
@@ -16,7 +16,7 @@ import type { PresetName } from "../../model/gpt/mod.ts";
 import { presets } from "../../model/gpt/mod.ts";
 import { InferenceEngine } from "../../model/infer/mod.ts";
 import { jsonLogger } from "../../model/log.ts";
-import { parseFlags, runCli } from "../../model/cli.ts";
+import { parseFlags, runCli, secretFlag } from "../../model/cli.ts";
 import { TlsFiles, tlsFlags } from "../../proto/mod.ts";
 import { parseDevice } from "../../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./model_source.ts";
@@ -39,7 +39,8 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --max-batch N          sequences decoded together (default 8)
   --max-queue N          requests waiting for a slot (default 64)
   --threads N            onnxruntime intra-op threads
-  --api-key KEY          require this key in the request metadata
+  --api-key-file F       require the key in this file in the request metadata; or
+                         DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-cert F --tls-key F  serve TLS (gRPC)
   --http-port P          also serve the OpenAI-compatible HTTP API and /metrics on P (0: a free one)
   --http-host HOST       its interface (default: --host)
@@ -65,6 +66,7 @@ async function main(args: string[]): Promise<void> {
       "max-queue": { type: "string", default: "64" },
       threads: { type: "string" },
       "api-key": { type: "string" },
+      "api-key-file": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "http-port": { type: "string" },
@@ -103,7 +105,7 @@ async function main(args: string[]): Promise<void> {
     name: model.name,
     modelId: f["served-model-name"] ?? f.checkpoint ?? model.name,
     device,
-    apiKey: f["api-key"],
+    apiKey: await secretFlag(f, "api-key", "DENOFORMER_API_KEY"),
   };
   const server = await startServer(
     backend,

@@ -1,20 +1,20 @@
 /**
  * `deno task worker`: one training worker (one per CPU or GPU).
  *
- *   deno task worker --coordinator HOST:PORT --token T [--device cpu|cuda:N] [--threads N]
+ *   deno task worker --coordinator HOST:PORT [--token-file F] [--device cpu|cuda:N] [--threads N]
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../../model/errors.ts";
 import { jsonLogger } from "../../model/log.ts";
 import { parseDevice } from "../../model/runtime.ts";
 import { TlsFiles, tlsFlags } from "../../proto/mod.ts";
-import { intFlag, parseFlags, runCli } from "../../model/cli.ts";
+import { intFlag, parseFlags, runCli, secretFlag } from "../../model/cli.ts";
 import { runTrainingWorker } from "./training_worker.ts";
 
-const usage = `Usage: deno task worker --coordinator HOST:PORT --token T [options]
+const usage = `Usage: deno task worker --coordinator HOST:PORT --token-file F [options]
 
   --coordinator HOST:PORT  the coordinator to join
-  --token T                the job token (or DENOFORMER_TOKEN)
+  --token-file F           file holding the job token; or DENOFORMER_TOKEN, or --token T (shows in ps)
   --device D               cpu | cuda | cuda:N (default cpu)
   --threads N              onnxruntime intra-op threads (default: all cores)
   --name NAME              shown in the coordinator's logs (default: the host name)
@@ -33,6 +33,7 @@ async function main(args: string[]): Promise<void> {
     options: {
       coordinator: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       device: { type: "string", default: "cpu" },
       threads: { type: "string" },
       name: { type: "string" },
@@ -50,8 +51,8 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   if (!f.coordinator) throw new InputError("--coordinator", "is required (HOST:PORT)");
-  const token = f.token ?? Deno.env.get("DENOFORMER_TOKEN");
-  if (!token) throw new InputError("--token", "is required (or set DENOFORMER_TOKEN)");
+  const token = await secretFlag(f, "token", "DENOFORMER_TOKEN");
+  if (!token) throw new InputError("--token-file", "is required (or set DENOFORMER_TOKEN)");
   parseDevice(f.device!);
   const name = f.name ?? Deno.hostname();
   const tls = f["tls-cert"] || f["tls-ca"]
