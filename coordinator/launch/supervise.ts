@@ -3,6 +3,7 @@
  * by line with a label in front, and stops them all: the core of the host agent and of a Slurm task.
  */
 import { relayLines, stderrLine, stdoutLine } from "./lines.ts";
+import { denoRun } from "../../model/subprocess.ts";
 
 /** One process to run: a script of the project (a path from its root) and its arguments. */
 export interface ChildSpec {
@@ -11,8 +12,6 @@ export interface ChildSpec {
   script: string;
   args: string[];
 }
-
-const root = new URL("../../", import.meta.url).pathname;
 
 /** Processes started together and stopped together. */
 export class Supervisor {
@@ -24,8 +23,7 @@ export class Supervisor {
   /** Starts `specs`, each with the job `token` in its environment (never on its command line). */
   constructor(specs: ChildSpec[], token: string, extraEnv: Record<string, string> = {}) {
     this.#children = specs.map((spec) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", `${root}${spec.script}`, ...spec.args],
+      denoRun(spec.script, spec.args, {
         env: { ...extraEnv, DENOFORMER_TOKEN: token },
         stdin: "null",
         stdout: "piped",

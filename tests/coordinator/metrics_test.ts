@@ -7,6 +7,7 @@ import type { StepRecord } from "../../coordinator/job.ts";
 import { TrainingMetrics } from "../../coordinator/metrics.ts";
 import { Registry } from "../../model/metrics/mod.ts";
 import { parsePrometheus, sampleValue } from "../_prometheus.ts";
+import { denoOutput, denoRun, readUntil } from "../../model/subprocess.ts";
 
 const record = (step: number, committed: boolean, loss?: number): StepRecord => ({
   step,
@@ -101,20 +102,18 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
 });
 
 Deno.test("during a real 2-worker run the coordinator's series move", async () => {
-  const root = new URL("../../", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "coord_metrics_" });
   try {
-    const ingest = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${root}ingest/main.ts`, "--out", `${dir}/data`, "--vocab-size", "300"]
+    const ingest = await denoOutput(
+      "ingest/main.ts",
+      ["--out", `${dir}/data`, "--vocab-size", "300"]
         // Four documents, so that one lands in the validation split.
         .concat(["--val-fraction", "0.25"])
         .concat(
           ["GPL-3", "Apache-2.0", "GPL-2", "MPL-2.0"].map((f) => `/usr/share/common-licenses/${f}`),
         ),
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.ok(ingest.success, new TextDecoder().decode(ingest.stderr));
+    );
+    assert.equal(ingest.code, 0, ingest.stderr);
     await Deno.writeTextFile(
       `${dir}/job.json`,
       JSON.stringify({
@@ -124,32 +123,15 @@ Deno.test("during a real 2-worker run the coordinator's series move", async () =
         deadAfterMs: 5000,
       }),
     );
-    const coordinator = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${root}coordinator/main.ts`,
-        "--data",
-        `${dir}/data`,
-        "--out",
-        `${dir}/run`,
-      ]
+    const coordinator = denoRun(
+      "coordinator/main.ts",
+      ["--data", `${dir}/data`, "--out", `${dir}/run`]
         .concat(["--config", `${dir}/job.json`, "--steps", "12", "--local-workers", "2"])
         .concat(["--threads", "1", "--port", "0", "--metrics-port", "0"]),
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const out = coordinator.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!/metrics on (\S+)/.test(seen)) {
-      const { value, done } = await out.read();
-      if (done) throw new Error(`The coordinator exited before serving metrics: ${seen}`);
-      seen += value;
-    }
-    const url = /metrics on (\S+)/.exec(seen)![1];
-    const drain = (async () => {
-      while (!(await out.read()).done);
-    })();
+      { stdout: "piped", stderr: "null" },
+    ).spawn();
+    const url =
+      /metrics on (\S+)/.exec(await readUntil(coordinator.stdout, /metrics on \S+\n/))![1];
     // Scrape until the process ends; keep every scrape that answered. A hang guard kills it.
     const scrapes: ReturnType<typeof parsePrometheus>[] = [];
     let exited = false;
@@ -161,7 +143,6 @@ Deno.test("during a real 2-worker run the coordinator's series move", async () =
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal((await status).code, 0);
-    await drain;
     const v = (m: ReturnType<typeof parsePrometheus>, name: string, labels = {}, f?: "count") =>
       sampleValue(m, `denoformer_${name}`, labels, f);
     const first = scrapes.find((m) => v(m, "train_step") >= 1)!, last = scrapes.at(-1)!;

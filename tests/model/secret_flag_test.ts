@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { secretFlag } from "../../model/cli.ts";
 import { InputError } from "../../model/errors.ts";
 import { commandLinesContaining, watchSecret } from "../_processes.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { denoOutput, denoRun, listeningAddress, SERVE_FLAGS } from "../../model/subprocess.ts";
 
 async function withFile(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const path = await Deno.makeTempFile();
@@ -55,42 +54,28 @@ Deno.test("both flags, an empty file or an unreadable one are refused, naming th
 Deno.test("a server given its API key by file and a client given it by environment talk, and no command line shows the key", async () => {
   const key = `key-${crypto.randomUUID()}`;
   await withFile(`${key}\n`, async (keyFile) => {
-    const server = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        `${root}worker/serve/serve_main.ts`,
-        ...["--random-init", "tiny", "--vocab-size", "257", "--context", "64", "--seed", "1"],
-        ...["--port", "0", "--threads", "1", "--api-key-file", keyFile],
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    const server = denoRun("worker/serve/serve_main.ts", [
+      ...["--random-init", "tiny", "--vocab-size", "257", "--context", "64", "--seed", "1"],
+      ...["--port", "0", "--threads", "1", "--api-key-file", keyFile],
+    ], { stdout: "piped", stderr: "null", denoFlags: SERVE_FLAGS }).spawn();
     try {
-      const address = await listeningAddress(server);
+      const address = await listeningAddress(server.stdout);
       const generate = (env: Record<string, string>) =>
-        new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "--allow-all",
-            `${root}worker/serve/generate_main.ts`,
-            ...["--server", address, "--prompt", "ab", "--max-tokens", "4", "--json"],
-          ],
-          env,
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
+        denoOutput(
+          "worker/serve/generate_main.ts",
+          ["--server", address, "--prompt", "ab", "--max-tokens", "4", "--json"],
+          { env },
+        );
       const watch = watchSecret(key);
       const [good, bad] = await Promise.all([
         generate({ DENOFORMER_API_KEY: key }),
         generate({ DENOFORMER_API_KEY: "wrong" }),
       ]);
       const { onCommandLines } = await watch.stop();
-      const text = (b: Uint8Array) => new TextDecoder().decode(b);
-      assert.equal(good.code, 0, text(good.stderr));
-      assert.equal(text(good.stdout).trim().split("\n").length, 4);
+      assert.equal(good.code, 0, good.stderr);
+      assert.equal(good.stdout.trim().split("\n").length, 4);
       assert.notEqual(bad.code, 0);
-      assert.match(text(bad.stderr), /code 16/); // UNAUTHENTICATED
+      assert.match(bad.stderr, /code 16/); // UNAUTHENTICATED
       assert.deepEqual(onCommandLines, []);
       // The scans did look at the server, which holds the key: its command line names the file.
       assert.equal((await commandLinesContaining(keyFile)).length, 1);
@@ -100,13 +85,3 @@ Deno.test("a server given its API key by file and a client given it by environme
     }
   });
 });
-
-async function listeningAddress(child: Deno.ChildProcess): Promise<string> {
-  let seen = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    seen += chunk;
-    const m = /listening on (\S+)\n/.exec(seen);
-    if (m) return m[1];
-  }
-  throw new Error(`The server exited before it listened: ${seen}`);
-}

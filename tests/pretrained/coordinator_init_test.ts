@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { writeHfGpt2Dir } from "./_hf_dir.ts";
-import { runMain } from "./_run.ts";
+import { denoOutput } from "../../model/subprocess.ts";
 
 Deno.test("a job with initFrom fine-tunes the pretrained weights on 2 workers, frozen blocks untouched", async () => {
   const dir = await Deno.makeTempDir({ prefix: "job_init_" });
   try {
     await Deno.mkdir(`${dir}/gpt2`);
     const { config, weights } = await writeHfGpt2Dir(`${dir}/gpt2`, { dtype: "F16" });
-    const ingested = await runMain("ingest/main.ts", [
+    const ingested = await denoOutput("ingest/main.ts", [
       ...["--tokenizer", `${dir}/gpt2`, "--out", `${dir}/data`, "--val-fraction", "0"],
       "/usr/share/common-licenses/GPL-3",
     ]);
@@ -33,7 +33,7 @@ Deno.test("a job with initFrom fine-tunes the pretrained weights on 2 workers, f
         deadAfterMs: 5000,
       }),
     );
-    const coordinator = await runMain("coordinator/main.ts", [
+    const coordinator = await denoOutput("coordinator/main.ts", [
       ...["--data", `${dir}/data`, "--out", `${dir}/run`, "--config", `${dir}/job.json`],
       ...["--steps", "2", "--local-workers", "2", "--threads", "1", "--port", "0"],
     ]);

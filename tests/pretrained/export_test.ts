@@ -13,7 +13,7 @@ import { startServerProcess } from "../worker/serve/_server.ts";
 import { maxAbsDiff } from "../model/_helpers.ts";
 import { gpt2TokenizerJson } from "./_gpt2_files.ts";
 import { writeHfGpt2Dir } from "./_hf_dir.ts";
-import { runMain } from "./_run.ts";
+import { denoOutput } from "../../model/subprocess.ts";
 
 const PROMPTS = ["The quick brown fox", "Hello, world! 東京タワー", "def add(a, b):\n    return"];
 const NEW_TOKENS = 12;
@@ -32,7 +32,7 @@ Deno.test("an exported checkpoint generates in transformers.js as our server doe
       optimizer: { step: 0, m: new Map(), v: new Map() },
       state: { step: 1 },
     });
-    const exported = await runMain("tools/export_main.ts", [
+    const exported = await denoOutput("tools/export_main.ts", [
       ...["--checkpoint", `${dir}/run`, "--format", "onnx", "--out", `${dir}/export`],
     ]);
     assert.equal(exported.code, 0, exported.stderr);

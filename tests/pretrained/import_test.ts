@@ -13,7 +13,7 @@ import { fromTokenizerJson } from "../../model/tokenizer/mod.ts";
 import { argmax } from "../../worker/serve/sampling.ts";
 import { startServerProcess } from "../worker/serve/_server.ts";
 import { type HfDirOptions, writeHfGpt2Dir } from "./_hf_dir.ts";
-import { runMain } from "./_run.ts";
+import { denoOutput } from "../../model/subprocess.ts";
 
 const PROMPT = "The quick brown fox";
 
@@ -70,7 +70,7 @@ for (const [name, options] of VARIANTS) {
     }));
 }
 
-const train = (args: string[]) => runMain("tools/train_main.ts", args);
+const train = (args: string[]) => denoOutput("tools/train_main.ts", args);
 
 Deno.test("train --init-from fine-tunes an fp16 HF directory with frozen layers, resumes, and serve serves the directory", () =>
   withDir(async (dir) => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { encode as r50k } from "gpt-tokenizer/encoding/r50k_base";
 import { byteToUnicode } from "../../model/tokenizer/mod.ts";
 import { writeHfGpt2Dir } from "./_hf_dir.ts";
-import { runMain } from "./_run.ts";
+import { denoOutput } from "../../model/subprocess.ts";
 
 /** Documents already as ingest cleans them (no trailing spaces, one blank line at most). */
 const DOCS = {
@@ -32,7 +32,7 @@ Deno.test("ingest --tokenizer DIR encodes with GPT-2's tokenizer, and train --in
   withCorpus(async (dir) => {
     await Deno.mkdir(`${dir}/gpt2`);
     await writeHfGpt2Dir(`${dir}/gpt2`, {}); // vocab.json + merges.txt
-    const ingested = await runMain("ingest/main.ts", [
+    const ingested = await denoOutput("ingest/main.ts", [
       ...["--tokenizer", `${dir}/gpt2`, "--out", `${dir}/data`, "--val-fraction", "0"],
       `${dir}/docs`,
     ]);
@@ -47,18 +47,18 @@ Deno.test("ingest --tokenizer DIR encodes with GPT-2's tokenizer, and train --in
     assert.ok(expected.some((ids) => ids.join() === [...shard].join()), "ids are r50k's");
 
     const common = ["--init-from", `${dir}/gpt2`, "--steps", "1", "--context", "16"];
-    const ok = await runMain("tools/train_main.ts", [
+    const ok = await denoOutput("tools/train_main.ts", [
       ...common,
       ...["--data", `${dir}/data`, "--out", `${dir}/run`, "--micro-batch", "1"],
     ]);
     assert.equal(ok.code, 0, ok.stderr);
 
-    const own = await runMain("ingest/main.ts", [
+    const own = await denoOutput("ingest/main.ts", [
       ...["--vocab-size", "300", "--out", `${dir}/own`, "--val-fraction", "0"],
       `${dir}/docs`,
     ]);
     assert.equal(own.code, 0, own.stderr);
-    const refused = await runMain("tools/train_main.ts", [
+    const refused = await denoOutput("tools/train_main.ts", [
       ...common,
       ...["--data", `${dir}/own`, "--out", `${dir}/run2`],
     ]);
@@ -74,7 +74,7 @@ Deno.test("a vocabulary beyond 65,536 ids gets uint32 shards", () =>
     vocab["<|endoftext|>"] = 69_999;
     await Deno.writeTextFile(`${dir}/vocab.json`, JSON.stringify(vocab));
     await Deno.writeTextFile(`${dir}/merges.txt`, "#version: 0.2\n");
-    const ingested = await runMain("ingest/main.ts", [
+    const ingested = await denoOutput("ingest/main.ts", [
       ...["--tokenizer", dir, "--out", `${dir}/data`, "--val-fraction", "0"],
       `${dir}/docs`,
     ]);

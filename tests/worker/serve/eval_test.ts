@@ -4,6 +4,7 @@ import { logSumExp } from "../../../worker/serve/logprobs.ts";
 import { randomModel } from "../../../worker/serve/model_source.ts";
 import { scoringWindows } from "../../../worker/serve/perplexity.ts";
 import { startServerProcess } from "./_server.ts";
+import { denoOutput } from "../../../model/subprocess.ts";
 
 Deno.test("scoring windows score every token but the first exactly once, each with context, within the window", () => {
   for (
@@ -31,16 +32,14 @@ Deno.test("deno task eval's perplexity is exp of the mean negative log-probabili
   const server = await startServerProcess();
   try {
     await Deno.writeTextFile(`${dir}/data.txt`, text);
-    const evalMain = new URL("../../../worker/serve/eval_main.ts", import.meta.url).pathname;
     const window = 64, stride = 40;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", evalMain, "--server", server.address, "--data", `${dir}/data.txt`]
+    const out = await denoOutput(
+      "worker/serve/eval_main.ts",
+      ["--server", server.address, "--data", `${dir}/data.txt`]
         .concat(["--window", String(window), "--stride", String(stride)]),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(out.success, new TextDecoder().decode(out.stderr));
-    const got = JSON.parse(new TextDecoder().decode(out.stdout));
+    );
+    assert(out.code === 0, out.stderr);
+    const got = JSON.parse(out.stdout);
 
     // The reference: the same windows through the engine's cached path, log-softmax in float64.
     const { cfg, weights } = randomModel("tiny", { seed: 3, vocabSize: 257, contextLength: 1024 });
