@@ -11,127 +11,18 @@ import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
-import { denoOutput, denoRun } from "../../model/subprocess.ts";
+import {
+  coordinator,
+  data,
+  exitCode,
+  localJob,
+  smallJob,
+  waitForRanges,
+  withRun,
+  worker,
+} from "./_cluster.ts";
 
-const job = {
-  model: { layers: 2, heads: 2, width: 64, contextLength: 32 },
-  train: { microBatch: 2, gradAccum: 2, warmupSteps: 2, evalEvery: 0, checkpointEvery: 0 },
-  hashEvery: 1,
-  heartbeatMs: 250,
-  // Generous: on a loaded 2-core CI machine a busy worker can miss a few beats.
-  deadAfterMs: 5000,
-};
-
-/** Shards of real English text made by the real ingest CLI, shared by the tests of this file. */
-const data = await Deno.makeTempDir();
-{
-  const out = await denoOutput("ingest/main.ts", [
-    "--out",
-    data,
-    "--vocab-size",
-    "300",
-    "--val-fraction",
-    "0",
-    "/usr/share/common-licenses/GPL-3",
-  ]);
-  assert.equal(out.code, 0, out.stderr);
-}
-
-interface Proc {
-  child: Deno.ChildProcess;
-  stdout: Promise<string>;
-  address: Promise<string>;
-}
-
-function spawn(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = denoRun(script, args, { env, stdout: "piped", stderr: "null" }).spawn();
-  let found: (a: string) => void = () => {};
-  const address = new Promise<string>((r) => (found = r));
-  const stdout = (async () => {
-    let text = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      const m = /listening on (\S+)/.exec(text);
-      if (m) found(m[1]);
-    }
-    return text;
-  })();
-  return { child, stdout, address };
-}
-
-/** The exit code of `p`, killing it (and failing) if it has not ended within `ms`. */
-async function exitCode(p: Proc, ms = 120_000): Promise<number> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<number>((resolve) => {
-    timer = setTimeout(() => {
-      p.child.kill("SIGKILL");
-      resolve(-1);
-    }, ms);
-  });
-  const code = await Promise.race([p.child.status.then((s) => s.code), timeout]);
-  clearTimeout(timer);
-  assert.notEqual(code, -1, `a process did not end within ${ms} ms`);
-  return code;
-}
-
-/** Waits (up to a minute) until RUN/data_ranges.jsonl satisfies `done`. */
-async function waitForRanges(run: string, done: (lines: string) => boolean): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (done(await Deno.readTextFile(`${run}/data_ranges.jsonl`).catch(() => ""))) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${run}/data_ranges.jsonl never reached the awaited state`);
-}
-
-/** A coordinator on this file's shards, writing to `run` with the job config at `config`. */
-function coordinator(run: string, config: string, args: string[]): Proc {
-  return spawn("coordinator/main.ts", ["--data", data, "--out", run, "--config", config, ...args]);
-}
-
-/** A coordinator that trains `steps` steps with 2 local workers of one thread each. */
-function localJob(run: string, config: string, steps: number): Proc {
-  const args = ["--steps", String(steps), "--local-workers", "2", "--threads", "1", "--port", "0"];
-  return coordinator(run, config, args);
-}
-
-/** A one-thread worker named `name` joining `address`, with its own shard cache. */
-function worker(
-  run: string,
-  address: string,
-  name: string,
-  token: string,
-  args: string[] = [],
-): Proc {
-  return spawn(
-    "worker/training/worker_main.ts",
-    [
-      "--coordinator",
-      address,
-      "--threads",
-      "1",
-      "--name",
-      name,
-      "--cache",
-      `${run}/cache-${name}`,
-      ...args,
-    ],
-    { DENOFORMER_TOKEN: token },
-  );
-}
-
-async function withRun(
-  fn: (run: string, config: string) => Promise<void>,
-  over: Record<string, unknown> = {},
-) {
-  const dir = await Deno.makeTempDir();
-  const config = `${dir}/job.json`;
-  await Deno.writeTextFile(config, JSON.stringify({ ...job, ...over }));
-  try {
-    await fn(`${dir}/run`, config);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const job = smallJob;
 
 Deno.test("2 workers × k micro-batches end with the weights of one trainer with 2·k, identical on both ranks", async () => {
   await withRun(async (run, config) => {
@@ -341,8 +232,6 @@ Deno.test("a wrong token is refused and garbage to every RPC gets a status while
     await coord.stdout;
   });
 });
-
-globalThis.addEventListener("unload", () => Deno.removeSync(data, { recursive: true }));
 
 Deno.test("a restarted coordinator resumes from its checkpoint and the workers reconnect", async () => {
   await withRun(async (run, config) => {
