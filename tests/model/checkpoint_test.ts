@@ -358,3 +358,52 @@ Deno.test("a writer killed at any moment leaves a loadable checkpoint, old or ne
     }
     console.log(`Loaded steps after kills at 0-320 ms: ${outcomes.join(", ")}`);
   }));
+
+Deno.test("saving a step that exists, killed before any of its changes to the disk, leaves latest on a whole checkpoint", () =>
+  withTempDir(async (root) => {
+    const child = new URL("./checkpoint_child.ts", import.meta.url).pathname;
+    // The final save of a run whose --steps is a multiple of --checkpoint-every saves its last
+    // step twice: with nothing older (--steps 100) the directories must be swapped in one step;
+    // with an older checkpoint, where no swap is possible (no FFI permission), `latest` points
+    // there for the moment the step directory is missing.
+    const cases = [
+      { name: "the only checkpoint, swapped", steps: [100], permissions: ["--allow-all"] },
+      {
+        name: "an older checkpoint, no swap",
+        steps: [50, 100],
+        permissions: ["--allow-read", "--allow-write", "--allow-run"],
+      },
+    ];
+    for (const c of cases) {
+      /** Saves step 100 again over the case's checkpoints, killed before change `killAt`. */
+      const resave = async (dir: string, killAt: number) => {
+        for (const step of c.steps) await saveCheckpoint(dir, contents(step));
+        const args = [...c.permissions, child, dir, "100", "1024", "7", String(killAt)];
+        const out = await new Deno.Command(Deno.execPath(), { args: ["run", ...args] }).output();
+        return new TextDecoder().decode(out.stdout);
+      };
+      const changes = Number(/saved after (\d+) changes/.exec(await resave(`${root}/all`, -1))![1]);
+      const seen = new Set<string>();
+      for (let first = 0; first < changes; first += 4) {
+        const kills = [first, first + 1, first + 2, first + 3].filter((k) => k < changes);
+        await Promise.all(kills.map(async (killAt) => {
+          const dir = `${root}/${c.steps.length}-${killAt}`;
+          assert.doesNotMatch(await resave(dir, killAt), /saved/, "it was killed");
+          for (const e of Deno.readDirSync(dir)) {
+            if (e.name.startsWith("step-")) await loadCheckpoint(`${dir}/${e.name}`); // all whole
+          }
+          const latest = await loadCheckpoint(dir); // must never throw
+          const wte = latest.tensors.get("transformer.wte.weight")!.data;
+          if (wte.every((x) => x === 7)) seen.add("the new 100");
+          else {
+            const old = contents(latest.state.step).tensors.get("transformer.wte.weight")!.data;
+            assert.deepEqual(bits(wte), bits(old), `${c.name}, killed at ${killAt}: a mix`);
+            seen.add(`the old ${latest.state.step}`);
+          }
+        }));
+      }
+      console.log(
+        `${c.name}, killed at each of ${changes} changes: latest held ${[...seen].join(", ")}`,
+      );
+    }
+  }));
