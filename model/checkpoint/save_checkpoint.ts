@@ -27,6 +27,7 @@ import { sha256Hex } from "../sha256.ts";
 import type { AdamWState } from "../optim/mod.ts";
 import { toHfConfig } from "./hf_config.ts";
 import type { GptConfig } from "../gpt/config.ts";
+import { sinusoidalTable } from "../gpt/positional.ts";
 import { elementCount, encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import {
   CONFIG_FILE,
@@ -61,7 +62,10 @@ export interface TrainingState {
 /** Everything a checkpoint holds. */
 export interface CheckpointContents {
   config: GptConfig;
-  /** Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`. */
+  /**
+   * Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`.
+   * With sinusoidal positions the fixed table is written as `transformer.wpe.weight` when absent.
+   */
   tensors: ReadonlyMap<string, CheckpointTensor>;
   /** The tokenizer in Hugging Face tokenizers JSON, stored verbatim. */
   tokenizerJson: string;
@@ -161,7 +165,7 @@ async function publish(dir: string, tmp: string, step: number): Promise<void> {
 
 function encodeFiles(c: CheckpointContents): [string, Uint8Array][] {
   const model = new Map<string, TensorToWrite>();
-  for (const [name, t] of c.tensors) {
+  for (const [name, t] of withPositionTable(c)) {
     if (elementCount(t.shape) !== t.data.length) {
       throw new InputError(
         name,
@@ -191,6 +195,20 @@ function encodeFiles(c: CheckpointContents): [string, Uint8Array][] {
     [TOKENIZER_FILE, text(c.tokenizerJson)],
   ];
 }
+
+/**
+ * The tensors to store: with sinusoidal positions, the fixed table too, as GPT-2's learned one.
+ * Added to the token embeddings exactly as GPT-2 adds `wpe`, it lets a GPT-2 loader (which reads
+ * config.json's Hugging Face keys and knows nothing of sinusoids) run the model unchanged.
+ */
+function withPositionTable(c: CheckpointContents): ReadonlyMap<string, CheckpointTensor> {
+  const { positional, contextLength, width } = c.config;
+  if (positional !== "sinusoidal" || c.tensors.has(WPE)) return c.tensors;
+  const table = { data: sinusoidalTable(contextLength, width), shape: [contextLength, width] };
+  return new Map([...c.tensors, [WPE, table]]);
+}
+
+const WPE = "transformer.wpe.weight";
 
 /** GPT-2 convention: a tied head is not stored; an untied one must be. */
 function checkTying(c: CheckpointContents): void {

@@ -11,8 +11,12 @@ import {
   toHfConfig,
 } from "../../model/checkpoint/mod.ts";
 import { ChecksumError, InputError } from "../../model/errors.ts";
+import { GptConfig as GptSchema, sinusoidalTable } from "../../model/gpt/mod.ts";
+import { TrainConfig, Trainer } from "../../model/train/mod.ts";
+import { InferenceEngine } from "../../model/infer/mod.ts";
 import { Rng } from "../../model/optim/mod.ts";
 import { denoRun } from "../../model/subprocess.ts";
+import { maxAbsDiff, tinyModel } from "../infer/_model.ts";
 
 const config: GptConfig = {
   vocabSize: 16,
@@ -406,4 +410,64 @@ Deno.test("saving a step that exists, killed before any of its changes to the di
         `${c.name}, killed at each of ${changes} changes: latest held ${[...seen].join(", ")}`,
       );
     }
+  }));
+
+Deno.test("a sinusoidal checkpoint stores its table as transformer.wpe.weight, and a GPT-2 loader runs it unchanged", () =>
+  withTempDir(async (dir) => {
+    const { cfg, weights } = tinyModel({ positional: "sinusoidal", contextLength: 16 });
+    assert.ok(!weights.has("transformer.wpe.weight"), "sinusoidal positions have no parameter");
+    await saveCheckpoint(dir, {
+      config: cfg,
+      tensors: weights,
+      tokenizerJson: "{}",
+      optimizer: { step: 0, m: new Map(), v: new Map() },
+      state: { step: 1 },
+    });
+    const ckpt = await loadCheckpoint(dir);
+    const wpe = ckpt.tensors.get("transformer.wpe.weight")!;
+    assert.deepEqual(wpe.shape, [16, cfg.width]);
+    assert.deepEqual(bits(wpe.data), bits(sinusoidalTable(16, cfg.width)));
+    // What a GPT-2 loader sees: config.json's Hugging Face keys (learned positions) and the tensors.
+    const { denoformer: _, ...gpt2Keys } = ckpt.hfConfig;
+    const gpt2 = fromHfConfig(gpt2Keys, "config.json");
+    assert.equal(gpt2.positional, "learned");
+    checkGpt2Tensors(gpt2, ckpt.tensors);
+    const prompt = [5, 17, 42, 8, 99, 3, 250, 61];
+    const logits = async (c: GptConfig, w: typeof weights) => {
+      const engine = await InferenceEngine.create(c, w, { maxBatch: 1, threads: 1 });
+      return await engine.forwardFull([prompt]);
+    };
+    const ours = await logits(cfg, weights), theirs = await logits(gpt2, ckpt.tensors);
+    const diff = maxAbsDiff(ours, theirs);
+    console.log(`sinusoidal model vs the same checkpoint read as GPT-2: max |Δlogit| ${diff}`);
+    assert.ok(diff < 1e-5, `logits differ by ${diff}`);
+  }));
+
+Deno.test("docs/checkpoints.md shows the state.json a trainer writes, key for key", () =>
+  withTempDir(async (dir) => {
+    const model = GptSchema.parse({
+      vocabSize: 16,
+      contextLength: 8,
+      layers: 1,
+      heads: 1,
+      width: 8,
+    });
+    const trainer = await Trainer.create({
+      model,
+      train: TrainConfig.parse({ steps: 1, microBatch: 1, precision: "fp16" }),
+      trainTokens: Uint16Array.from({ length: 64 }, (_, i) => (i * 7) % 16),
+      tokenizerJson: "{}",
+      threads: 1,
+    });
+    await trainer.trainStep();
+    const { path } = await saveCheckpoint(dir, trainer.checkpointContents());
+    const real = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
+    const doc = await Deno.readTextFile(new URL("../../docs/checkpoints.md", import.meta.url));
+    const example = /### state\.json\s+```json\n([\s\S]*?)\n```/.exec(doc)![1];
+    /** Every key path of a JSON value, objects only (values may differ). */
+    const keys = (v: unknown, at = ""): string[] =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.entries(v).flatMap(([k, x]) => [`${at}${k}`, ...keys(x, `${at}${k}.`)]).sort()
+        : [];
+    assert.deepEqual(keys(JSON.parse(example)), keys(real));
   }));
