@@ -38,15 +38,20 @@ export interface TrainingWorkerOptions {
   reconnectMs?: number;
 }
 
-/** INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
-const fatalCodes = new Set([3, 7, 12, 16]);
+/** INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
+const fatalCodes = new Set([3, 5, 7, 12, 16]);
+
+/** How the job ended for this worker: `failure` says why the coordinator failed it. */
+export interface WorkerOutcome {
+  failure?: string;
+}
 
 /**
  * Runs until the job is done. Reconnects with backoff when the coordinator restarts. The peer
  * server and the channel live as long as the process, which exits when done instead of closing
  * them (why: `ABORTING_DENO` in proto/bind.ts).
  */
-export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void> {
+export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<WorkerOutcome> {
   const mailbox = new ChunkMailbox("denoformer");
   const peer = await startPeerServer({
     host: o.host,
@@ -66,8 +71,14 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   let backoff = 200;
   while (true) {
     try {
-      await session(o, client, lease, { grpc: peer.address, tcp: tcp.address }, mailbox, held);
-      return;
+      return await session(
+        o,
+        client,
+        lease,
+        { grpc: peer.address, tcp: tcp.address },
+        mailbox,
+        held,
+      );
     } catch (err) {
       const code = (err as { code?: number }).code;
       // A refusal (bad argument, no permission, wrong token, unknown method) is final. Any other
@@ -101,7 +112,7 @@ async function session(
   peer: { grpc: string; tcp: string },
   mailbox: ChunkMailbox,
   held: Held,
-): Promise<void> {
+): Promise<WorkerOutcome> {
   const m = await Membership.join(o, client, peer, mailbox);
   held.lostSince = undefined;
   lease.renew(m.id, m.heartbeatMs, {
@@ -110,7 +121,7 @@ async function session(
   });
   try {
     const trainer = held.trainer ??= await createTrainer(o, client, m.id, m.job, m.manifest, m.log);
-    await m.train(trainer);
+    return await m.train(trainer);
   } finally {
     lease.stop();
     m.close();
@@ -194,7 +205,7 @@ class Membership {
   }
 
   /** Runs planned steps until the coordinator says the job is done. */
-  async train(trainer: Trainer): Promise<void> {
+  async train(trainer: Trainer): Promise<WorkerOutcome> {
     while (true) {
       const plan = await this.client.call<StepPlan>("AwaitStep", {
         worker_id: this.id,
@@ -204,7 +215,16 @@ class Membership {
       }, 3_600_000);
       this.#hash = "";
       this.#valLoss = -1;
-      if (plan.done) return this.log.info("job done", { step: trainer.step });
+      if (plan.done) return this.#done(trainer, plan);
+      if (plan.upload_state) {
+        if (trainer.step !== plan.step) {
+          throw new Error(
+            `Asked for the state of step ${plan.step}; the weights are at ${trainer.step}`,
+          );
+        }
+        await this.#uploadState(trainer);
+        continue;
+      }
       await this.#adopt(trainer, plan);
       const started = performance.now();
       const error = await this.#runStep(trainer, plan);
@@ -219,6 +239,22 @@ class Membership {
       }, 3_600_000);
       if (verdict.commit) await this.#afterCommit(trainer, plan, verdict, started);
     }
+  }
+
+  #done(trainer: Trainer, plan: StepPlan): WorkerOutcome {
+    if (!plan.error) {
+      this.log.info("job done", { step: trainer.step });
+      return {};
+    }
+    this.log.error("job failed", { step: trainer.step, error: plan.error });
+    return { failure: plan.error };
+  }
+
+  /** Sends this worker's state (weights, moments, position) to the coordinator. */
+  async #uploadState(trainer: Trainer): Promise<void> {
+    const state = encodeTrainingState(trainer.checkpointContents());
+    await this.client.upload(this.id, trainer.step, state);
+    this.log.info("uploaded state", { step: trainer.step });
   }
 
   /** Takes the plan's place in the ring (and the coordinator's state, when told to load it). */
@@ -290,10 +326,7 @@ class Membership {
   async #afterCommit(trainer: Trainer, plan: StepPlan, verdict: Verdict, started: number) {
     const m = trainer.applyUpdate(started);
     if (plan.rank === 0) this.log.info("step", { ...m });
-    if (verdict.upload_state) {
-      const state = encodeTrainingState(trainer.checkpointContents());
-      await this.client.upload(this.id, trainer.step, state);
-    }
+    if (verdict.upload_state) await this.#uploadState(trainer);
     if (plan.report_hash) this.#hash = await trainer.weightsHash();
     if (plan.evaluate) this.#valLoss = (await trainer.evaluate()) ?? -1;
   }

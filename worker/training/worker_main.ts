@@ -62,7 +62,7 @@ async function main(args: string[]): Promise<void> {
       serverName: f["tls-server-name"],
     }, tlsFlags)
     : undefined;
-  await runTrainingWorker({
+  const outcome = await runTrainingWorker({
     coordinator: f.coordinator,
     token,
     name,
@@ -73,5 +73,6 @@ async function main(args: string[]): Promise<void> {
     tls,
     log: jsonLogger({ component: "worker", name }),
   });
-  Deno.exit(0);
+  if (outcome.failure) console.error(`error: the job failed: ${outcome.failure}`);
+  Deno.exit(outcome.failure ? 1 : 0);
 }
