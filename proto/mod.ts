@@ -31,6 +31,7 @@ export {
   tokensEqual,
 } from "./credentials.ts";
 export {
+  NotFoundError,
   PreconditionError,
   ResourceExhaustedError,
   toGrpcError,
