@@ -7,15 +7,9 @@ import { ZodError } from "zod";
 import { InputError } from "../model/errors.ts";
 import { JobConfig, readJobFile } from "../model/train/mod.ts";
 import { TlsFiles, tlsFlags } from "../proto/mod.ts";
-import {
-  flagOptions,
-  type FlagTable,
-  intFlag,
-  parseFlags,
-  parseFlagTable,
-  runCli,
-} from "../model/cli.ts";
+import { type FlagTable, intFlag, parseFlags, parseFlagTable, runCli } from "../model/cli.ts";
 import { DEMO_WORKERS, demoJob, ingestSamples, serveAndShow } from "./demo.ts";
+import { checkFreshRun } from "./run_files.ts";
 import { runCoordinator } from "./run_job.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
@@ -34,7 +28,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --min-workers N        workers needed before a step starts (default: the config's, and at least
                          --local-workers)
   --token T              job token workers must present (default: a random one, printed)
-  --resume               continue from RUN's latest checkpoint
+  --resume               continue from RUN's latest checkpoint (a RUN that holds a run is refused
+                         without it)
   --serve                after training, start the inference server on the checkpoint, stream a
                          sample generation and keep serving until Ctrl-C (default without --data)
   --prompt TEXT          the sample generation's prompt
@@ -89,6 +84,8 @@ async function main(args: string[]): Promise<void> {
       tlsFlags,
     )
     : undefined;
+  // Before the demo spends a minute ingesting into RUN/data.
+  if (!f.resume) await checkFreshRun(run);
   const outcome = await runCoordinator({
     data: f.data ?? await ingestSamples(`${run}/data`),
     run,

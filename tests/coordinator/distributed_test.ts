@@ -10,7 +10,8 @@ import { coordinatorService, tokenMetadata } from "../../proto/mod.ts";
 import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
-import { readStepRecords, readSummary } from "../_run_files.ts";
+import { finalSteps, readRunRecords, readStepRecords, readSummary } from "../_run_files.ts";
+import type { RewindRecord, StepRecord } from "../../coordinator/job.ts";
 import {
   coordinator,
   data,
@@ -233,7 +234,7 @@ Deno.test("a wrong token is refused and garbage to every RPC gets a status while
   });
 });
 
-Deno.test("a restarted coordinator resumes from its checkpoint and the workers reconnect", async () => {
+Deno.test("a restarted coordinator refuses the run without --resume, resumes with it, and data_ranges.jsonl says which steps were replayed", async () => {
   await withRun(async (run, config) => {
     const token = "restart-token";
     const args = [
@@ -252,7 +253,15 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
     first.child.kill("SIGKILL");
     await first.child.status;
     await first.stdout;
+    const before = await Deno.readTextFile(`${run}/data_ranges.jsonl`);
     const port = address.split(":")[1];
+    // Without --resume the run is refused, and left as it was.
+    const fresh = coordinator(run, config, [...args, "--port", port], { stderr: true });
+    assert.equal(await exitCode(fresh), 2);
+    const refusal = await fresh.stderr;
+    assert.match(refusal, /--out: .* already holds a run .*--resume.*fresh --out/);
+    assert.equal(await Deno.readTextFile(`${run}/data_ranges.jsonl`), before, "records untouched");
+    assert.equal((await loadCheckpoint(run)).state.step, 4, "checkpoint untouched");
     const second = coordinator(run, config, [...args, "--port", port, "--resume"]);
     assert.equal(await exitCode(second), 0);
     const summary = await readSummary(run);
@@ -260,15 +269,23 @@ Deno.test("a restarted coordinator resumes from its checkpoint and the workers r
     for (const w of workers) {
       assert.equal(await exitCode(w), 0, "workers rejoined and finished");
     }
-    const records = await readStepRecords(run);
-    const resumedAt = records.findIndex((r, i) => i > 0 && r.step <= records[i - 1].step);
-    assert.ok(resumedAt > 0, "the second coordinator replayed from its checkpoint");
-    assert.equal(records[resumedAt].step, 5, "training resumed after the step-4 checkpoint");
+    const records = await readRunRecords(run);
+    const rewindAt = records.findIndex((r) => "rewind_to" in r);
+    const rewind = records[rewindAt] as RewindRecord;
+    assert.equal(rewind.rewind_to, 4, "training resumed after the step-4 checkpoint");
+    assert.equal(rewind.replayed_steps[0], 5);
+    assert.match(rewind.reason, /resumed from .*step-000004/);
+    const replay = records[rewindAt + 1] as StepRecord;
+    assert.equal(replay.step, 5, "the first record after the rewind is the first replayed step");
     assert.equal(
-      records[resumedAt].ranges[0].start,
-      records.find((r) => r.step === 5)!.ranges[0].start,
+      replay.ranges[0].start,
+      (records.find((r) => "step" in r && r.step === 5) as StepRecord).ranges[0].start,
       "from the same sample",
     );
+    // The steps that make the final weights tile the samples once, the replayed ones included.
+    const spans = finalSteps(records).flatMap((r) => r.ranges).sort((a, b) => a.start - b.start);
+    assert.deepEqual(finalSteps(records).map((r) => r.step), [1, 2, 3, 4, 5, 6, 7, 8]);
+    spans.forEach((s, i) => assert.equal(s.start, i === 0 ? 0 : spans[i - 1].end));
     const metrics = (await Deno.readTextFile(`${run}/metrics.jsonl`)).trim().split("\n").map((l) =>
       JSON.parse(l)
     );
