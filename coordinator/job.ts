@@ -136,6 +136,8 @@ export class Job {
   #rankFailures = 0;
   /** The data position of `state` (the job's start position until a state is uploaded). */
   #stateDataPosition: number;
+  /** When leases were last checked, to tell a coordinator that stalled from silent workers. */
+  #leasesCheckedAt: number | undefined;
 
   constructor(options: JobOptions) {
     this.#o = options;
@@ -258,9 +260,19 @@ export class Job {
     }
   }
 
-  /** Declares workers whose lease expired dead; call it periodically. */
-  expireLeases(): void {
-    const cutoff = this.#now() - this.#o.deadAfterMs;
+  /**
+   * Declares workers whose lease expired dead; call it every `intervalMs`. Time in which this
+   * process itself did not run (a long synchronous save, a frozen or starved process) does not
+   * count against the workers: their heartbeats may be waiting unread in its sockets.
+   */
+  expireLeases(intervalMs: number): void {
+    const now = this.#now();
+    const stalledMs = now - (this.#leasesCheckedAt ?? now) - intervalMs;
+    this.#leasesCheckedAt = now;
+    if (stalledMs > 0) {
+      for (const m of this.#members.values()) m.lastSeen = Math.min(now, m.lastSeen + stalledMs);
+    }
+    const cutoff = now - this.#o.deadAfterMs;
     for (const m of [...this.#members.values()]) {
       if (m.lastSeen >= cutoff) continue;
       this.#members.delete(m.id);

@@ -92,7 +92,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   const address = `${o.host}:${port}`;
   console.log(`listening on ${address}`);
   if (o.showToken) console.error(`job token: ${o.token}`);
-  const leases = setInterval(() => job.expireLeases(), o.job.heartbeatMs);
+  const leases = setInterval(() => job.expireLeases(o.job.heartbeatMs), o.job.heartbeatMs);
   children = await spawnLocalWorkers(o.localWorkers ?? 0, address, o.token, o.run, o.threads);
   const failure = await job.finished.then(() => undefined, (err: Error) => err);
   clearInterval(leases);

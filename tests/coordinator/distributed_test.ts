@@ -78,11 +78,15 @@ Deno.test("2 workers × k micro-batches end with the weights of one trainer with
 
 Deno.test("a worker busy in a micro-batch longer than the lease deadline keeps its lease", async () => {
   // onnxruntime-node computes on the calling thread; each micro-batch here takes over a second on
-  // one thread, well over the deadline. The lease thread must keep both workers alive (and a
-  // step over a second long sets the next step's chunk timeout from its duration).
+  // one thread, well over the deadline. The lease thread must keep both workers alive. What made
+  // this flaky on a loaded machine is fixed where it was, not here: a lease thread still loading
+  // when its worker joined (the first heartbeat came late), a coordinator whose own stalls (the
+  // checkpoint save, CPU starvation) counted against its workers' leases, and a first step whose
+  // 2 s wait for a neighbour's gradients was shorter than one rank can lag another. Three steps
+  // take 40 s on a 2-core machine that other processes keep busy: the guard is generous.
   await withRun(async (run, config) => {
     const coord = localJob(run, config, 3);
-    assert.equal(await exitCode(coord, 60_000), 0, "three steps finish, none aborted");
+    assert.equal(await exitCode(coord, 300_000), 0, "three steps finish, none aborted");
     const records = await readStepRecords(run);
     assert.deepEqual(
       records.filter((r) => !r.committed).map((r) => r.reason),

@@ -41,6 +41,9 @@ export interface TrainingWorkerOptions {
 /** INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
 const fatalCodes = new Set([3, 5, 7, 12, 16]);
 
+/** The least a rank waits for its neighbour's gradients (a live but stuck neighbour fails the step). */
+const MIN_NEIGHBOUR_WAIT_MS = 30_000;
+
 /** How the job ended for this worker: `failure` says why the coordinator failed it. */
 export interface WorkerOutcome {
   failure?: string;
@@ -65,6 +68,9 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<Worke
   const tcp = startTcpPeerServer({ host: o.host, port: 0, token: o.token, mailbox, logger: o.log });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
   const lease = new Lease({ coordinator: o.coordinator, token: o.token, tls: o.tls });
+  // The coordinator counts a lease from the moment a worker joins: the thread that renews it must
+  // be up by then, not still loading its modules.
+  await lease.ready;
   // The trainer outlives a lost coordinator: a rejoining worker keeps its compiled sessions.
   const held: Held = { trainer: undefined, lostSince: undefined };
   const reconnectMs = o.reconnectMs ?? 120_000;
@@ -305,8 +311,12 @@ class Membership {
       wire: this.job.wire,
       signal: this.#abort.signal,
       // A neighbour may still be computing when this rank is ready: allow for one step's worth
-      // of it. A dead neighbour is found sooner, by its lease (the abort signal).
-      chunkTimeoutMs: Math.ceil(Math.max(2000, this.job.deadAfterMs, 2 * this.#lastStepMs)),
+      // of it, and before the first step, whose length nobody knows yet, for a long one (a loaded
+      // machine can slow one rank by seconds). A dead neighbour is found sooner, by its lease
+      // (the abort signal); this only bounds a live one that is stuck.
+      chunkTimeoutMs: Math.ceil(
+        Math.max(MIN_NEIGHBOUR_WAIT_MS, this.job.deadAfterMs, 2 * this.#lastStepMs),
+      ),
     };
     try {
       await trainer.computeGradients((buf) => ringAllReduce(buf, ring, options).then(() => {}));
