@@ -72,9 +72,8 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<Worke
   // be up by then, not still loading its modules.
   await lease.ready;
   // The trainer outlives a lost coordinator: a rejoining worker keeps its compiled sessions.
-  const held: Held = { trainer: undefined, lostSince: undefined };
+  const held: Held = { trainer: undefined, lostSince: undefined, retries: 0 };
   const reconnectMs = o.reconnectMs ?? 120_000;
-  let backoff = 200;
   while (true) {
     try {
       return await session(
@@ -94,20 +93,24 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<Worke
       if (code === undefined || fatalCodes.has(code) || Date.now() - held.lostSince > reconnectMs) {
         throw err;
       }
+      const backoffMs = Math.min(200 * 2 ** held.retries++, 5000);
       o.log.warn("lost the coordinator; rejoining", {
         error: String((err as Error).message),
-        backoffMs: backoff,
+        backoffMs,
       });
-      await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 5000);
+      await new Promise((r) => setTimeout(r, backoffMs));
     }
   }
 }
 
-/** What survives a lost coordinator: the trainer, and since when the coordinator is gone. */
+/**
+ * What survives a lost coordinator: the trainer, since when the coordinator is gone, and the
+ * tries to rejoin since then (the backoff starts again at each membership).
+ */
 interface Held {
   trainer: Trainer | undefined;
   lostSince: number | undefined;
+  retries: number;
 }
 
 /** One membership: join, train until done or until the coordinator is lost. */
@@ -121,6 +124,7 @@ async function session(
 ): Promise<WorkerOutcome> {
   const m = await Membership.join(o, client, peer, mailbox);
   held.lostSince = undefined;
+  held.retries = 0;
   lease.renew(m.id, m.heartbeatMs, {
     onRingVersion: (version) => m.ringMoved(version),
     onError: (error) => m.log.warn("heartbeat failed", { error }),
