@@ -136,6 +136,14 @@ export function coordinator(
   );
 }
 
+/**
+ * The flags of a job whose workers are started apart: `steps` steps, no step below `minWorkers`
+ * workers, the job token (add `--port`).
+ */
+export function jobArgs(steps: number, token: string, minWorkers = 2): string[] {
+  return ["--steps", String(steps), "--min-workers", String(minWorkers), "--token", token];
+}
+
 /** A coordinator that trains `steps` steps with 2 local workers of one thread each. */
 export function localJob(run: string, config: string, steps: number): Proc {
   const args = ["--steps", String(steps), "--local-workers", "2", "--threads", "1", "--port", "0"];

@@ -10,10 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
+import { Rng } from "../../model/optim/mod.ts";
 import { finalSteps, readRunRecords, readSummary } from "../_run_files.ts";
 import {
   coordinator,
   exitCode,
+  jobArgs,
   type Proc,
   stop,
   waitForRanges,
@@ -24,26 +26,13 @@ import {
 const seed = Number(Deno.env.get("CHAOS_SEED") ?? 7);
 const deadAfterMs = 2000;
 
-/** mulberry32: the test's only source of choices. */
-function generator(seed: number): { int(n: number): number; pick<T>(xs: T[]): T } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { int, pick: (xs) => xs[int(xs.length)] };
-}
-
 Deno.test("chaos: a 3-worker job through SIGSTOPs, SIGKILLs, a replacement at minimum size and a coordinator restart finishes with one set of weights and no sample twice", async () => {
-  const rng = generator(seed);
+  const rng = new Rng(seed);
+  const pick = <T>(xs: T[]) => xs[rng.int(xs.length)];
   const events: string[] = [];
   await withRun(async (run, config) => {
     const token = "chaos-token";
-    const args = ["--steps", "1000", "--min-workers", "2", "--token", token];
+    const args = jobArgs(1000, token);
     let coord = coordinator(run, config, [...args, "--port", "0"]);
     const address = await coord.address;
     const live = new Map<string, Proc>();
@@ -61,14 +50,14 @@ Deno.test("chaos: a 3-worker job through SIGSTOPs, SIGKILLs, a replacement at mi
       await waitForRanges(run, (text) => text.split('"committed":true').length - 1 >= committed);
     };
     const freeze = async () => {
-      const name = rng.pick([...live.keys()]);
+      const name = pick([...live.keys()]);
       const ms = deadAfterMs / 2 + rng.int(2 * deadAfterMs);
       events.push(`SIGSTOP ${name} for ${ms} ms`);
       live.get(name)!.child.kill("SIGSTOP");
       await new Promise((r) => setTimeout(r, ms)); // the fault's length, not an assertion
       live.get(name)!.child.kill("SIGCONT");
     };
-    const kill = (name = rng.pick([...live.keys()])) => {
+    const kill = (name = pick([...live.keys()])) => {
       events.push(`SIGKILL ${name}`);
       live.get(name)!.child.kill("SIGKILL");
       live.delete(name);

@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { readStepRecords } from "../_run_files.ts";
-import { coordinator, exitCode, stop, waitForRanges, withRun, worker } from "./_cluster.ts";
+import {
+  coordinator,
+  exitCode,
+  jobArgs,
+  stop,
+  waitForRanges,
+  withRun,
+  worker,
+} from "./_cluster.ts";
 
 const commits = (lines: string) => lines.split("\n").filter((l) => l.includes('"committed":true'));
 
@@ -13,16 +21,9 @@ Deno.test("a coordinator frozen for three lease deadlines (SIGSTOP) expires no w
   const deadAfterMs = 2000;
   await withRun(async (run, config) => {
     const token = "frozen-token";
-    const coord = coordinator(run, config, [
-      "--steps",
-      "400",
-      "--min-workers",
-      "2",
-      "--token",
-      token,
-      "--port",
-      "0",
-    ], { stderr: true });
+    const coord = coordinator(run, config, [...jobArgs(400, token), "--port", "0"], {
+      stderr: true,
+    });
     const address = await coord.address;
     const workers = ["a", "b"].map((name) => worker(run, address, name, token));
     try {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { finalSteps, readRunRecords } from "../_run_files.ts";
-import { coordinator, exitCode, stop, withRun, worker } from "./_cluster.ts";
+import { coordinator, exitCode, jobArgs, stop, withRun, worker } from "./_cluster.ts";
 
 /** Whether this machine lets a process make a user and mount namespace. */
 const namespaces = (await new Deno.Command("unshare", { args: ["-rm", "true"] }).output()
@@ -60,16 +60,10 @@ Deno.test({
       // Room for the first checkpoint (about 1.5 MB) and the records, not for the second.
       const mount = `mount -t tmpfs -o size=2400k tmpfs "$run"`;
       const token = "disk-token";
-      const coord = coordinator(run, config, [
-        "--steps",
-        "200",
-        "--min-workers",
-        "2",
-        "--token",
-        token,
-        "--port",
-        "0",
-      ], { stderr: true, wrap: inNamespace(run, copy, mount) });
+      const coord = coordinator(run, config, [...jobArgs(200, token), "--port", "0"], {
+        stderr: true,
+        wrap: inNamespace(run, copy, mount),
+      });
       const address = await coord.address;
       const workers = ["a", "b"].map((name) => worker(`${run}-cache`, address, name, token));
       try {
