@@ -23,7 +23,7 @@ export class RunFiles {
   #queue: Promise<unknown> = Promise.resolve();
   #broken: RunFilesError | undefined;
 
-  constructor(readonly log: Logger, readonly firstRetryMs = FIRST_RETRY_MS) {}
+  constructor(readonly log: Logger) {}
 
   /** Runs `write(path)` after the writes asked before it, retried; rejects with a RunFilesError. */
   write<T>(path: string, write: (path: string) => Promise<T>): Promise<T> {
@@ -48,7 +48,7 @@ export class RunFiles {
           );
           throw this.#broken;
         }
-        const waitMs = this.firstRetryMs * 2 ** (attempt - 1);
+        const waitMs = FIRST_RETRY_MS * 2 ** (attempt - 1);
         this.log.warn("cannot write; trying again", { path, error: why, attempt, waitMs });
         await new Promise((r) => setTimeout(r, waitMs));
       }
