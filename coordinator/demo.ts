@@ -7,6 +7,7 @@
 import { IngestOptions, runIngest } from "../ingest/mod.ts";
 import { jsonLogger } from "../model/log.ts";
 import { denoRun, projectPath, readUntil, SERVE_FLAGS } from "../model/subprocess.ts";
+import { runRecords } from "./run_files.ts";
 
 /** The demo's job: a few minutes of `tiny` on 2 CPU cores. */
 export const demoJob = {
@@ -21,6 +22,17 @@ export const demoJob = {
     checkpointEvery: 100,
   },
 };
+
+/**
+ * The demo's run directory: runs/default, or runs/default-N when earlier demos hold runs there
+ * (a run directory is never trained over without --resume).
+ */
+export async function demoRunDir(): Promise<string> {
+  for (let n = 1;; n++) {
+    const dir = n === 1 ? "runs/default" : `runs/default-${n}`;
+    if ((await runRecords(dir)).length === 0) return dir;
+  }
+}
 
 /** Workers the demo starts on this machine. */
 export const DEMO_WORKERS = 2;

@@ -8,7 +8,13 @@
  * aborts the step in flight; the survivors replay it in a new ring, so no sample is lost and only
  * the replayed step's samples are seen twice. A step that a rank itself fails (rather than dies in)
  * again and again is not transient: after `maxStepFailures` such aborts in a row the job fails.
+ *
+ * A worker whose weights are not at the committed step (a newcomer, a replacement) loads the
+ * latest state first. When too few workers hold the committed weights to run a step without it,
+ * one of them is asked to upload its state; when none is left, the job goes back to the latest
+ * state it has and replays the steps after it (a {@linkcode RewindRecord} says which).
  */
+import { InputError } from "../model/errors.ts";
 import type { Logger } from "../model/log.ts";
 import type { StepPlan, Verdict } from "../proto/mod.ts";
 
@@ -49,6 +55,17 @@ export interface JobObserver {
   checkpointSaved(step: number, seconds: number): void;
 }
 
+/**
+ * The weights of `replayed_steps` were lost (no live worker held them, or the coordinator resumed
+ * from an older checkpoint): training goes back to `rewind_to` and runs them again. Their earlier
+ * committed records no longer describe the weights; the records that follow do.
+ */
+export interface RewindRecord {
+  rewind_to: number;
+  replayed_steps: number[];
+  reason: string;
+}
+
 export interface JobOptions {
   steps: number;
   /** Samples each worker trains on per step (micro-batch × grad-accum). */
@@ -66,8 +83,17 @@ export interface JobOptions {
   startDataPosition?: number;
   log: Logger;
   now?: () => number;
+  /**
+   * Callbacks that write the run's files. One that throws (after its own retries) fails the job:
+   * its workers are told that it is over, and `finished` rejects with that error.
+   */
   onStep: (record: StepRecord) => void | Promise<void>;
+  onRewind?: (record: RewindRecord) => void | Promise<void>;
   onValLoss: (step: number, loss: number) => void | Promise<void>;
+  /**
+   * Saves an uploaded state, which counts as the job's state once this resolves. A
+   * {@linkcode RunFilesError} fails the job; any other error refuses the upload (it is bad).
+   */
   onState: (step: number, bytes: Uint8Array) => void | Promise<void>;
   /** Hears what happens, for metrics (coordinator/metrics.ts). */
   observer?: JobObserver;
@@ -90,8 +116,24 @@ interface InFlight {
   verdicts: Map<string, (v: Verdict) => void>;
 }
 
+/** A request that does not fit the job's state (the transport answers FAILED_PRECONDITION). */
+export class JobStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "JobStateError";
+  }
+}
+
+/** The run directory cannot be written (after retries): the job fails with this error. */
+export class RunFilesError extends InputError {
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(path, message, options);
+    this.name = "RunFilesError";
+  }
+}
+
 /** A worker id the job does not know (it restarted, or the worker was declared dead). */
-export class UnknownWorkerError extends Error {
+export class UnknownWorkerError extends JobStateError {
   constructor(id: string) {
     super(`Unknown worker "${id}": join again`);
     this.name = "UnknownWorkerError";
@@ -102,7 +144,7 @@ export class Job {
   committedStep: number;
   dataPosition: number;
   ringVersion = 0;
-  /** The newest uploaded training state. */
+  /** The newest saved training state (uploaded, or the checkpoint the job started from). */
   state: { step: number; bytes: Uint8Array } | undefined;
   readonly finished: Promise<void>;
   readonly #o: JobOptions;
@@ -112,18 +154,27 @@ export class Job {
   #nextId = 0;
   #stopAt: number;
   #finish!: () => void;
-  #fail!: (err: Error) => void;
+  #reject!: (err: Error) => void;
+  /** Ctrl-C was pressed: the job ends at the first step boundary. */
+  #stopping = false;
+  /** Why the job failed; it then ends at the next step boundary. */
+  #failure: Error | undefined;
   /** Steps aborted in a row by a rank's own error; a commit resets it. */
   #rankFailures = 0;
+  /** The data position of `state` (the job's start position until a state is uploaded). */
+  #stateDataPosition: number;
+  /** When leases were last checked, to tell a coordinator that stalled from silent workers. */
+  #leasesCheckedAt: number | undefined;
 
   constructor(options: JobOptions) {
     this.#o = options;
     this.committedStep = options.startStep ?? 0;
     this.dataPosition = options.startDataPosition ?? 0;
+    this.#stateDataPosition = this.dataPosition;
     this.#stopAt = options.steps;
     this.finished = new Promise((resolve, reject) => {
       this.#finish = resolve;
-      this.#fail = reject;
+      this.#reject = reject;
     });
   }
 
@@ -136,9 +187,23 @@ export class Job {
     return this.#members.size;
   }
 
-  /** Ends the job after the next commit (Ctrl-C): that step's state becomes the last checkpoint. */
+  /**
+   * Ends the job soon (Ctrl-C): after the step in flight commits, or at once when none is (the
+   * job may be waiting for workers). A worker holding the last committed weights uploads them,
+   * and they become the last checkpoint.
+   */
   stopSoon(): void {
-    this.#stopAt = Math.min(this.#stopAt, this.committedStep + 1);
+    this.#stopping = true;
+    this.#stopAt = Math.min(this.#stopAt, this.committedStep + (this.#inFlight ? 1 : 0));
+    this.#advance();
+  }
+
+  /** Fails the job (a run file cannot be written): it ends at the next step boundary. */
+  fail(err: Error): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    this.#o.log.error("job failed", { error: err.message });
+    this.#abort(`the job failed: ${err.message}`);
     this.#advance();
   }
 
@@ -176,7 +241,7 @@ export class Job {
     if (weightsHash) this.#checkHash(haveStep, id, weightsHash);
     if (valLoss >= 0) {
       this.#o.observer?.valLoss(haveStep, valLoss);
-      void this.#o.onValLoss(haveStep, valLoss);
+      void this.#written(() => this.#o.onValLoss(haveStep, valLoss));
     }
     if (lastStep) this.#o.observer?.workerStep(id, lastStep);
     m.pending?.reject(new Error("superseded by a newer AwaitStep"));
@@ -202,33 +267,55 @@ export class Job {
     if (!ok) {
       this.#abort(`rank of ${id} failed: ${error}`);
       this.#rankFailures++;
-      if (this.#failed) {
-        this.#fail(
+      if (this.#rankFailures >= (this.#o.maxStepFailures ?? 5)) {
+        this.fail(
           new Error(
             `Step ${step + 1} failed ${this.#rankFailures} times in a row, last on ${id}: ${error}`,
           ),
         );
-        this.#advance();
       }
     } else if (f.reports.size === f.ring.length) void this.#commit(f);
     return verdict;
   }
 
-  /** Rank 0's state after `step`. */
+  /**
+   * A worker's state after `step`, once saved. A state that cannot be saved is refused; a run
+   * directory that cannot be written fails the job (the uploader is not to blame: its upload
+   * succeeds, and it hears that the job is over).
+   */
   async uploadState(step: number, bytes: Uint8Array): Promise<void> {
     if (step !== this.committedStep) {
-      throw new Error(`State of step ${step} arrived but the job is at step ${this.committedStep}`);
+      throw new JobStateError(
+        `State of step ${step} arrived but the job is at step ${this.committedStep}`,
+      );
     }
-    this.state = { step, bytes };
-    const started = performance.now();
-    await this.#o.onState(step, bytes);
-    this.#o.observer?.checkpointSaved(step, (performance.now() - started) / 1000);
-    this.#advance();
+    try {
+      const started = performance.now();
+      await this.#o.onState(step, bytes);
+      this.#o.observer?.checkpointSaved(step, (performance.now() - started) / 1000);
+      this.state = { step, bytes };
+      this.#stateDataPosition = this.dataPosition;
+    } catch (err) {
+      if (!(err instanceof RunFilesError)) throw err;
+      this.fail(err);
+    } finally {
+      this.#advance();
+    }
   }
 
-  /** Declares workers whose lease expired dead; call it periodically. */
-  expireLeases(): void {
-    const cutoff = this.#now() - this.#o.deadAfterMs;
+  /**
+   * Declares workers whose lease expired dead; call it every `intervalMs`. Time in which this
+   * process itself did not run (a long synchronous save, a frozen or starved process) does not
+   * count against the workers: their heartbeats may be waiting unread in its sockets.
+   */
+  expireLeases(intervalMs: number): void {
+    const now = this.#now();
+    const stalledMs = now - (this.#leasesCheckedAt ?? now) - intervalMs;
+    this.#leasesCheckedAt = now;
+    if (stalledMs > 0) {
+      for (const m of this.#members.values()) m.lastSeen = Math.min(now, m.lastSeen + stalledMs);
+    }
+    const cutoff = now - this.#o.deadAfterMs;
     for (const m of [...this.#members.values()]) {
       if (m.lastSeen >= cutoff) continue;
       this.#members.delete(m.id);
@@ -250,24 +337,27 @@ export class Job {
     return (this.#o.now ?? Date.now)();
   }
 
-  /** Forms the next ring when everyone alive is waiting, or finishes the job. */
+  /**
+   * Once everyone alive is waiting: forms the next ring, or asks for the state that lets the
+   * others in, or goes back to the latest state when nobody holds the committed weights, or
+   * finishes the job.
+   */
   #advance(): void {
     if (this.#inFlight) return;
     const live = [...this.#members.values()];
     if (live.some((m) => !m.pending)) return;
-    const done = this.#failed ||
-      this.committedStep >= this.#stopAt && this.state?.step === this.committedStep;
-    if (done) {
-      for (const m of live) {
-        this.#resolve(m, { ...emptyPlan, done: true, step: this.committedStep });
-      }
-      this.#finish();
-      return;
+    const holders = () => live.filter((m) => m.haveStep === this.committedStep);
+    const saved = () => this.state?.step === this.committedStep;
+    if (this.#failure || this.committedStep >= this.#stopAt) {
+      // The last committed weights are saved before the job ends, when a live worker holds them.
+      if (!this.#failure && !saved() && holders().length > 0) return this.#askState(holders()[0]);
+      return this.#end(live);
     }
-    if (this.committedStep >= this.#stopAt) return; // waiting for the final state upload
-    const haveState = this.state?.step === this.committedStep;
-    const ring = live.filter((m) => m.haveStep === this.committedStep || haveState);
-    if (ring.length < this.#o.minWorkers || ring.length === 0) return;
+    if (live.length < this.#o.minWorkers || live.length === 0) return;
+    if (holders().length === 0 && !saved()) this.#rewind();
+    const ring = saved() ? live : holders();
+    if (ring.length === 0) return; // only workers that cannot load the state: wait for others
+    if (ring.length < this.#o.minWorkers) return this.#askState(ring[0]);
     const next = this.committedStep + 1;
     const version = ++this.ringVersion;
     this.#inFlight = {
@@ -290,14 +380,57 @@ export class Job {
         report_hash: next % this.#o.hashEvery === 0 || next >= this.#stopAt,
         evaluate: rank === 0 && this.#o.evalEvery > 0 &&
           (next % this.#o.evalEvery === 0 || next >= this.#stopAt),
+        upload_state: false,
+        error: "",
       })
     );
     this.#o.log.debug("step started", { step: this.committedStep, world: ring.length, version });
   }
 
-  /** Whether rank failures in a row have reached the limit (the job is then over). */
-  get #failed(): boolean {
-    return this.#rankFailures >= (this.#o.maxStepFailures ?? 5);
+  /** Tells every live worker that the job is over, and settles `finished`. */
+  #end(live: Member[]): void {
+    const error = this.#failure?.message ?? "";
+    for (const m of live) {
+      this.#resolve(m, { ...emptyPlan, done: true, step: this.committedStep, error });
+    }
+    if (this.#failure) this.#reject(this.#failure);
+    else this.#finish();
+  }
+
+  /** Asks `m`, which holds the committed weights, to upload them (then to wait again). */
+  #askState(m: Member): void {
+    this.#o.log.info("asking a worker for the committed state", {
+      worker: m.id,
+      step: this.committedStep,
+    });
+    this.#resolve(m, { ...emptyPlan, step: this.committedStep, upload_state: true });
+  }
+
+  /**
+   * No live worker holds the committed weights: go back to the latest state (without one, to the
+   * start, whose weights every new worker makes from the seed) and replay the steps after it.
+   */
+  #rewind(): void {
+    const to = this.state?.step ?? this.#o.startStep ?? 0;
+    if (to >= this.committedStep) return;
+    const steps = Array.from({ length: this.committedStep - to }, (_, i) => to + 1 + i);
+    const reason = `no live worker holds the weights of step ${this.committedStep}`;
+    this.#o.log.warn("going back to the latest state", { step: to, replayed: steps, reason });
+    this.committedStep = to;
+    this.dataPosition = this.#stateDataPosition;
+    for (const s of steps) this.#hashes.delete(s);
+    void this.#written(() => this.#o.onRewind?.({ rewind_to: to, replayed_steps: steps, reason }));
+  }
+
+  /** Runs a callback that writes run files; its failure fails the job. Resolves with success. */
+  async #written(write: () => unknown): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
   }
 
   #resolve(m: Member, plan: StepPlan): void {
@@ -311,10 +444,14 @@ export class Job {
     this.#rankFailures = 0;
     const loss = f.reports.get(f.ring[0].id)!.loss;
     const record = this.#record(f, true, { loss });
+    // A step the run's files do not record is not committed: nobody applies it.
+    if (!await this.#written(() => this.#o.onStep(record))) {
+      for (const v of f.verdicts.values()) v(abortVerdict);
+      return this.#advance();
+    }
     this.committedStep++;
     this.dataPosition += this.#o.samplesPerWorker * f.ring.length;
     this.#o.observer?.stepEnded(record);
-    await this.#o.onStep(record);
     // Rank 0 uploads its state when a checkpoint is due, at the end, or for workers waiting to join.
     const waiting = [...this.#members.values()].some((m) => !f.ring.includes(m));
     const every = this.#o.checkpointEvery;
@@ -331,10 +468,12 @@ export class Job {
     if (!f) return;
     this.#inFlight = undefined;
     this.ringVersion++;
+    // Stopping after this step, which will not commit: stop before it instead.
+    if (this.#stopping) this.#stopAt = Math.min(this.#stopAt, this.committedStep);
     this.#o.log.warn("step aborted", { step: f.step, reason });
     const record = this.#record(f, false, { reason });
     this.#o.observer?.stepEnded(record);
-    void this.#o.onStep(record);
+    void this.#written(() => this.#o.onStep(record));
     for (const v of f.verdicts.values()) v(abortVerdict);
     // Reports that arrive later see no step in flight and are answered "abort" at once.
   }
@@ -389,6 +528,8 @@ const emptyPlan: StepPlan = {
   load_state: false,
   report_hash: false,
   evaluate: false,
+  upload_state: false,
+  error: "",
 };
 
 const abortVerdict: Verdict = { commit: false, upload_state: false };

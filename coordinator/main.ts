@@ -15,7 +15,8 @@ import {
   runCli,
   secretFlag,
 } from "../model/cli.ts";
-import { DEMO_WORKERS, demoJob, ingestSamples, serveAndShow } from "./demo.ts";
+import { DEMO_WORKERS, demoJob, demoRunDir, ingestSamples, serveAndShow } from "./demo.ts";
+import { checkFreshRun } from "./run_files.ts";
 import { runCoordinator } from "./run_job.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
@@ -24,7 +25,7 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
                          samples/ corpus is ingested into RUN/data, 2 local workers train the tiny
                          preset, and the result is served (see --serve)
   --out RUN              run directory (metrics.jsonl, data_ranges.jsonl, checkpoints/, loss.svg,
-                         summary.json; default runs/default without --data)
+                         summary.json; without --data, runs/default or the next free runs/default-N)
   --config FILE          job config JSON: { preset, model, train, minWorkers, wire, ... }
   --steps N              optimizer steps (overrides the config)
   --host HOST            interface to listen on (default 127.0.0.1)
@@ -35,7 +36,8 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
                          --local-workers)
   --token-file F         file holding the job token workers must present; or DENOFORMER_TOKEN, or
                          --token T (shows in ps); default: a random one, printed
-  --resume               continue from RUN's latest checkpoint
+  --resume               continue from RUN's latest checkpoint (a RUN that holds a run is refused
+                         without it)
   --serve                after training, start the inference server on the checkpoint, stream a
                          sample generation and keep serving until Ctrl-C (default without --data)
   --prompt TEXT          the sample generation's prompt
@@ -79,7 +81,7 @@ async function main(args: string[]): Promise<void> {
   if (f.help) return console.log(usage);
   const demo = !f.data;
   if (!f.out && !demo) throw new InputError("--out", "is required (the run directory)");
-  const run = f.out ?? "runs/default";
+  const run = f.out ?? await demoRunDir();
   const base = f.config ? await readJobFile(f.config) : demo ? demoJob : {};
   const job = jobConfig(base, f, f.config);
   const localWorkers = intFlag(f["local-workers"], "--local-workers") ?? (demo ? DEMO_WORKERS : 0);
@@ -94,6 +96,8 @@ async function main(args: string[]): Promise<void> {
     )
     : undefined;
   const givenToken = await secretFlag(f, "token", "DENOFORMER_TOKEN");
+  // Before the demo spends a minute ingesting into RUN/data.
+  if (!f.resume) await checkFreshRun(run);
   const outcome = await runCoordinator({
     data: f.data ?? await ingestSamples(`${run}/data`),
     run,

@@ -2,7 +2,8 @@
  * One distributed training job from start to end: open the run directory (or resume it), serve
  * the job to workers, start any local workers, wait for the last step, write the summary. The
  * job's rules (membership, barriers, data ranges) live in job.ts; this module connects them to
- * files, the terminal and the network.
+ * files (through run_files.ts, which retries and names the path of a write that fails), the
+ * terminal and the network.
  *
  * @example
  * ```ts
@@ -18,7 +19,7 @@ import {
   saveCheckpoint,
 } from "../model/checkpoint/mod.ts";
 import { readManifest } from "../model/data/mod.ts";
-import { atomicWriteText } from "../model/atomic_write.ts";
+import { appendText, atomicWriteText } from "../model/atomic_write.ts";
 import type { GptConfig } from "../model/gpt/mod.ts";
 import { jsonLogger, type Logger } from "../model/log.ts";
 import {
@@ -34,6 +35,7 @@ import { serveMetrics } from "../model/metrics/mod.ts";
 import { Job, type StepRecord } from "./job.ts";
 import { TrainingMetrics } from "./metrics.ts";
 import { spawnLocalWorkers } from "./local_workers.ts";
+import { checkFreshRun, rewindAtResume, RunFiles } from "./run_files.ts";
 import { startCoordinatorServer } from "./server.ts";
 
 /** What {@linkcode runCoordinator} needs. */
@@ -53,7 +55,7 @@ export interface CoordinatorOptions {
   localWorkers?: number;
   /** onnxruntime threads of each local worker (default: cores / local workers). */
   threads?: number;
-  /** Continue from the run's latest checkpoint. */
+  /** Continue from the run's latest checkpoint (without it, a run directory in use is refused). */
   resume?: boolean;
   /** Serve Prometheus metrics on this port of `host` (0 picks a free one). */
   metricsPort?: number;
@@ -67,10 +69,14 @@ export interface JobOutcome {
   interrupted: boolean;
 }
 
-/** Runs the job until its last step (or Ctrl-C), then writes RUN/summary.json. */
+/**
+ * Runs the job until its last step (or Ctrl-C), then writes RUN/summary.json. A job that fails
+ * (a run file that cannot be written, a step that keeps failing) tells its workers, then throws.
+ */
 export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome> {
   const log = jsonLogger({ component: "coordinator" });
-  const run = await openRun(o);
+  const files = new RunFiles(log);
+  const run = await openRun(o, files);
   let children: Deno.ChildProcess[] = [];
   using view = new RunConsole({
     total: o.job.train.steps,
@@ -80,7 +86,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
     onAbort: () => children.forEach((c) => c.kill("SIGKILL")),
   });
   const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker(o.job, run.model) });
-  const job = jobState(o, run, view, log, metrics);
+  const job = jobState(o, run, files, view, log, metrics);
   const { port } = await startCoordinatorServer(
     {
       job,
@@ -107,15 +113,19 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
     console.log(`metrics on http://${o.host}:${served.port}/metrics`);
   }
   if (o.showToken) console.error(`job token: ${o.token}`);
-  const leases = setInterval(() => job.expireLeases(), o.job.heartbeatMs);
+  const leases = setInterval(() => job.expireLeases(o.job.heartbeatMs), o.job.heartbeatMs);
   children = await spawnLocalWorkers(o.localWorkers ?? 0, address, o.token, o.run, o.threads);
-  // A failed job still tells its workers "done": the local ones exit before the error is reported.
   const failure = await job.finished.then(() => undefined, (err: Error) => err);
   clearInterval(leases);
-  await run.log.plot(run.title);
+  if (failure) {
+    // The workers were told "the job failed"; let the answers reach them before this ends.
+    await new Promise((r) => setTimeout(r, 2 * o.job.heartbeatMs));
+    await Promise.all(children.map((c) => c.status));
+    throw failure;
+  }
+  await files.write(`${o.run}/loss.svg`, () => run.log.plot(run.title));
   await Promise.all(children.map((c) => c.status));
-  if (failure) throw failure;
-  await writeSummary(o.run, job, run.ranges);
+  await writeSummary(o.run, job, run.ranges, files);
   return { step: job.committedStep, interrupted: view.stopRequested };
 }
 
@@ -135,7 +145,7 @@ interface OpenRun {
   title: string;
 }
 
-async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
+async function openRun(o: CoordinatorOptions, runFiles: RunFiles): Promise<OpenRun> {
   const manifest = await readManifest(o.data);
   const files = new Map(manifest.shards.map((s) => [s.file, `${o.data}/${s.file}`]));
   files.set(manifest.tokenizer.file, `${o.data}/${manifest.tokenizer.file}`);
@@ -148,11 +158,17 @@ async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
     tokenizerJson = pretrained.tokenizerJson;
   }
   const model = jobModel(o.job, manifest.tokenizer.vocabSize);
+  if (!o.resume) await checkFreshRun(o.run);
   const resumed = o.resume ? await loadCheckpoint(o.run) : undefined;
   const startStep = resumed?.state.step ?? 0;
-  const log = await RunLog.open(o.run, startStep);
+  const log = await runFiles.write(`${o.run}/metrics.jsonl`, () => RunLog.open(o.run, startStep));
   const ranges = `${o.run}/data_ranges.jsonl`;
-  if (!resumed) await Deno.writeTextFile(ranges, "");
+  if (!resumed) await runFiles.write(ranges, (path) => Deno.writeTextFile(path, ""));
+  // Steps recorded after the checkpoint are replayed: say so, so that no sample counts twice.
+  const rewind = resumed && await rewindAtResume(ranges, startStep, resumed.path);
+  if (rewind) {
+    await runFiles.write(ranges, (path) => appendText(path, JSON.stringify(rewind) + "\n"));
+  }
   const title = `${o.job.preset} (${model.layers}×${model.width}, vocab ${model.vocabSize}), ` +
     `distributed, ${o.job.train.precision}`;
   return {
@@ -169,16 +185,17 @@ async function openRun(o: CoordinatorOptions): Promise<OpenRun> {
   };
 }
 
-/** The job's state machine, wired to the run's files and the terminal. */
 /** Tokens one worker trains on in one optimizer step. */
 function tokensPerWorker(job: JobConfig, model: GptConfig): number {
   const { train } = job;
   return train.microBatch * train.gradAccum * (train.sequenceLength ?? model.contextLength);
 }
 
+/** The job's state machine, wired to the run's files and the terminal. */
 function jobState(
   o: CoordinatorOptions,
   run: OpenRun,
+  files: RunFiles,
   view: RunConsole,
   log: Logger,
   observer: TrainingMetrics,
@@ -186,6 +203,7 @@ function jobState(
   const { train } = o.job;
   const tokens = tokensPerWorker(o.job, run.model);
   let lastCommit = performance.now();
+  const metrics = `${o.run}/metrics.jsonl`;
   const job = new Job({
     steps: train.steps,
     samplesPerWorker: train.microBatch * train.gradAccum,
@@ -199,7 +217,7 @@ function jobState(
     log,
     observer,
     onStep: async (r: StepRecord) => {
-      await Deno.writeTextFile(run.ranges, JSON.stringify(r) + "\n", { append: true });
+      await files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n"));
       if (!r.committed) return;
       const now = performance.now();
       const m = {
@@ -209,17 +227,23 @@ function jobState(
         tokens_per_s: tokens * r.world_size / ((now - lastCommit) / 1000),
       };
       lastCommit = now;
-      await run.log.write(m);
+      await files.write(metrics, () => run.log.write(m));
       view.step(m);
     },
-    onValLoss: (step, loss) => run.log.write({ step, val_loss: loss }),
+    onRewind: async (r) => {
+      await files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n"));
+      // As on resume, the loss curve drops the points of the steps that are replayed.
+      run.log = await files.write(metrics, () => RunLog.open(o.run, r.rewind_to));
+    },
+    onValLoss: (step, loss) => files.write(metrics, () => run.log.write({ step, val_loss: loss })),
     onState: async (step, bytes) => {
       const state = decodeTrainingState(bytes, "uploaded state");
       const contents = { config: run.model, tokenizerJson: run.tokenizerJson, ...state };
-      const saved = await saveCheckpoint(`${o.run}/checkpoints`, contents, {
-        keepLast: train.keepLast,
-      });
-      await run.log.plot(run.title);
+      const saved = await files.write(
+        `${o.run}/checkpoints`,
+        (path) => saveCheckpoint(path, contents, { keepLast: train.keepLast }),
+      );
+      await files.write(`${o.run}/loss.svg`, () => run.log.plot(run.title));
       log.info("checkpoint saved", { step, path: saved.path });
     },
   });
@@ -228,7 +252,12 @@ function jobState(
   return job;
 }
 
-async function writeSummary(run: string, job: Job, ranges: string): Promise<void> {
+async function writeSummary(
+  run: string,
+  job: Job,
+  ranges: string,
+  files: RunFiles,
+): Promise<void> {
   const checks = job.hashChecks();
   const summary = {
     run,
@@ -238,7 +267,10 @@ async function writeSummary(run: string, job: Job, ranges: string): Promise<void
     data_ranges: ranges,
     weight_hash_checks: checks,
   };
-  await atomicWriteText(`${run}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+  await files.write(
+    `${run}/summary.json`,
+    (path) => atomicWriteText(path, JSON.stringify(summary, null, 2) + "\n"),
+  );
   const identical = checks.filter((c) => c.identical).length;
   console.log(
     `trained to step ${job.committedStep}; weights identical on every rank at ${identical} of ` +

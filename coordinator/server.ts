@@ -1,6 +1,6 @@
 /**
  * The Coordinator gRPC service: thin handlers that check the job token, validate the request with
- * zod, call the {@linkcode Job} and map errors to status codes in one place.
+ * zod, call the {@linkcode Job} and map errors to status codes in one place ({@linkcode refusal}).
  */
 import * as grpc from "@grpc/grpc-js";
 import { z } from "zod";
@@ -9,13 +9,15 @@ import {
   channelOptions,
   checkToken,
   coordinatorService,
+  type GrpcError,
+  NotFoundError,
   parseMessage,
   PreconditionError,
   type TlsFiles,
   toGrpcError,
 } from "../proto/mod.ts";
 import type { Logger } from "../model/log.ts";
-import { Job, UnknownWorkerError } from "./job.ts";
+import { Job, JobStateError, UnknownWorkerError } from "./job.ts";
 import { concatBytes } from "../model/bytes.ts";
 
 const CHUNK_BYTES = 1 << 20;
@@ -109,11 +111,14 @@ function unary(
       if (!(err instanceof UnknownWorkerError)) {
         o.log.warn("request refused", { rpc: name, error: String(err) });
       }
-      callback(
-        toGrpcError(err instanceof UnknownWorkerError ? new PreconditionError(err.message) : err),
-      );
+      callback(refusal(err));
     }
   };
+}
+
+/** An error as the status the caller sees: one that does not fit the job's state is a precondition. */
+function refusal(err: unknown): GrpcError {
+  return toGrpcError(err instanceof JobStateError ? new PreconditionError(err.message) : err);
 }
 
 function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementation {
@@ -161,7 +166,7 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
       const req = parseMessage(ShardRequest, r, "ShardRequest");
       job.heartbeat(req.worker_id);
       const path = o.files.get(req.file);
-      if (!path) throw new PreconditionError(`No data file named "${req.file}" in this job`);
+      if (!path) throw new NotFoundError(`No data file named "${req.file}" in this job`);
       return await Deno.readFile(path);
     }),
     FetchState: serverStream(o, "FetchState", (r) => {
@@ -180,7 +185,7 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
       const fail = (err: unknown) => {
         if (failed) return;
         failed = true;
-        callback(toGrpcError(err));
+        callback(refusal(err));
       };
       try {
         checkToken(call.metadata, o.token);
@@ -230,9 +235,9 @@ function serverStream(
       call.end();
     } catch (err) {
       o.log.warn("request refused", { rpc: name, error: String(err) });
-      call.destroy(
-        toGrpcError(err instanceof UnknownWorkerError ? new PreconditionError(err.message) : err),
-      );
+      // grpc-js sends a server stream's status when the stream emits "error"; destroying it instead
+      // would send nothing, and the caller would wait out its deadline.
+      call.emit("error", refusal(err));
     }
   };
 }

@@ -25,6 +25,27 @@ export async function atomicWriteFile(path: string, bytes: Uint8Array): Promise<
   await syncDirectory(dirname(path));
 }
 
+/**
+ * Appends UTF-8 text (a JSON line) to `path`, creating it, all or nothing: a write that fails
+ * part-way (a full disk) is cut back off, so a retry does not leave half a line in the file.
+ */
+export async function appendText(path: string, text: string): Promise<void> {
+  const file = await Deno.open(path, { append: true, create: true });
+  try {
+    const before = (await file.stat()).size;
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    } catch (err) {
+      await file.truncate(before).catch(() => {});
+      throw err;
+    }
+  } finally {
+    file.close();
+  }
+}
+
 /** Writes UTF-8 text atomically; see {@linkcode atomicWriteFile}. */
 export function atomicWriteText(path: string, text: string): Promise<void> {
   return atomicWriteFile(path, new TextEncoder().encode(text));

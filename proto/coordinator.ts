@@ -18,6 +18,8 @@ export interface StepPlan {
   load_state: boolean;
   report_hash: boolean;
   evaluate: boolean;
+  upload_state: boolean;
+  error: string;
 }
 
 /** `Verdict`: the answer to a rank's report: apply the update or not, and whether to upload the state after. */

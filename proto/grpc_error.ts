@@ -22,6 +22,14 @@ export class PreconditionError extends Error {
   }
 }
 
+/** The thing the request names (a file, a model) does not exist on this server. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
 /** The server cannot hold more (buffers full); the caller may retry later. */
 export class ResourceExhaustedError extends Error {
   constructor(message: string) {
@@ -44,7 +52,8 @@ export type GrpcError = grpc.ServerErrorResponse & { code: grpc.status; details:
 /**
  * Maps a thrown value to a gRPC status with a message:
  * InputError and ZodError → INVALID_ARGUMENT, UnauthenticatedError → UNAUTHENTICATED,
- * PreconditionError → FAILED_PRECONDITION, ResourceExhaustedError → RESOURCE_EXHAUSTED,
+ * PreconditionError → FAILED_PRECONDITION, NotFoundError → NOT_FOUND,
+ * ResourceExhaustedError → RESOURCE_EXHAUSTED,
  * UnavailableError → UNAVAILABLE, AbortError → CANCELLED, TimeoutError → DEADLINE_EXCEEDED,
  * anything else → INTERNAL.
  */
@@ -64,6 +73,7 @@ function classify(err: unknown): [grpc.status, string] {
   if (err instanceof InputError) return [grpc.status.INVALID_ARGUMENT, message];
   if (err instanceof UnauthenticatedError) return [grpc.status.UNAUTHENTICATED, message];
   if (err instanceof PreconditionError) return [grpc.status.FAILED_PRECONDITION, message];
+  if (err instanceof NotFoundError) return [grpc.status.NOT_FOUND, message];
   if (err instanceof ResourceExhaustedError) return [grpc.status.RESOURCE_EXHAUSTED, message];
   if (err instanceof UnavailableError) return [grpc.status.UNAVAILABLE, message];
   if (err instanceof Error && err.name === "AbortError") return [grpc.status.CANCELLED, message];

@@ -12,6 +12,28 @@ const HEADER_ROOM_BYTES = 64 * 1024;
 /** The most bytes one gRPC message may have, in either direction. */
 export const MAX_MESSAGE_BYTES = MAX_CHUNK_BYTES + HEADER_ROOM_BYTES;
 
+/** What one server accepts from the network, whoever connects. */
+export interface ConnectionLimits {
+  /**
+   * How long a new connection may take to finish its TLS and HTTP/2 handshakes (the client's
+   * SETTINGS arrived) before it is closed. Without it, a client that connects and stops holds its
+   * connection, and a file descriptor, forever.
+   */
+  handshakeTimeoutMs: number;
+  /** Open connections at once; more are closed as they arrive, before any handshake. */
+  maxConnections: number;
+}
+
+/**
+ * Limits every server of ours binds with: room for a few hundred workers (two channels each) or
+ * clients, well under the usual 1024 file descriptors of a process, and a handshake timeout far
+ * above a TLS handshake over a slow link.
+ */
+export const connectionLimits: ConnectionLimits = {
+  handshakeTimeoutMs: 10_000,
+  maxConnections: 900,
+};
+
 /**
  * Channel options every server and client of the job uses: explicit message limits, and
  * keepalive pings rare enough that servers do not punish them (liveness comes from deadlines and

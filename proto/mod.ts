@@ -19,7 +19,13 @@ export {
 } from "./load.ts";
 export type { MessageCodec } from "./load.ts";
 export { bindServer } from "./bind.ts";
-export { channelOptions, MAX_CHUNK_BYTES, MAX_MESSAGE_BYTES } from "./limits.ts";
+export {
+  channelOptions,
+  type ConnectionLimits,
+  connectionLimits,
+  MAX_CHUNK_BYTES,
+  MAX_MESSAGE_BYTES,
+} from "./limits.ts";
 export {
   channelCredentials,
   checkToken,
@@ -31,6 +37,7 @@ export {
   tokensEqual,
 } from "./credentials.ts";
 export {
+  NotFoundError,
   PreconditionError,
   ResourceExhaustedError,
   toGrpcError,

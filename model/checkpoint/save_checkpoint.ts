@@ -2,8 +2,10 @@
  * Writes a checkpoint directory atomically: every file goes into `.tmp-step-…-<uuid>/` inside the
  * checkpoints directory and is fsynced, the directory is renamed to `step-NNNNNN`, then the `latest`
  * pointer file is replaced atomically, then all but the newest `keepLast` checkpoints are removed.
- * A crash at any point leaves the previous checkpoint and `latest` intact; a leftover temporary
- * directory is never read and is removed by the next save. One writer per checkpoints directory.
+ * Saving a step that exists swaps the new directory with the old one in one step (Linux); a crash
+ * at any point leaves `latest` on a whole checkpoint, the previous one or the new one. A leftover
+ * temporary directory is never read and is removed by the next save, and a save that fails (a
+ * full disk) removes its own. One writer per checkpoints directory.
  *
  * `latest` is a small file holding the step directory's name, not a symlink: a file is replaced
  * atomically by rename on every platform, and survives copies, archives and transfers that drop or
@@ -19,11 +21,13 @@
  * ```
  */
 import { atomicWriteFile, atomicWriteText, syncDirectory } from "../atomic_write.ts";
+import { exchangePaths } from "./_exchange.ts";
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
 import type { AdamWState } from "../optim/mod.ts";
 import { toHfConfig } from "./hf_config.ts";
 import type { GptConfig } from "../gpt/config.ts";
+import { sinusoidalTable } from "../gpt/positional.ts";
 import { elementCount, encodeSafetensors, type TensorToWrite } from "./safetensors.ts";
 import {
   CONFIG_FILE,
@@ -34,6 +38,7 @@ import {
   M_PREFIX,
   MODEL_FILE,
   OPTIMIZER_FILE,
+  readLatest,
   STATE_FILE,
   STATE_FORMAT,
   stepDirName,
@@ -57,7 +62,10 @@ export interface TrainingState {
 /** Everything a checkpoint holds. */
 export interface CheckpointContents {
   config: GptConfig;
-  /** Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`. */
+  /**
+   * Hugging Face GPT-2 names; with tied embeddings `transformer.wte.weight` only, no `lm_head`.
+   * With sinusoidal positions the fixed table is written as `transformer.wpe.weight` when absent.
+   */
   tensors: ReadonlyMap<string, CheckpointTensor>;
   /** The tokenizer in Hugging Face tokenizers JSON, stored verbatim. */
   tokenizerJson: string;
@@ -95,37 +103,69 @@ export async function saveCheckpoint(
   await removeLeftovers(checkpointsDir);
   const name = stepDirName(step);
   const tmp = join(checkpointsDir, `${TMP_PREFIX}${name}-${crypto.randomUUID()}`);
-  await Deno.mkdir(tmp);
-  const sha256: Record<string, string> = {};
-  const recorded: Record<string, { sha256: string; bytes: number }> = {};
-  for (const [file, bytes] of files) {
-    await atomicWriteFile(join(tmp, file), bytes);
-    sha256[file] = await sha256Hex(bytes);
-    recorded[file] = { sha256: sha256[file], bytes: bytes.length };
-  }
-  const stateJson = { format: STATE_FORMAT, step, files: recorded, state: contents.state };
-  await atomicWriteText(join(tmp, STATE_FILE), JSON.stringify(stateJson, null, 2) + "\n");
-  await syncDirectory(tmp);
-
+  const sha256 = await writeFiles(tmp, files, contents.state);
   const final = join(checkpointsDir, name);
-  if (await exists(final)) {
-    // Saving the same step again (a replay after resume): move the old one aside first.
-    const aside = join(checkpointsDir, `${TMP_PREFIX}old-${name}-${crypto.randomUUID()}`);
-    await Deno.rename(final, aside);
-    await Deno.rename(tmp, final);
-    await Deno.remove(aside, { recursive: true });
-  } else {
-    await Deno.rename(tmp, final);
-  }
+  await publish(checkpointsDir, tmp, step);
   await syncDirectory(checkpointsDir);
   await atomicWriteText(join(checkpointsDir, LATEST_FILE), name + "\n");
   if (keepLast > 0) await prune(checkpointsDir, keepLast, name);
   return { path: final, sha256 };
 }
 
+/** Writes the checkpoint's files and state.json into `tmp`; removes it if that fails. */
+async function writeFiles(
+  tmp: string,
+  files: [string, Uint8Array][],
+  state: TrainingState,
+): Promise<Record<string, string>> {
+  await Deno.mkdir(tmp);
+  try {
+    const sha256: Record<string, string> = {};
+    const recorded: Record<string, { sha256: string; bytes: number }> = {};
+    for (const [file, bytes] of files) {
+      await atomicWriteFile(join(tmp, file), bytes);
+      sha256[file] = await sha256Hex(bytes);
+      recorded[file] = { sha256: sha256[file], bytes: bytes.length };
+    }
+    const stateJson = { format: STATE_FORMAT, step: state.step, files: recorded, state };
+    await atomicWriteText(join(tmp, STATE_FILE), JSON.stringify(stateJson, null, 2) + "\n");
+    await syncDirectory(tmp);
+    return sha256;
+  } catch (err) {
+    // A full disk: give the space back now rather than at the next save.
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Renames the finished `tmp` to the step directory `name`. When that exists (the step is saved
+ * again: the final step of a run whose --steps is a multiple of --checkpoint-every, or a replay)
+ * the two are swapped in one step, so `name` is whole at every instant, and the old one removed.
+ * Where no swap is possible, `latest` points at an older checkpoint, if any, while the old one
+ * is moved aside and the new one in.
+ */
+async function publish(dir: string, tmp: string, step: number): Promise<void> {
+  const name = stepDirName(step);
+  const final = join(dir, name);
+  if (!(await exists(final))) return await Deno.rename(tmp, final);
+  if (!exchangePaths(tmp, final)) {
+    const latest = join(dir, LATEST_FILE);
+    const older = (await listStepDirs(dir)).filter((d) => d.step < step).at(-1);
+    if (older && (await readLatest(latest).catch(() => undefined)) === name) {
+      await atomicWriteText(latest, older.name + "\n");
+    }
+    const aside = join(dir, `${TMP_PREFIX}old-${name}-${crypto.randomUUID()}`);
+    await Deno.rename(final, aside);
+    await Deno.rename(tmp, final);
+    tmp = aside;
+  }
+  await Deno.remove(tmp, { recursive: true }); // the old checkpoint
+}
+
 function encodeFiles(c: CheckpointContents): [string, Uint8Array][] {
   const model = new Map<string, TensorToWrite>();
-  for (const [name, t] of c.tensors) {
+  for (const [name, t] of withPositionTable(c)) {
     if (elementCount(t.shape) !== t.data.length) {
       throw new InputError(
         name,
@@ -155,6 +195,20 @@ function encodeFiles(c: CheckpointContents): [string, Uint8Array][] {
     [TOKENIZER_FILE, text(c.tokenizerJson)],
   ];
 }
+
+/**
+ * The tensors to store: with sinusoidal positions, the fixed table too, as GPT-2's learned one.
+ * Added to the token embeddings exactly as GPT-2 adds `wpe`, it lets a GPT-2 loader (which reads
+ * config.json's Hugging Face keys and knows nothing of sinusoids) run the model unchanged.
+ */
+function withPositionTable(c: CheckpointContents): ReadonlyMap<string, CheckpointTensor> {
+  const { positional, contextLength, width } = c.config;
+  if (positional !== "sinusoidal" || c.tensors.has(WPE)) return c.tensors;
+  const table = { data: sinusoidalTable(contextLength, width), shape: [contextLength, width] };
+  return new Map([...c.tensors, [WPE, table]]);
+}
+
+const WPE = "transformer.wpe.weight";
 
 /** GPT-2 convention: a tied head is not stored; an untied one must be. */
 function checkTying(c: CheckpointContents): void {

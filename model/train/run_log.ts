@@ -3,7 +3,7 @@
  * `RUN/loss.svg`, the train and validation loss curves, redrawn atomically as the run goes.
  * Shared by `deno task train` and the coordinator.
  */
-import { atomicWriteText } from "../atomic_write.ts";
+import { appendText, atomicWriteText } from "../atomic_write.ts";
 import { lineChartSvg } from "../plot/mod.ts";
 
 export class RunLog {
@@ -39,9 +39,7 @@ export class RunLog {
 
   /** Appends one metrics object (it must have a `step`). */
   async write(metrics: { step: number } & Record<string, unknown>): Promise<void> {
-    await Deno.writeTextFile(`${this.dir}/metrics.jsonl`, JSON.stringify(metrics) + "\n", {
-      append: true,
-    });
+    await appendText(`${this.dir}/metrics.jsonl`, JSON.stringify(metrics) + "\n");
     this.#remember(metrics);
   }
 

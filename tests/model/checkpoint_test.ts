@@ -9,10 +9,14 @@ import {
   toHfConfig,
 } from "../../model/checkpoint/mod.ts";
 import { ChecksumError, InputError } from "../../model/errors.ts";
+import { type GptConfig, GptConfig as GptSchema, sinusoidalTable } from "../../model/gpt/mod.ts";
+import { TrainConfig, Trainer } from "../../model/train/mod.ts";
+import { InferenceEngine } from "../../model/infer/mod.ts";
 import { Rng } from "../../model/optim/mod.ts";
 import { denoRun } from "../../model/subprocess.ts";
 import { publishedGpt2Config } from "../pretrained/_hf_dir.ts";
 import { config, contents } from "./_checkpoint_contents.ts";
+import { maxAbsDiff, tinyModel } from "../infer/_model.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "ckpt_test_" });
@@ -307,4 +311,113 @@ Deno.test("a writer killed at any moment leaves a loadable checkpoint, old or ne
       outcomes.push(loaded.state.step);
     }
     console.log(`Loaded steps after kills at 0-320 ms: ${outcomes.join(", ")}`);
+  }));
+
+Deno.test("saving a step that exists, killed before any of its changes to the disk, leaves latest on a whole checkpoint", () =>
+  withTempDir(async (root) => {
+    const child = new URL("./checkpoint_child.ts", import.meta.url).pathname;
+    // The final save of a run whose --steps is a multiple of --checkpoint-every saves its last
+    // step twice: with nothing older (--steps 100) the directories must be swapped in one step;
+    // with an older checkpoint, where no swap is possible (no FFI permission), `latest` points
+    // there for the moment the step directory is missing.
+    const cases = [
+      { name: "the only checkpoint, swapped", steps: [100], permissions: ["--allow-all"] },
+      {
+        name: "an older checkpoint, no swap",
+        steps: [50, 100],
+        permissions: ["--allow-read", "--allow-write", "--allow-run"],
+      },
+    ];
+    for (const c of cases) {
+      /** Saves step 100 again over the case's checkpoints, killed before change `killAt`. */
+      const resave = async (dir: string, killAt: number) => {
+        for (const step of c.steps) await saveCheckpoint(dir, contents(step));
+        const args = [...c.permissions, child, dir, "100", "1024", "7", String(killAt)];
+        const out = await new Deno.Command(Deno.execPath(), { args: ["run", ...args] }).output();
+        return new TextDecoder().decode(out.stdout);
+      };
+      const changes = Number(/saved after (\d+) changes/.exec(await resave(`${root}/all`, -1))![1]);
+      const seen = new Set<string>();
+      for (let first = 0; first < changes; first += 4) {
+        const kills = [first, first + 1, first + 2, first + 3].filter((k) => k < changes);
+        await Promise.all(kills.map(async (killAt) => {
+          const dir = `${root}/${c.steps.length}-${killAt}`;
+          assert.doesNotMatch(await resave(dir, killAt), /saved/, "it was killed");
+          for (const e of Deno.readDirSync(dir)) {
+            if (e.name.startsWith("step-")) await loadCheckpoint(`${dir}/${e.name}`); // all whole
+          }
+          const latest = await loadCheckpoint(dir); // must never throw
+          const wte = latest.tensors.get("transformer.wte.weight")!.data;
+          if (wte.every((x) => x === 7)) seen.add("the new 100");
+          else {
+            const old = contents(latest.state.step).tensors.get("transformer.wte.weight")!.data;
+            assert.deepEqual(bits(wte), bits(old), `${c.name}, killed at ${killAt}: a mix`);
+            seen.add(`the old ${latest.state.step}`);
+          }
+        }));
+      }
+      console.log(
+        `${c.name}, killed at each of ${changes} changes: latest held ${[...seen].join(", ")}`,
+      );
+    }
+  }));
+
+Deno.test("a sinusoidal checkpoint stores its table as transformer.wpe.weight, and a GPT-2 loader runs it unchanged", () =>
+  withTempDir(async (dir) => {
+    const { cfg, weights } = tinyModel({ positional: "sinusoidal", contextLength: 16 });
+    assert.ok(!weights.has("transformer.wpe.weight"), "sinusoidal positions have no parameter");
+    await saveCheckpoint(dir, {
+      config: cfg,
+      tensors: weights,
+      tokenizerJson: "{}",
+      optimizer: { step: 0, m: new Map(), v: new Map() },
+      state: { step: 1 },
+    });
+    const ckpt = await loadCheckpoint(dir);
+    const wpe = ckpt.tensors.get("transformer.wpe.weight")!;
+    assert.deepEqual(wpe.shape, [16, cfg.width]);
+    assert.deepEqual(bits(wpe.data), bits(sinusoidalTable(16, cfg.width)));
+    // What a GPT-2 loader sees: config.json's Hugging Face keys (learned positions) and the tensors.
+    const { denoformer: _, ...gpt2Keys } = ckpt.hfConfig;
+    const gpt2 = fromHfConfig(gpt2Keys, "config.json");
+    assert.equal(gpt2.positional, "learned");
+    checkGpt2Tensors(gpt2, ckpt.tensors);
+    const prompt = [5, 17, 42, 8, 99, 3, 250, 61];
+    const logits = async (c: GptConfig, w: typeof weights) => {
+      const engine = await InferenceEngine.create(c, w, { maxBatch: 1, threads: 1 });
+      return await engine.forwardFull([prompt]);
+    };
+    const ours = await logits(cfg, weights), theirs = await logits(gpt2, ckpt.tensors);
+    const diff = maxAbsDiff(ours, theirs);
+    console.log(`sinusoidal model vs the same checkpoint read as GPT-2: max |Δlogit| ${diff}`);
+    assert.ok(diff < 1e-5, `logits differ by ${diff}`);
+  }));
+
+Deno.test("docs/checkpoints.md shows the state.json a trainer writes, key for key", () =>
+  withTempDir(async (dir) => {
+    const model = GptSchema.parse({
+      vocabSize: 16,
+      contextLength: 8,
+      layers: 1,
+      heads: 1,
+      width: 8,
+    });
+    const trainer = await Trainer.create({
+      model,
+      train: TrainConfig.parse({ steps: 1, microBatch: 1, precision: "fp16" }),
+      trainTokens: Uint16Array.from({ length: 64 }, (_, i) => (i * 7) % 16),
+      tokenizerJson: "{}",
+      threads: 1,
+    });
+    await trainer.trainStep();
+    const { path } = await saveCheckpoint(dir, trainer.checkpointContents());
+    const real = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
+    const doc = await Deno.readTextFile(new URL("../../docs/checkpoints.md", import.meta.url));
+    const example = /### state\.json\s+```json\n([\s\S]*?)\n```/.exec(doc)![1];
+    /** Every key path of a JSON value, objects only (values may differ). */
+    const keys = (v: unknown, at = ""): string[] =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.entries(v).flatMap(([k, x]) => [`${at}${k}`, ...keys(x, `${at}${k}.`)]).sort()
+        : [];
+    assert.deepEqual(keys(JSON.parse(example)), keys(real));
   }));

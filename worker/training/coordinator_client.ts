@@ -29,6 +29,13 @@ export class CoordinatorClient {
     );
   }
 
+  /** Resolves once the channel is connected; rejects after `timeoutMs`. */
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()))
+    );
+  }
+
   /** One unary call; `timeoutMs` bounds it (the step barriers wait as long as a step takes). */
   call<T>(method: string, request: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
     const def = coordinatorService[method];

@@ -27,6 +27,11 @@ export interface LeaseHandlers {
  * the process instead of closing its channel (why: `ABORTING_DENO` in proto/bind.ts).
  */
 export class Lease {
+  /**
+   * Resolves once the thread has loaded and connected to the coordinator (or given up trying to
+   * for a while): from then on it can heartbeat at once.
+   */
+  readonly ready: Promise<void>;
   readonly #thread: Worker;
   #handlers: LeaseHandlers | undefined;
   #membership = 0;
@@ -35,9 +40,12 @@ export class Lease {
     this.#thread = new Worker(new URL("./lease_thread.ts", import.meta.url).href, {
       type: "module",
     });
+    let ready = () => {};
+    this.ready = new Promise((resolve) => ready = resolve);
     this.#thread.onmessage = (
-      e: MessageEvent<{ membership: number; ringVersion?: number; error?: string }>,
+      e: MessageEvent<"ready" | { membership: number; ringVersion?: number; error?: string }>,
     ) => {
+      if (e.data === "ready") return ready();
       const h = this.#handlers;
       if (!h || e.data.membership !== this.#membership) return; // an answer for an older membership
       if (e.data.error !== undefined) h.onError(e.data.error);

@@ -17,8 +17,14 @@ self.onmessage = (e: MessageEvent<LeaseMessage>) => {
   else if ("renew" in m) {
     current = m.renew;
     if (!looping) void heartbeat();
-  } else client = new CoordinatorClient(m.coordinator, { token: m.token, tls: m.tls });
+  } else {
+    client = new CoordinatorClient(m.coordinator, { token: m.token, tls: m.tls });
+    client.connect(CONNECT_MS).catch(() => {}).then(() => self.postMessage("ready"));
+  }
 };
+
+/** How long the thread tries to connect before it says it is ready anyway (Join will retry). */
+const CONNECT_MS = 10_000;
 
 async function heartbeat(): Promise<void> {
   looping = true;

@@ -10,5 +10,5 @@
  * ```
  */
 export { runTrainingWorker } from "./training_worker.ts";
-export type { TrainingWorkerOptions } from "./training_worker.ts";
+export type { TrainingWorkerOptions, WorkerOutcome } from "./training_worker.ts";
 export { CoordinatorClient } from "./coordinator_client.ts";

@@ -38,15 +38,23 @@ export interface TrainingWorkerOptions {
   reconnectMs?: number;
 }
 
-/** INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
-const fatalCodes = new Set([3, 7, 12, 16]);
+/** INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. */
+const fatalCodes = new Set([3, 5, 7, 12, 16]);
+
+/** The least a rank waits for its neighbour's gradients (a live but stuck neighbour fails the step). */
+const MIN_NEIGHBOUR_WAIT_MS = 30_000;
+
+/** How the job ended for this worker: `failure` says why the coordinator failed it. */
+export interface WorkerOutcome {
+  failure?: string;
+}
 
 /**
  * Runs until the job is done. Reconnects with backoff when the coordinator restarts. The peer
  * server and the channel live as long as the process, which exits when done instead of closing
  * them (why: `ABORTING_DENO` in proto/bind.ts).
  */
-export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void> {
+export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<WorkerOutcome> {
   const mailbox = new ChunkMailbox("denoformer");
   const peer = await startPeerServer({
     host: o.host,
@@ -60,14 +68,22 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
   const tcp = startTcpPeerServer({ host: o.host, port: 0, token: o.token, mailbox, logger: o.log });
   const client = new CoordinatorClient(o.coordinator, { token: o.token, tls: o.tls });
   const lease = new Lease({ coordinator: o.coordinator, token: o.token, tls: o.tls });
+  // The coordinator counts a lease from the moment a worker joins: the thread that renews it must
+  // be up by then, not still loading its modules.
+  await lease.ready;
   // The trainer outlives a lost coordinator: a rejoining worker keeps its compiled sessions.
-  const held: Held = { trainer: undefined, lostSince: undefined };
+  const held: Held = { trainer: undefined, lostSince: undefined, retries: 0 };
   const reconnectMs = o.reconnectMs ?? 120_000;
-  let backoff = 200;
   while (true) {
     try {
-      await session(o, client, lease, { grpc: peer.address, tcp: tcp.address }, mailbox, held);
-      return;
+      return await session(
+        o,
+        client,
+        lease,
+        { grpc: peer.address, tcp: tcp.address },
+        mailbox,
+        held,
+      );
     } catch (err) {
       const code = (err as { code?: number }).code;
       // A refusal (bad argument, no permission, wrong token, unknown method) is final. Any other
@@ -77,20 +93,24 @@ export async function runTrainingWorker(o: TrainingWorkerOptions): Promise<void>
       if (code === undefined || fatalCodes.has(code) || Date.now() - held.lostSince > reconnectMs) {
         throw err;
       }
+      const backoffMs = Math.min(200 * 2 ** held.retries++, 5000);
       o.log.warn("lost the coordinator; rejoining", {
         error: String((err as Error).message),
-        backoffMs: backoff,
+        backoffMs,
       });
-      await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 5000);
+      await new Promise((r) => setTimeout(r, backoffMs));
     }
   }
 }
 
-/** What survives a lost coordinator: the trainer, and since when the coordinator is gone. */
+/**
+ * What survives a lost coordinator: the trainer, since when the coordinator is gone, and the
+ * tries to rejoin since then (the backoff starts again at each membership).
+ */
 interface Held {
   trainer: Trainer | undefined;
   lostSince: number | undefined;
+  retries: number;
 }
 
 /** One membership: join, train until done or until the coordinator is lost. */
@@ -101,16 +121,17 @@ async function session(
   peer: { grpc: string; tcp: string },
   mailbox: ChunkMailbox,
   held: Held,
-): Promise<void> {
+): Promise<WorkerOutcome> {
   const m = await Membership.join(o, client, peer, mailbox);
   held.lostSince = undefined;
+  held.retries = 0;
   lease.renew(m.id, m.heartbeatMs, {
     onRingVersion: (version) => m.ringMoved(version),
     onError: (error) => m.log.warn("heartbeat failed", { error }),
   });
   try {
     const trainer = held.trainer ??= await createTrainer(o, client, m.id, m.job, m.manifest, m.log);
-    await m.train(trainer);
+    return await m.train(trainer);
   } finally {
     lease.stop();
     m.close();
@@ -198,7 +219,7 @@ class Membership {
   }
 
   /** Runs planned steps until the coordinator says the job is done. */
-  async train(trainer: Trainer): Promise<void> {
+  async train(trainer: Trainer): Promise<WorkerOutcome> {
     while (true) {
       const asked = performance.now();
       const plan = await this.client.call<StepPlan>("AwaitStep", {
@@ -212,7 +233,16 @@ class Membership {
       this.#hash = "";
       this.#valLoss = -1;
       this.#lastStats = undefined;
-      if (plan.done) return this.log.info("job done", { step: trainer.step });
+      if (plan.done) return this.#done(trainer, plan);
+      if (plan.upload_state) {
+        if (trainer.step !== plan.step) {
+          throw new Error(
+            `Asked for the state of step ${plan.step}; the weights are at ${trainer.step}`,
+          );
+        }
+        await this.#uploadState(trainer);
+        continue;
+      }
       await this.#adopt(trainer, plan);
       const started = performance.now();
       const error = await this.#runStep(trainer, plan);
@@ -229,6 +259,22 @@ class Membership {
       idleMs += performance.now() - reported;
       if (verdict.commit) await this.#afterCommit(trainer, plan, verdict, started, idleMs);
     }
+  }
+
+  #done(trainer: Trainer, plan: StepPlan): WorkerOutcome {
+    if (!plan.error) {
+      this.log.info("job done", { step: trainer.step });
+      return {};
+    }
+    this.log.error("job failed", { step: trainer.step, error: plan.error });
+    return { failure: plan.error };
+  }
+
+  /** Sends this worker's state (weights, moments, position) to the coordinator. */
+  async #uploadState(trainer: Trainer): Promise<void> {
+    const state = encodeTrainingState(trainer.checkpointContents());
+    await this.client.upload(this.id, trainer.step, state);
+    this.log.info("uploaded state", { step: trainer.step });
   }
 
   /** Takes the plan's place in the ring (and the coordinator's state, when told to load it). */
@@ -279,8 +325,12 @@ class Membership {
       wire: this.job.wire,
       signal: this.#abort.signal,
       // A neighbour may still be computing when this rank is ready: allow for one step's worth
-      // of it. A dead neighbour is found sooner, by its lease (the abort signal).
-      chunkTimeoutMs: Math.ceil(Math.max(2000, this.job.deadAfterMs, 2 * this.#lastStepMs)),
+      // of it, and before the first step, whose length nobody knows yet, for a long one (a loaded
+      // machine can slow one rank by seconds). A dead neighbour is found sooner, by its lease
+      // (the abort signal); this only bounds a live one that is stuck.
+      chunkTimeoutMs: Math.ceil(
+        Math.max(MIN_NEIGHBOUR_WAIT_MS, this.job.deadAfterMs, 2 * this.#lastStepMs),
+      ),
     };
     try {
       this.#reduced = { ms: 0, bytesSent: 0 };
@@ -318,10 +368,7 @@ class Membership {
       loss_scale: m.loss_scale,
     };
     if (plan.rank === 0) this.log.info("step", { ...m });
-    if (verdict.upload_state) {
-      const state = encodeTrainingState(trainer.checkpointContents());
-      await this.client.upload(this.id, trainer.step, state);
-    }
+    if (verdict.upload_state) await this.#uploadState(trainer);
     if (plan.report_hash) this.#hash = await trainer.weightsHash();
     if (plan.evaluate) this.#valLoss = (await trainer.evaluate()) ?? -1;
   }

@@ -63,7 +63,7 @@ async function main(args: string[]): Promise<void> {
       serverName: f["tls-server-name"],
     }, tlsFlags)
     : undefined;
-  await runTrainingWorker({
+  const outcome = await runTrainingWorker({
     coordinator: f.coordinator,
     token,
     name,
@@ -74,5 +74,6 @@ async function main(args: string[]): Promise<void> {
     tls,
     log: jsonLogger({ component: "worker", name }),
   });
-  Deno.exit(0);
+  if (outcome.failure) console.error(`error: the job failed: ${outcome.failure}`);
+  Deno.exit(outcome.failure ? 1 : 0);
 }
