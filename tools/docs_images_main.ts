@@ -145,7 +145,7 @@ async function main(args: string[]): Promise<void> {
   await runLog.plot(
     `Tiny GPT (${model.layers}×${model.width}, vocab ${model.vocabSize}) on ${f.corpus}`,
   );
-  const saved = await saveCheckpoint(`${work}/run/checkpoints`, trainer.checkpointContents());
+  const saved = await saveCheckpoint(`${work}/run/checkpoints`, await trainer.checkpointContents());
   const ckpt = await loadCheckpoint(saved.path);
 
   await Deno.mkdir(out, { recursive: true });

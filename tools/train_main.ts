@@ -181,13 +181,15 @@ async function main(args: string[]): Promise<void> {
       if (val !== undefined) await log.write({ step: m.step, val_loss: val });
     }
     if (train.checkpointEvery && m.step % train.checkpointEvery === 0) {
-      await saveCheckpoint(checkpoints, trainer.checkpointContents(), { keepLast: train.keepLast });
+      await saveCheckpoint(checkpoints, await trainer.checkpointContents(), {
+        keepLast: train.keepLast,
+      });
       await log.plot(title);
     }
   }
   bar.done();
   Deno.removeSignalListener("SIGINT", onSignal);
-  const saved = await saveCheckpoint(checkpoints, trainer.checkpointContents(), {
+  const saved = await saveCheckpoint(checkpoints, await trainer.checkpointContents(), {
     keepLast: train.keepLast,
   });
   await log.plot(title);

@@ -217,7 +217,11 @@ async function session(
       const m = trainer.applyUpdate(started);
       if (plan.rank === 0) log.info("step", { ...m });
       if (verdict.upload_state) {
-        await client.upload(id, trainer.step, encodeTrainingState(trainer.checkpointContents()));
+        await client.upload(
+          id,
+          trainer.step,
+          encodeTrainingState(await trainer.checkpointContents()),
+        );
       }
       if (plan.report_hash) hash = await trainer.weightsHash();
       if (plan.evaluate) valLoss = (await trainer.evaluate()) ?? -1;
