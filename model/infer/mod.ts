@@ -15,6 +15,7 @@ export {
   type NextToken,
   type RowRequest,
 } from "./engine.ts";
+export { DeviceKvCache } from "./device_kv_cache.ts";
 export { KvCache } from "./kv_cache.ts";
 export {
   buildDecodeGraph,
