@@ -240,6 +240,7 @@ async function main(args: string[]): Promise<void> {
         checkpoint: `${run}/checkpoints/latest`,
         plot: `${run}/loss.svg`,
         data_ranges: ranges,
+        workers: state.joinedWorkers(),
         weight_hash_checks: checks,
       },
       null,
