@@ -114,7 +114,9 @@ function sessionError(device: Device, err: Error): Error {
       "the CPU (the tensors would cross to the host and back every run)";
   }
   return new Error(
-    `onnxruntime could not load the model on ${describeDevice(device)}: ${err.message}${hint}`,
+    `onnxruntime could not load the model on ${
+      describeDevice(device)
+    }: ${err.message.trim()}${hint}`,
     { cause: err },
   );
 }
