@@ -52,22 +52,11 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
       }),
     );
     const token = "mixed-ring";
-    const coord = spawn("coordinator/main.ts", [
-      "--data",
-      `${dir}/data`,
-      "--out",
-      `${dir}/run`,
-      "--config",
-      `${dir}/job.json`,
-      "--steps",
-      "3",
-      "--min-workers",
-      "2",
-      "--token",
-      token,
-      "--port",
-      "0",
-    ]);
+    const run = ["--data", `${dir}/data`, "--out", `${dir}/run`, "--config", `${dir}/job.json`];
+    const coord = spawn(
+      "coordinator/main.ts",
+      [...run, "--steps", "3", "--min-workers", "2", "--token", token, "--port", "0"],
+    );
     const guard = setTimeout(() => coord.kill("SIGKILL"), 240_000); // a hang guard only
     const reader = coord.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let printed = "";
@@ -78,18 +67,12 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
     }
     const address = /listening on (\S+)/.exec(printed)![1];
     const workers = ["webgpu", "cpu"].map((device) =>
-      spawn("worker/training/worker_main.ts", [
-        "--coordinator",
-        address,
-        "--device",
-        device,
-        "--threads",
-        "1",
-        "--name",
-        device,
-        "--cache",
-        `${dir}/cache-${device}`,
-      ], { DENOFORMER_TOKEN: token })
+      spawn(
+        "worker/training/worker_main.ts",
+        ["--coordinator", address, "--device", device, "--threads", "1", "--name", device]
+          .concat(["--cache", `${dir}/cache-${device}`]),
+        { DENOFORMER_TOKEN: token },
+      )
     );
     for (const w of workers) {
       const r = await finish(w);
