@@ -76,12 +76,28 @@ export class DeviceTraining {
     return this.#params;
   }
 
-  /** Zero gradients and loss to accumulate a step into (kept, never disposed by callers). */
-  async zero(): Promise<DeviceAccumulation> {
-    return this.#zero ??= {
+  /**
+   * Runs the micro-batches `batches` yields (each after filling `ids` and `targets`) on the device
+   * weights; their gradients, times `lossScale`, and their loss sum accumulate in GPU memory. The
+   * caller {@linkcode discard}s the result.
+   */
+  async accumulate(
+    batches: Iterable<{ seed: number; samples: number[] }>,
+    ids: BigInt64Array,
+    targets: BigInt64Array,
+    lossScale: number,
+  ): Promise<DeviceAccumulation> {
+    const params = await this.params();
+    let acc = this.#zero ??= {
       grads: await this.memory.zeros([this.trainStep.size]),
       loss: await this.memory.zeros([1]),
     };
+    for (const rows of batches) {
+      const next = await this.trainStep.accumulate(params, acc, ids, targets, lossScale, rows);
+      this.discard(acc);
+      acc = next;
+    }
+    return acc;
   }
 
   /** Frees an accumulation unless it is the shared zero one. */

@@ -278,23 +278,9 @@ export class Trainer {
    * This worker's micro-batches on the device: gradients (times `lossScale` / tokens) and the loss
    * sum accumulate in GPU memory, with nothing read back in between.
    */
-  async #accumulateOnDevice(device: DeviceTraining, lossScale: number) {
-    const params = await device.params();
+  #accumulateOnDevice(device: DeviceTraining, lossScale: number) {
     const scale = lossScale / this.tokensPerStep;
-    let acc = await device.zero();
-    for (const m of this.#microBatches()) {
-      const next = await device.trainStep.accumulate(
-        params,
-        acc,
-        this.#ids,
-        this.#targets,
-        scale,
-        m,
-      );
-      device.discard(acc);
-      acc = next;
-    }
-    return acc;
+    return device.accumulate(this.#microBatches(), this.#ids, this.#targets, scale);
   }
 
   /** Fills the ids and targets of each micro-batch in turn, yielding its rows for dropout. */
