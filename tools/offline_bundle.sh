@@ -35,13 +35,17 @@ echo "packing $("${deno_bin}" --version | head -1) ..." >&2
 xz -T0 -6 -c "${deno_bin}" >"${stage}/deno.xz"
 
 echo "packing the project at $(git -C "${root}" rev-parse --short HEAD) and node_modules ..." >&2
-git -C "${root}" archive --format=tar -o "${stage}/denoformer.tar" HEAD
+mkdir -p "${stage}/app"
+git -C "${root}" archive --format=tar HEAD | tar -x -C "${stage}/app"
 # onnxruntime-node ships every platform's binaries; the host needs only its own.
 excludes=()
 for dir in "${ort}"/bin/napi-v6/*/*; do
   [ "${dir}" = "${ort}/bin/napi-v6/${os}/${arch}" ] || excludes+=("--exclude=${dir#"${root}/"}")
 done
-tar -C "${root}" -rf "${stage}/denoformer.tar" "${excludes[@]}" node_modules
+# POSIX format: node_modules holds symlinks with targets longer than ustar allows.
+tar --format=posix -cf "${stage}/denoformer.tar" "${excludes[@]}" \
+  -C "${stage}/app" . -C "${root}" node_modules
+rm -rf "${stage}/app"
 xz -T0 -6 "${stage}/denoformer.tar"
 
 cat >"${stage}/install.sh" <<'INSTALL'
@@ -67,5 +71,6 @@ EOF
 INSTALL
 chmod +x "${stage}/install.sh"
 
+mkdir -p "$(dirname "${out}")"
 tar -cf "${out}" -C "${stage}" deno.xz denoformer.tar.xz install.sh
 echo "wrote ${out} ($(du -h "${out}" | cut -f1)); on the GPU host: tar xf $(basename "${out}") && ./install.sh DIR" >&2
