@@ -14,7 +14,7 @@
  * w.dispose(); // frees the device buffer
  * ```
  */
-import { type DType, Graph } from "./graph/mod.ts";
+import { type Attr, type DType, Graph, onnxTypeCode } from "./graph/mod.ts";
 import { createSession, ort } from "./runtime.ts";
 
 /**
@@ -31,12 +31,16 @@ type HostArray<T extends DeviceDType> = T extends "float32" ? Float32Array
 export class DeviceMemory {
   readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  /** A copy of `data` in device memory, shaped `dims`. */
-  async upload<T extends DeviceDType>(
-    data: HostArray<T>,
-    dims: readonly number[],
-    dtype: T = "float32" as T,
-  ): Promise<ort.Tensor> {
+  /**
+   * A copy of `data` in device memory, shaped `dims`: float32 from a Float32Array, int32 from an
+   * Int32Array, bool from a Uint8Array of 0 and 1.
+   */
+  async upload(data: Float32Array | Int32Array | Uint8Array, dims: readonly number[]) {
+    const dtype: DeviceDType = data instanceof Float32Array
+      ? "float32"
+      : data instanceof Int32Array
+      ? "int32"
+      : "bool";
     const session = await this.#identity(dtype, dims.length, "device");
     const out = await session.run({ x: new ort.Tensor(hostType(dtype), data, dims) });
     return out.y;
@@ -50,7 +54,7 @@ export class DeviceMemory {
       : dtype === "int32"
       ? new Int32Array(n)
       : new Uint8Array(n);
-    return this.upload(host as HostArray<typeof dtype>, dims, dtype);
+    return this.upload(host, dims);
   }
 
   /** The contents of a device tensor, copied to the host (bool as 0/1 bytes). */
@@ -73,10 +77,14 @@ export class DeviceMemory {
       const g = new Graph();
       const axes = Object.fromEntries(Array.from({ length: rank }, (_, i) => [i, `d${i}`]));
       const shape = new Array(rank).fill(1);
-      // The provider has no bool Identity: bools travel as uint8 and are cast on the device.
-      const x = g.input("x", to === "device" ? hostType(dtype) : dtype, shape, axes);
-      const y = to === "device" ? g.cast(x, dtype) : g.cast(x, hostType(dtype));
-      g.output(y === x ? g.node("Identity", [x], [x])[0] : y, "y", axes);
+      // The provider has no bool (or uint8) Identity: bools travel as uint8, cast on the device by
+      // a node that is itself the output, so no renaming Identity follows it.
+      const from = to === "device" ? hostType(dtype) : dtype;
+      const into = to === "device" ? dtype : hostType(dtype);
+      const x = g.input("x", from, shape, axes);
+      const op = from === into ? "Identity" : "Cast";
+      const attrs: Record<string, Attr> = op === "Cast" ? { to: { i: onnxTypeCode[into] } } : {};
+      g.output(g.node(op, [x], [{ dtype: into, shape }], attrs, "", "y")[0], undefined, axes);
       s = createSession(g.toModel(), {
         device: { kind: "webgpu" },
         outputsOnDevice: to === "device" ? ["y"] : [],

@@ -98,7 +98,7 @@ export class DeviceAdamW {
       at += n;
     }
     const tensors = {
-      decay: await memory.upload(mask, [size], "bool"),
+      decay: await memory.upload(mask, [size]),
       m: await memory.zeros([size]),
       v: await memory.zeros([size]),
     };
