@@ -236,6 +236,7 @@ async function writeSummary(run: string, job: Job, ranges: string): Promise<void
     checkpoint: `${run}/checkpoints/latest`,
     plot: `${run}/loss.svg`,
     data_ranges: ranges,
+    workers: job.joinedWorkers(),
     weight_hash_checks: checks,
   };
   await atomicWriteText(`${run}/summary.json`, JSON.stringify(summary, null, 2) + "\n");

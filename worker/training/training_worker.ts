@@ -319,7 +319,7 @@ class Membership {
     };
     if (plan.rank === 0) this.log.info("step", { ...m });
     if (verdict.upload_state) {
-      const state = encodeTrainingState(trainer.checkpointContents());
+      const state = encodeTrainingState(await trainer.checkpointContents());
       await this.client.upload(this.id, trainer.step, state);
     }
     if (plan.report_hash) this.#hash = await trainer.weightsHash();
