@@ -1,8 +1,10 @@
 /**
  * Serving on webgpu (on lavapipe in CI): with the KV cache in GPU memory, cached greedy decoding
  * gives the CPU engine's tokens and logits, through two sequences in one batch, a release that
- * moves the last slot, and a growth of the cache's capacity; every node of the prefill, decode and
- * cache-regroup graphs runs on the GPU (their sessions forbid CPU fallback).
+ * moves the last slot, and a growth of the cache's capacity; a prompt scored without a slot (the
+ * echoed log-probabilities of the BatchEngine contract) gives the CPU's logits; every node of the
+ * prefill, decode, whole-sequence and cache-regroup graphs runs on the GPU (their sessions forbid
+ * CPU fallback).
  */
 import assert from "node:assert/strict";
 import { DeviceKvCache, InferenceEngine } from "../../model/infer/mod.ts";
@@ -52,4 +54,21 @@ Deno.test("cached greedy decoding on webgpu gives the CPU's tokens, through a re
     })`,
   );
   assert.ok(d.diff < 1e-4 * d.scale, `logits differ by ${d.diff}`);
+});
+
+Deno.test("prompt scoring on webgpu (promptLogits, the BatchEngine call behind echoed log-probabilities) gives the CPU's logits and takes no slot", async () => {
+  await requireWebGpu();
+  const { cfg, weights } = tinyModel({ contextLength: 64 });
+  const prompt = Array.from({ length: 20 }, (_, i) => (i * 7 + 3) % 300);
+  const score = async (device: string) => {
+    const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 2, threads: 1, device });
+    const logits = await engine.promptLogits(prompt);
+    assert.equal(engine.active, 0, "scoring a prompt uses no slot");
+    return logits;
+  };
+  const cpu = await score("cpu"), gpu = await score("webgpu");
+  assert.equal(gpu.length, prompt.length * cfg.vocabSize);
+  const d = maxDiff(cpu, gpu);
+  console.log(`max |prompt logit difference|: ${d.diff.toExponential(2)}`);
+  assert.ok(d.diff < 1e-4 * d.scale, `prompt logits differ by ${d.diff}`);
 });

@@ -1,8 +1,9 @@
 /**
  * Training on webgpu (on lavapipe in CI) against the CPU: every node of the train-step and eval
  * graphs on the GPU, losses and gradients within stated tolerances over several steps in fp32 and
- * fp16, both with the update computed on the host (as in a ring) and in GPU memory, fp16 overflow
- * skipping, and a resumed run that repeats an uninterrupted one bit for bit.
+ * fp16, both with the update computed on the host (as in a ring) and in GPU memory, frozen
+ * parameters (`--freeze`), fp16 overflow skipping, and a resumed run that repeats an uninterrupted
+ * one bit for bit.
  */
 import assert from "node:assert/strict";
 import {
@@ -120,6 +121,52 @@ for (const precision of ["fp32", "fp16"] as const) {
     }
   });
 }
+
+Deno.test("--freeze on webgpu: frozen weights stay bit for bit, without gradients or moments; the rest follow the CPU over host- and device-updated steps", async () => {
+  await requireWebGpu();
+  const freeze = { freeze: { embeddings: true, layers: 1 } };
+  const cpu = await Trainer.create(init("cpu", "fp32", freeze));
+  const gpu = await Trainer.create(init("webgpu", "fp32", freeze));
+  try {
+    const initial = await gpu.checkpointContents();
+    const frozen = [...initial.tensors.keys()].filter((name) =>
+      name.startsWith("transformer.wte.") || name.startsWith("transformer.wpe.") ||
+      name.startsWith("transformer.h.0.")
+    );
+    const before = new Map(frozen.map((n) => [n, initial.tensors.get(n)!.data.slice()]));
+    assert.deepEqual(gpu.parameterCounts, cpu.parameterCounts);
+    assert.ok(gpu.parameterCounts.trainable < gpu.parameterCounts.total);
+    for (let step = 0; step < 4; step++) {
+      const hostUpdate = step < 2;
+      const a = await cpu.trainStep(ringOfOne);
+      const b = await gpu.trainStep(hostUpdate ? ringOfOne : undefined);
+      assert.ok(Math.abs(a.loss - b.loss) / a.loss < tolerance.fp32.loss, `step ${step + 1} loss`);
+      if (hostUpdate) {
+        assert.equal(gpu.lastGradient.length, gpu.parameterCounts.trainable);
+        const g = maxDiff(cpu.lastGradient, gpu.lastGradient);
+        assert.ok(g.diff < tolerance.fp32.grad * g.scale, `gradients differ by ${g.diff}`);
+      }
+    }
+    const [want, got] = [await cpu.checkpointContents(), await gpu.checkpointContents()];
+    let worst = { diff: 0, scale: 0 };
+    for (const [name, t] of got.tensors) {
+      if (before.has(name)) {
+        assert.deepEqual(t.data, before.get(name), `${name} is frozen`);
+        assert.ok(!got.optimizer.m.has(name), `${name} has no moments`);
+      } else {
+        const w = maxDiff(want.tensors.get(name)!.data, t.data);
+        worst = { diff: Math.max(worst.diff, w.diff), scale: Math.max(worst.scale, w.scale) };
+        assert.ok(got.optimizer.m.has(name), `${name} has moments`);
+      }
+    }
+    console.log(`trainable weights after 4 steps: ${(worst.diff / worst.scale).toExponential(2)}`);
+    assert.ok(worst.diff < tolerance.fp32.weights * worst.scale, `weights differ by ${worst.diff}`);
+    assert.equal(got.optimizer.m.size, want.optimizer.m.size);
+  } finally {
+    await cpu.release();
+    await gpu.release();
+  }
+});
 
 Deno.test("an fp16 overflow on webgpu skips the device update, keeps the weights and halves the loss scale", async () => {
   await requireWebGpu();
