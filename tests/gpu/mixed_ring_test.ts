@@ -4,18 +4,12 @@
  * all-reduced gradients, so their weights must be identical, bit for bit, after every step.
  */
 import assert from "node:assert/strict";
+import { denoOutput, denoRun, listeningAddress } from "../../model/subprocess.ts";
 import { readSummary } from "../_run_files.ts";
 import { requireWebGpu } from "./_webgpu.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
-
-function spawn(script: string, args: string[], env: Record<string, string> = {}) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}${script}`, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+function spawn(script: string, args: string[], env: Record<string, string>) {
+  return denoRun(script, args, { env, stdout: "piped", stderr: "piped" }).spawn();
 }
 
 /** The exit code and output of `child`, killing it (and failing) after `ms`. */
@@ -31,7 +25,7 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
   await requireWebGpu();
   const dir = await Deno.makeTempDir();
   try {
-    const ingest = await finish(spawn("ingest/main.ts", [
+    const ingest = await denoOutput("ingest/main.ts", [
       "--out",
       `${dir}/data`,
       "--vocab-size",
@@ -39,8 +33,8 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
       "--val-fraction",
       "0",
       "/usr/share/common-licenses/GPL-3",
-    ]));
-    assert.equal(ingest.code, 0, ingest.text);
+    ]);
+    assert.equal(ingest.code, 0, ingest.stderr);
     await Deno.writeTextFile(
       `${dir}/job.json`,
       JSON.stringify({
@@ -55,17 +49,11 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
     const run = ["--data", `${dir}/data`, "--out", `${dir}/run`, "--config", `${dir}/job.json`];
     const coord = spawn(
       "coordinator/main.ts",
-      [...run, "--steps", "3", "--min-workers", "2", "--token", token, "--port", "0"],
+      [...run, "--steps", "3", "--min-workers", "2", "--port", "0"],
+      { DENOFORMER_TOKEN: token },
     );
     const guard = setTimeout(() => coord.kill("SIGKILL"), 240_000); // a hang guard only
-    const reader = coord.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let printed = "";
-    while (!/listening on (\S+)/.test(printed)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`The coordinator exited: ${printed}`);
-      printed += value;
-    }
-    const address = /listening on (\S+)/.exec(printed)![1];
+    const address = await listeningAddress(coord.stdout);
     const workers = ["webgpu", "cpu"].map((device) =>
       spawn(
         "worker/training/worker_main.ts",
@@ -78,14 +66,9 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
       const r = await finish(w);
       assert.equal(r.code, 0, r.text.slice(-2000));
     }
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      printed += value;
-    }
-    clearTimeout(guard);
     const errors = await new Response(coord.stderr).text();
-    assert.equal((await coord.status).code, 0, `${printed}\n${errors}`.slice(-2000));
+    clearTimeout(guard);
+    assert.equal((await coord.status).code, 0, errors.slice(-2000));
 
     const summary = await readSummary(`${dir}/run`) as Awaited<ReturnType<typeof readSummary>> & {
       workers: { worker: string; device: string }[];
