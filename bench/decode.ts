@@ -1,6 +1,7 @@
 /**
  * `deno task bench decode [--preset small] [--batches 1,8] [--streams 1,4,8] [--threads 2]
- * [--prompt 16] [--attention split,concat,fused] [--no-peer] [--skip-server]`
+ * [--prompt 16] [--attention split,concat,fused] [--device cpu|webgpu] [--peer-device D]
+ * [--no-peer] [--skip-server]`
  *
  * On a seeded random-init model: decode tokens/s with the KV cache (each decode attention variant)
  * and without it (recomputing the whole padded context per token), prompt 16 → full context, at
@@ -8,14 +9,18 @@
  * through a real server process, over gRPC and over HTTP (server-sent events) side by side.
  * Variants, transports and stream counts are interleaved round by round, because the machine is
  * shared and its load drifts. Unless `--no-peer`, runs
- * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run. Prints one JSON
- * object; never asserts on time.
+ * `../shared/peers/torch_gpt_bench.py decode` (tuned environment) in the same run, on CUDA when
+ * ours runs on webgpu (`--peer-device`; the CPU stands in, labelled, where PyTorch has no CUDA).
+ * Model GFLOP/s (2 per weight per token) are quoted against the same device's MatMul peak. Prints
+ * one JSON object; never asserts on time.
  */
 import { parseArgs } from "node:util";
-import type { PresetName } from "../model/gpt/mod.ts";
+import { countParams, type PresetName } from "../model/gpt/mod.ts";
 import { type DecodeAttention, InferenceEngine } from "../model/infer/mod.ts";
+import { describeDevice, type Device, parseDevice } from "../model/runtime.ts";
 import { argmax, GenerationClient, randomModel } from "../worker/serve/mod.ts";
 import { denoRun, readUntil, SERVE_FLAGS } from "../model/subprocess.ts";
+import { matmulPeak } from "./_peak.ts";
 import { runPeer } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
 
@@ -31,18 +36,24 @@ export async function main(args: string[]): Promise<void> {
       prompt: { type: "string", default: "16" },
       attention: { type: "string", default: "split,concat,fused" },
       "no-cache-steps": { type: "string", default: "8" },
+      device: { type: "string", default: "cpu" },
+      "peer-device": { type: "string" },
       "no-peer": { type: "boolean", default: false },
       "skip-server": { type: "boolean", default: false },
     },
   });
   const preset = f.preset as PresetName;
   const threads = Number(f.threads), promptLength = Number(f.prompt);
+  const device = parseDevice(f.device!);
   const model = randomModel(preset, { seed: 1337 });
   const cfg = model.cfg;
   const engine: Record<string, unknown> = {};
+  const peak = await matmulPeak(device, threads);
   const result: Record<string, unknown> = {
     bench: "decode",
     preset,
+    device: describeDevice(device),
+    matmul_peak_gflops: round(peak, 1),
     config: cfg,
     threads,
     prompt: promptLength,
@@ -55,9 +66,7 @@ export async function main(args: string[]): Promise<void> {
       engine,
       await engineFigures(
         model,
-        batch,
-        threads,
-        promptLength,
+        { batch, device, threads, promptLength, peak },
         Number(f["no-cache-steps"]),
         attentions,
       ),
@@ -65,10 +74,10 @@ export async function main(args: string[]): Promise<void> {
   }
   if (!f["skip-server"]) {
     const streams = f.streams!.split(",").map(Number);
-    result.server = await serverFigures(preset, streams, threads, promptLength);
+    result.server = await serverFigures(preset, streams, { device, threads, promptLength });
   }
   if (!f["no-peer"]) {
-    result.peer = await runPeer("torch_gpt_bench.py", [
+    const args = [
       "decode",
       "--preset",
       preset,
@@ -76,9 +85,16 @@ export async function main(args: string[]): Promise<void> {
       f.batches!,
       "--threads",
       String(threads),
-      "--prompt",
-      String(promptLength),
-    ]);
+    ]
+      .concat(["--prompt", String(promptLength)]);
+    const peerDevice = f["peer-device"] ?? (device.kind === "cpu" ? "cpu" : "cuda");
+    result.peer = await runPeer("torch_gpt_bench.py", [...args, "--device", peerDevice]);
+    if ((result.peer as { unavailable?: string }).unavailable && peerDevice !== "cpu") {
+      result.peer_note = `no ${peerDevice} peer on this host (${
+        (result.peer as { unavailable: string }).unavailable
+      }); PyTorch on the CPU instead`;
+      result.peer = await runPeer("torch_gpt_bench.py", [...args, "--device", "cpu"]);
+    }
   }
   console.log(JSON.stringify(result, null, 2));
 }
@@ -86,16 +102,17 @@ export async function main(args: string[]): Promise<void> {
 /** Cached decoding with each attention variant (interleaved), then the no-cache path. */
 async function engineFigures(
   model: ReturnType<typeof randomModel>,
-  batch: number,
-  threads: number,
-  promptLength: number,
+  o: { batch: number; device: Device; threads: number; promptLength: number; peak: number },
   noCacheSteps: number,
   attentions: DecodeAttention[],
 ) {
+  const { batch, threads, promptLength } = o;
   const cfg = model.cfg;
+  // The weights a token passes through twice each (multiply and add), the output head included.
+  const flopsPerToken = 2 * (countParams(cfg).nonEmbedding + cfg.vocabSize * cfg.width);
   const engines = new Map<DecodeAttention, InferenceEngine>();
   for (const attention of attentions) {
-    const options = { maxBatch: batch, threads, attention };
+    const options = { maxBatch: batch, threads, attention, device: o.device };
     engines.set(attention, await InferenceEngine.create(cfg, model.weights, options));
   }
   const prompts = Array.from(
@@ -130,8 +147,10 @@ async function engineFigures(
   const out: Record<string, unknown> = {};
   for (const [attention, rs] of runs) {
     const ms = median(rs.map((r) => r.ms));
+    const tokensPerS = (batch * newTokens) / (ms / 1000);
     out[`batch${batch}_${attention}`] = {
-      cachedTokensPerS: round((batch * newTokens) / (ms / 1000), 1),
+      cachedTokensPerS: round(tokensPerS, 1),
+      shareOfMatmulPeak: round(flopsPerToken * tokensPerS / 1e9 / o.peak, 4),
       cachedMsPerStep: round(ms / newTokens, 3),
       firstTokenMs: round(median(rs.map((r) => r.firstMs)), 2),
       runsMs: rs.map((r) => round(r.ms, 1)),
@@ -162,14 +181,15 @@ async function engineFigures(
 async function serverFigures(
   preset: PresetName,
   streamCounts: number[],
-  threads: number,
-  promptLength: number,
+  o: { device: Device; threads: number; promptLength: number },
 ) {
+  const { threads, promptLength } = o;
   const maxBatch = Math.max(...streamCounts);
   const child = denoRun(
     "worker/serve/serve_main.ts",
     ["--random-init", preset, "--seed", "1337", "--port", "0", "--http-port", "0"]
-      .concat(["--max-batch", String(maxBatch), "--threads", String(threads)]),
+      .concat(["--max-batch", String(maxBatch), "--threads", String(threads)])
+      .concat(["--device", describeDevice(o.device)]),
     { stdout: "piped", stderr: "null", denoFlags: SERVE_FLAGS },
   ).spawn();
   const seen = await readUntil(child.stdout, /http listening on (\S+)\n/);

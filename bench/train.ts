@@ -1,16 +1,19 @@
 /**
- * `deno task bench train`: training tokens/s and model FLOP utilisation for `tiny` and `small`,
- * micro-batch 8 × context, grad-accum 4, fp32 and fp16, next to the onnxruntime MatMul peak and
- * PyTorch (../shared/peers/torch_gpt_bench.py, tuned environment) measured in the same run.
+ * `deno task bench train [--device cpu|webgpu] [--presets tiny,small,gpt2] [--precisions fp32,fp16]
+ * [--steps N] [--threads 2] [--peer-device D] [--no-peer] [--workers N]`: training tokens/s and
+ * model FLOP utilisation, micro-batch 8 × context, grad-accum 4, next to the MatMul peak of the
+ * same device and PyTorch (../shared/peers/torch_gpt_bench.py, tuned environment) measured in the
+ * same run. With `--device webgpu` the peer runs on CUDA (`--peer-device`); where this host's
+ * PyTorch has no CUDA, the row says so and the CPU peer stands in.
  *
  * FLOPs per token = 6·N_nonembedding + 12·layers·width·context (the peer's definition).
  */
 import { parseArgs } from "node:util";
-import { Graph } from "../model/graph/mod.ts";
-import { countParams, GptConfig, presets } from "../model/gpt/mod.ts";
+import { countParams, GptConfig, type PresetName, presets } from "../model/gpt/mod.ts";
 import { Rng } from "../model/optim/mod.ts";
-import { createSession, ort } from "../model/runtime.ts";
+import { describeDevice, type Device, parseDevice } from "../model/runtime.ts";
 import { TrainConfig, Trainer } from "../model/train/mod.ts";
+import { matmulPeak } from "./_peak.ts";
 import { runPeer } from "./_peer.ts";
 import { median } from "./_stats.ts";
 import { denoOutput } from "../model/subprocess.ts";
@@ -22,10 +25,14 @@ export async function main(args: string[]): Promise<void> {
       presets: { type: "string", default: "tiny,small" },
       precisions: { type: "string", default: "fp32,fp16" },
       threads: { type: "string", default: "2" },
+      device: { type: "string", default: "cpu" },
+      steps: { type: "string" },
+      "peer-device": { type: "string" },
       "no-peer": { type: "boolean", default: false },
       workers: { type: "string" },
     },
   });
+  const device = parseDevice(values.device!);
   if (values.workers) {
     const rows = [];
     for (const preset of values.presets!.split(",") as ("tiny" | "small")[]) {
@@ -35,7 +42,14 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const threads = Number(values.threads);
-  const peak = await matmulPeak(threads);
+  const precisions = values.precisions!.split(",") as ("fp32" | "fp16")[];
+  // The fp16 peak matters where fp16 has its own kernels; the CPU's are fp32 at heart.
+  const peaks = {
+    fp32: await matmulPeak(device, threads),
+    fp16: device.kind === "webgpu" && precisions.includes("fp16")
+      ? await matmulPeak(device, threads, "float16")
+      : undefined,
+  };
   const rows: {
     preset: string;
     precision: string;
@@ -43,41 +57,74 @@ export async function main(args: string[]): Promise<void> {
     tokens_per_s?: number;
     [k: string]: unknown;
   }[] = [];
-  for (const preset of values.presets!.split(",") as ("tiny" | "small")[]) {
-    const steps = preset === "tiny" ? 20 : 5;
-    for (const precision of values.precisions!.split(",") as ("fp32" | "fp16")[]) {
-      rows.push({ preset, precision, ...(await ours(preset, precision, steps, threads, peak)) });
-    }
-    if (!values["no-peer"]) {
-      const peer = await runPeer("torch_gpt_bench.py", [
-        "train",
-        "--preset",
-        preset,
-        "--steps",
-        String(steps),
-      ]);
-      const tps = peer.tokens_per_s as number | undefined;
-      const fp32 = rows.find((r) => r.preset === preset && r.precision === "fp32");
+  for (const preset of values.presets!.split(",") as PresetName[]) {
+    const steps = values.steps ? Number(values.steps) : preset === "tiny" ? 20 : 5;
+    for (const precision of precisions) {
+      const peak = peaks[precision] ?? peaks.fp32;
       rows.push({
         preset,
-        precision: "fp32",
-        engine: "pytorch (tuned env)",
-        tokens_per_s: tps,
-        gflops: peer.gflops,
-        ratio_ours_fp32_vs_pytorch: tps && fp32?.tokens_per_s ? fp32.tokens_per_s / tps : undefined,
-        ...(peer.unavailable ? { unavailable: peer.unavailable } : {}),
+        precision,
+        device: describeDevice(device),
+        ...(await ours(preset, precision, steps, device, threads, peak)),
       });
+    }
+    if (!values["no-peer"]) {
+      const peerDevice = values["peer-device"] ?? (device.kind === "cpu" ? "cpu" : "cuda");
+      rows.push(await peerRow(preset, steps, peerDevice, rows));
     }
   }
   console.log(
-    JSON.stringify({ benchmark: "train", threads, matmul_peak_gflops: peak, rows }, null, 2),
+    JSON.stringify(
+      {
+        benchmark: "train",
+        device: describeDevice(device),
+        threads,
+        matmul_peak_gflops: peaks.fp32,
+        ...(peaks.fp16 ? { matmul_peak_gflops_fp16: peaks.fp16 } : {}),
+        rows,
+      },
+      null,
+      2,
+    ),
   );
 }
 
+/** PyTorch fp32 on `peerDevice` (the CPU standing in, labelled, where CUDA is missing). */
+async function peerRow(
+  preset: PresetName,
+  steps: number,
+  peerDevice: string,
+  ours: { preset: string; precision: string; tokens_per_s?: number }[],
+) {
+  const args = ["train", "--preset", preset, "--steps", String(steps)];
+  let peer = await runPeer("torch_gpt_bench.py", [...args, "--device", peerDevice]);
+  let ran = peerDevice;
+  let note: string | undefined;
+  if (peer.unavailable && peerDevice !== "cpu") {
+    note = `no ${peerDevice} peer on this host (${peer.unavailable}); PyTorch on the CPU instead`;
+    peer = await runPeer("torch_gpt_bench.py", [...args, "--device", "cpu"]);
+    ran = "cpu";
+  }
+  const tps = peer.tokens_per_s as number | undefined;
+  const fp32 = ours.find((r) => r.preset === preset && r.precision === "fp32");
+  return {
+    preset,
+    precision: "fp32",
+    engine: "pytorch (tuned env)",
+    device: ran,
+    tokens_per_s: tps,
+    gflops: peer.gflops,
+    ratio_ours_fp32_vs_pytorch: tps && fp32?.tokens_per_s ? fp32.tokens_per_s / tps : undefined,
+    ...(note ? { note } : {}),
+    ...(peer.unavailable ? { unavailable: peer.unavailable } : {}),
+  };
+}
+
 async function ours(
-  preset: "tiny" | "small",
+  preset: PresetName,
   precision: "fp32" | "fp16",
   steps: number,
+  device: Device,
   threads: number,
   peak: number,
 ) {
@@ -95,6 +142,7 @@ async function ours(
     }),
     trainTokens: tokens,
     tokenizerJson: "",
+    device,
     threads,
   });
   for (let i = 0; i < 2; i++) await trainer.trainStep();
@@ -110,6 +158,7 @@ async function ours(
   const flopsPerToken = 6 * countParams(model).nonEmbedding +
     12 * model.layers * model.width * model.contextLength;
   const gflops = flopsPerToken * tps / 1e9;
+  await trainer.release();
   return {
     engine: "denoformer",
     tokens_per_s: tps,
@@ -118,26 +167,6 @@ async function ours(
     mfu_vs_matmul_peak: gflops / peak,
     flops_per_token: flopsPerToken,
   };
-}
-
-/** fp32 1024³ MatMul GFLOP/s with both operands as inputs, median of 10 runs. */
-async function matmulPeak(threads: number): Promise<number> {
-  const n = 1024;
-  const g = new Graph();
-  g.output(g.matMul(g.input("a", "float32", [n, n]), g.input("b", "float32", [n, n])), "c");
-  const session = await createSession(g.toModel(), { threads });
-  const rng = new Rng(1);
-  const data = () =>
-    new ort.Tensor("float32", Float32Array.from({ length: n * n }, () => rng.next() - 0.5), [n, n]);
-  const feeds = { a: data(), b: data() };
-  for (let i = 0; i < 3; i++) await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    const s = performance.now();
-    await session.run(feeds);
-    times.push((performance.now() - s) / 1000);
-  }
-  return (2 * n ** 3) / median(times) / 1e9;
 }
 
 /**

@@ -103,6 +103,8 @@ interface Member {
   id: string;
   name: string;
   peerAddress: string;
+  /** As the worker's --device flag wrote it (`cpu`, `webgpu`, `cuda:0`). */
+  device: string;
   lastSeen: number;
   haveStep: number;
   pending?: { resolve: (plan: StepPlan) => void; reject: (err: Error) => void };
@@ -150,6 +152,8 @@ export class Job {
   readonly #o: JobOptions;
   readonly #members = new Map<string, Member>();
   readonly #hashes = new Map<number, Map<string, string>>();
+  /** Every worker that ever joined, in order, with its device. */
+  readonly #joined: { worker: string; device: string }[] = [];
   #inFlight: InFlight | undefined;
   #nextId = 0;
   #stopAt: number;
@@ -207,16 +211,23 @@ export class Job {
     this.#advance();
   }
 
-  join(name: string, peerAddress: string): string {
+  join(name: string, peerAddress: string, device = "cpu"): string {
     const id = `w${this.#nextId++}-${name}`;
-    this.#members.set(id, { id, name, peerAddress, lastSeen: this.#now(), haveStep: -1 });
+    this.#members.set(id, { id, name, peerAddress, device, lastSeen: this.#now(), haveStep: -1 });
+    this.#joined.push({ worker: id, device });
     this.#o.observer?.workers(this.#members.size);
     this.#o.log.info("worker joined", {
       worker: id,
       peer: peerAddress,
+      device,
       workers: this.#members.size,
     });
     return id;
+  }
+
+  /** Every worker that joined the job, in order, with the device it trained on. */
+  joinedWorkers(): { worker: string; device: string }[] {
+    return this.#joined.map((w) => ({ ...w }));
   }
 
   heartbeat(id: string): number {

@@ -265,6 +265,7 @@ async function writeSummary(
     checkpoint: `${run}/checkpoints/latest`,
     plot: `${run}/loss.svg`,
     data_ranges: ranges,
+    workers: job.joinedWorkers(),
     weight_hash_checks: checks,
   };
   await files.write(

@@ -27,7 +27,7 @@ const JoinRequest = z.object({
   name: z.string().max(200),
   peer_address: z.string().min(3).max(300),
   tcp_address: z.string().max(300),
-  device: z.string(),
+  device: z.string().max(100),
 });
 const HeartbeatRequest = z.object({ worker_id: WorkerId });
 const StepStats = z.object({
@@ -129,6 +129,7 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
       const id = job.join(
         req.name || "worker",
         o.transport === "tcp" ? req.tcp_address : req.peer_address,
+        req.device || "cpu",
       );
       return {
         worker_id: id,

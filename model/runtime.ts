@@ -1,6 +1,10 @@
 /**
- * A thin layer over onnxruntime-node: the `--device` flag (`cpu`, `cuda`, `cuda:N`), thread counts,
- * and sessions that fail with a message saying how to fix a missing provider.
+ * A thin layer over onnxruntime-node: the `--device` flag (`cpu`, `webgpu`, `cuda`, `cuda:N`),
+ * thread counts, and sessions that fail with a message saying how to fix a missing provider.
+ *
+ * `webgpu` is the WebGPU provider bundled with onnxruntime-node (Vulkan on Linux, Metal on macOS,
+ * D3D12 on Windows; see docs/gpu.md). Its sessions forbid CPU fallback: a graph with a node the
+ * provider cannot run fails to compile instead of silently copying tensors to the host and back.
  *
  * @example
  * ```ts
@@ -14,14 +18,28 @@ import { InputError } from "./errors.ts";
 export { ort };
 
 /** A parsed `--device` flag. */
-export type Device = { kind: "cpu" } | { kind: "cuda"; id: number };
+export type Device = { kind: "cpu" } | { kind: "webgpu" } | { kind: "cuda"; id: number };
 
-/** Parses `cpu`, `cuda` or `cuda:N`; `flag` names the option in the error. */
+/** Parses `cpu`, `webgpu`, `cuda` or `cuda:N`; `flag` names the option in the error. */
 export function parseDevice(text: string, flag = "--device"): Device {
   if (text === "cpu") return { kind: "cpu" };
+  if (text === "webgpu") return { kind: "webgpu" };
+  if (/^webgpu:\d+$/.test(text)) {
+    throw new InputError(
+      flag,
+      `"${text}": onnxruntime's WebGPU provider takes no adapter index (it asks Dawn for the ` +
+        "high-performance adapter); give each process its GPU through the driver instead, as " +
+        'docs/gpu.md ("Several GPUs in one host") shows, and pass --device webgpu',
+    );
+  }
   const m = /^cuda(?::(\d+))?$/.exec(text);
   if (m) return { kind: "cuda", id: m[1] ? Number(m[1]) : 0 };
-  throw new InputError(flag, `expected "cpu", "cuda" or "cuda:N", got "${text}"`);
+  throw new InputError(flag, `expected "cpu", "webgpu", "cuda" or "cuda:N", got "${text}"`);
+}
+
+/** The device a `--device` value or an absent one (cpu) names. */
+export function resolveDevice(device: Device | string | undefined): Device {
+  return typeof device === "string" ? parseDevice(device) : device ?? { kind: "cpu" };
 }
 
 /** Session settings. */
@@ -29,6 +47,12 @@ export interface SessionOptions {
   device?: Device | string;
   /** Intra-op threads; defaults to onnxruntime's choice (all cores). */
   threads?: number;
+  /**
+   * Outputs the session leaves in device memory (`webgpu` only), by name: they come back as
+   * `gpu-buffer` tensors that other sessions on the device take as inputs without a copy. Read
+   * one with {@linkcode DeviceMemory.download}; `getData()` on it aborts the process.
+   */
+  outputsOnDevice?: readonly string[];
 }
 
 /** Compiles ONNX bytes into an inference session on the chosen device. */
@@ -36,28 +60,65 @@ export async function createSession(
   model: Uint8Array,
   options: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
-  const device = typeof options.device === "string"
-    ? parseDevice(options.device)
-    : options.device ?? { kind: "cpu" };
+  const device = resolveDevice(options.device);
   if (device.kind === "cuda") assertCudaAvailable();
+  if (options.outputsOnDevice?.length && device.kind !== "webgpu") {
+    throw new Error(
+      `Outputs kept in device memory need --device webgpu, not ${describeDevice(device)}`,
+    );
+  }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: device.kind === "cuda" ? [{ name: "cuda", deviceId: device.id }] : ["cpu"],
+    executionProviders: executionProviders(device),
     graphOptimizationLevel: "all",
     interOpNumThreads: 1,
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    ...(device.kind === "webgpu" ? { extra: { session: { disable_cpu_ep_fallback: "1" } } } : {}),
+    ...(options.outputsOnDevice?.length
+      ? {
+        preferredOutputLocation: Object.fromEntries(
+          options.outputsOnDevice.map((name) => [name, "gpu-buffer" as const]),
+        ),
+      }
+      : {}),
   };
   try {
     return await ort.InferenceSession.create(model, sessionOptions);
   } catch (err) {
-    throw new Error(
-      `onnxruntime could not load the model on ${describeDevice(device)}: ${
-        (err as Error).message
-      }`,
-      {
-        cause: err,
-      },
-    );
+    throw sessionError(device, err as Error);
   }
+}
+
+function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {
+  switch (device.kind) {
+    case "cpu":
+      return ["cpu"];
+    case "webgpu":
+      return ["webgpu"];
+    case "cuda":
+      return [{ name: "cuda", deviceId: device.id }];
+  }
+}
+
+/** The provider's error, with what to do about the two a user can fix. */
+function sessionError(device: Device, err: Error): Error {
+  let hint = "";
+  if (device.kind === "webgpu" && /adapter/i.test(err.message)) {
+    hint = ". No usable GPU adapter: the host needs the Vulkan loader (Debian/Ubuntu package " +
+      "libvulkan1) and a Vulkan driver (the GPU driver ships one; without a GPU, Mesa's lavapipe " +
+      "from mesa-vulkan-drivers 24 or newer); see docs/gpu.md";
+  } else if (
+    device.kind === "webgpu" && /fallback to CPU EP has been explicitly disabled/.test(err.message)
+  ) {
+    hint =
+      ". A node of this graph has no WebGPU kernel, and webgpu sessions may not fall back to " +
+      "the CPU (the tensors would cross to the host and back every run)";
+  }
+  return new Error(
+    `onnxruntime could not load the model on ${
+      describeDevice(device)
+    }: ${err.message.trim()}${hint}`,
+    { cause: err },
+  );
 }
 
 /**
@@ -87,6 +148,7 @@ function assertCudaAvailable(): void {
   );
 }
 
-function describeDevice(d: Device): string {
-  return d.kind === "cpu" ? "cpu" : `cuda:${d.id}`;
+/** The device as the `--device` flag writes it. */
+export function describeDevice(d: Device): string {
+  return d.kind === "cuda" ? `cuda:${d.id}` : d.kind;
 }

@@ -59,7 +59,7 @@ const usage = `Usage: deno task train --data DIR|FILE --out RUN [options]
   --checkpoint-every N   checkpoint every N steps (default 100; always at the end)
   --keep-last N          checkpoints kept (default 3)
   --seed S               seed for init, data order and dropout masks (default 1337)
-  --device D             cpu | cuda | cuda:N (default cpu)
+  --device D             cpu | webgpu | cuda | cuda:N (default cpu)
   --threads N            onnxruntime intra-op threads (default: all cores)
   --resume               continue from RUN's latest checkpoint
 `;

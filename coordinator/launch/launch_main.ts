@@ -31,7 +31,8 @@ Slurm:
                          one worker per task through srun; scancel stops everything
 
 Both:
-  --device KIND          cpu | cuda | webgpu (default cpu); slot or local task i gets KIND:i
+  --device KIND          cpu | cuda | webgpu (default cpu); slot or local task i gets cuda:i,
+                         every webgpu worker plain webgpu (no adapter index; docs/gpu.md)
   --threads N            onnxruntime threads per worker (default: the host's cores / its slots;
                          under Slurm, --cpus-per-task)
   --port P               coordinator port (default 0: a free one)

@@ -9,9 +9,15 @@ export {
   buildEvalGraph,
   buildTrainStepGraph,
   computeDtype,
-  EvalStep,
   float32Ops,
   type Precision,
-  TrainStep,
   type TrainStepShape,
+} from "./train_graph.ts";
+export {
+  type DeviceAccumulation,
+  DeviceEvalStep,
+  DeviceTrainStep,
+  EvalStep,
+  type StepOptions,
+  TrainStep,
 } from "./train_step.ts";

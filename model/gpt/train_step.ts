@@ -1,87 +1,29 @@
 /**
  * The train step, compiled once: fp32 master weights and a micro-batch in; the summed
- * cross-entropy and one fp32 gradient per parameter out. Low precision lives inside the graph:
- * weights are cast to the compute dtype where they are used, logits go back to fp32 for the loss.
+ * cross-entropy and fp32 gradients out (graphs in train_graph.ts).
  *
  * The loss is a sum scaled by a `loss_scale` input, so the caller can normalise by the token count
  * of the whole optimizer step (correct gradient accumulation) and apply the fp16 loss scale in one
  * multiply.
+ *
+ * {@linkcode TrainStep} and {@linkcode EvalStep} take the weights from the host (one flat
+ * Float32Array) and return the gradients to it. {@linkcode DeviceTrainStep} and
+ * {@linkcode DeviceEvalStep} (`webgpu`) take weights that stay in GPU memory and leave the
+ * accumulated gradients and loss there.
  */
-import { type DType, gradients, Graph, numel, type Value } from "../graph/mod.ts";
+import { Graph, numel } from "../graph/mod.ts";
 import { InputError } from "../errors.ts";
-import { createSession, type Device, ort, parseDevice } from "../runtime.ts";
+import { createSession, describeDevice, type Device, ort, resolveDevice } from "../runtime.ts";
 import type { GptConfig } from "./config.ts";
 import { drawDropoutMasks, DROPOUT_INPUT } from "./dropout.ts";
-import { gptForward } from "./gpt.ts";
 import { type ParamSpec, paramSpecs } from "./params.ts";
-
-export type Precision = "fp32" | "fp16" | "bf16";
-
-/** Compute dtype of each precision. */
-export const computeDtype: Readonly<Record<Precision, DType>> = {
-  fp32: "float32",
-  fp16: "float16",
-  bf16: "bfloat16",
-};
-
-/** Shape of the compiled step. */
-export interface TrainStepShape {
-  /** Sequences per micro-batch. */
-  microBatch: number;
-  /** Tokens per sequence; defaults to the context length. */
-  sequenceLength?: number;
-  precision: Precision;
-  /**
-   * Parameters held fixed (fine-tuning): still graph inputs, but the graph computes no gradient
-   * for them, and the step has no slot for one.
-   */
-  frozen?: readonly string[];
-}
-
-/** Builds the train-step graph: inputs `ids`, `targets`, `loss_scale` and every parameter. */
-export function buildTrainStepGraph(cfg: GptConfig, shape: TrainStepShape): Graph {
-  return lossGraph(cfg, shape, true);
-}
-
-/** The same loss without gradients or dropout, for evaluation. */
-export function buildEvalGraph(cfg: GptConfig, shape: TrainStepShape): Graph {
-  return lossGraph(cfg, shape, false);
-}
-
-function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Graph {
-  const b = shape.microBatch, t = shape.sequenceLength ?? cfg.contextLength;
-  if (t > cfg.contextLength) {
-    throw new InputError(
-      "sequenceLength",
-      `${t} is longer than the context length ${cfg.contextLength}`,
-    );
-  }
-  const dtype = computeDtype[shape.precision];
-  const g = new Graph();
-  const ids = g.input("ids", "int64", [b, t]);
-  const targets = g.input("targets", "int64", [b, t]);
-  const lossScale = training ? g.input("loss_scale", "float32", []) : undefined;
-  const params = paramSpecs(cfg).map((s) => g.input(s.name, "float32", s.shape));
-  const byName = new Map(params.map((p) => [p.name, p]));
-  const cast = new Map<string, Value>();
-  const weight = (name: string) => {
-    let v = cast.get(name);
-    if (!v) cast.set(name, v = g.cast(byName.get(name)!, dtype));
-    return v;
-  };
-  const { logits } = gptForward(g, cfg, weight, { ids, training }, dtype);
-  const scores = g.cast(g.reshape(logits, [b * t, cfg.vocabSize]), "float32");
-  const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
-  g.output(loss, "loss_sum");
-  if (lossScale) {
-    const frozen = new Set(shape.frozen);
-    const trainable = params.filter((p) => !frozen.has(p.name));
-    gradients(g, g.mul(loss, lossScale), trainable).forEach((grad, i) =>
-      g.output(grad, `grad:${trainable[i].name}`)
-    );
-  }
-  return g;
-}
+import {
+  buildEvalGraph,
+  buildTrainStepGraph,
+  float32Ops,
+  type Precision,
+  type TrainStepShape,
+} from "./train_graph.ts";
 
 interface Compiled {
   session: ort.InferenceSession;
@@ -91,7 +33,8 @@ interface Compiled {
   dropoutSites: { name: string; shape: readonly number[] }[];
 }
 
-type StepOptions = { device?: Device | string; threads?: number };
+/** Where a step runs. */
+export type StepOptions = { device?: Device | string; threads?: number };
 
 /**
  * A compiled loss graph bound to a session. Parameters (and gradients) are flat fp32 buffers in
@@ -106,6 +49,8 @@ class CompiledLoss {
   readonly float32Ops: Record<string, number>;
   protected readonly session: ort.InferenceSession;
   protected readonly shape: Required<TrainStepShape>;
+  readonly #dropout: number;
+  readonly #masks: { name: string; shape: readonly number[]; data: Uint8Array }[];
 
   protected constructor(compiled: Compiled, cfg: GptConfig) {
     this.session = compiled.session;
@@ -118,6 +63,12 @@ class CompiledLoss {
       at += numel(s.shape);
     }
     this.size = at;
+    this.#dropout = cfg.dropout;
+    this.#masks = compiled.dropoutSites.map(({ name, shape }) => ({
+      name,
+      shape,
+      data: new Uint8Array(numel(shape)),
+    }));
   }
 
   protected static async compileSession(
@@ -125,23 +76,22 @@ class CompiledLoss {
     shape: TrainStepShape,
     options: StepOptions,
     build: (cfg: GptConfig, shape: TrainStepShape) => Graph,
+    outputsOnDevice: string[] = [],
   ): Promise<Compiled> {
-    const device = typeof options.device === "string"
-      ? parseDevice(options.device)
-      : options.device ?? { kind: "cpu" };
-    if (shape.precision === "bf16" && device.kind === "cpu") {
-      throw new InputError(
-        "--precision",
-        "bf16 needs the CUDA execution provider: onnxruntime's CPU provider has no bfloat16 kernels (not even Cast); use fp16 or fp32 on CPU",
-      );
-    }
+    const device = resolveDevice(options.device);
+    await assertPrecision(device, shape.precision);
     const full = {
       ...shape,
       sequenceLength: shape.sequenceLength ?? cfg.contextLength,
       frozen: shape.frozen ?? [],
+      onDevice: shape.onDevice ?? false,
     };
     const graph = build(cfg, full);
-    const session = await createSession(graph.toModel(), { device, threads: options.threads });
+    const session = await createSession(graph.toModel(), {
+      device,
+      threads: options.threads,
+      outputsOnDevice,
+    });
     const dropoutSites = graph.inputs.filter((v) => v.name.startsWith(DROPOUT_INPUT));
     return { session, shape: full, float32Ops: float32Ops(graph), dropoutSites };
   }
@@ -159,16 +109,42 @@ class CompiledLoss {
     return flat.subarray(this.offsets[i], this.offsets[i] + n);
   }
 
-  protected feeds(
-    params: Float32Array,
-    ids: BigInt64Array,
-    targets: BigInt64Array,
-  ): Record<string, ort.Tensor> {
+  /** The micro-batch's ids and targets, in the index type of the graph's layout. */
+  protected batchFeeds(ids: BigInt64Array, targets: BigInt64Array): Record<string, ort.Tensor> {
     const { microBatch: b, sequenceLength: t } = this.shape;
-    const feeds: Record<string, ort.Tensor> = {
-      ids: new ort.Tensor("int64", ids, [b, t]),
-      targets: new ort.Tensor("int64", targets, [b, t]),
+    if (!this.shape.onDevice) {
+      return {
+        ids: new ort.Tensor("int64", ids, [b, t]),
+        targets: new ort.Tensor("int64", targets, [b, t]),
+      };
+    }
+    return {
+      ids: new ort.Tensor("int32", Int32Array.from(ids, Number), [b, t]),
+      targets: new ort.Tensor("int32", Int32Array.from(targets, Number), [b, t]),
     };
+  }
+
+  /**
+   * The dropout keep-masks of the micro-batch: with dropout, `rows.samples` names the global sample
+   * index of each row and `rows.seed` the run's seed, and the masks are drawn from them (see
+   * {@linkcode drawDropoutMasks}).
+   */
+  protected maskFeeds(rows?: { seed: number; samples: readonly number[] }) {
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.#masks.length === 0) return feeds;
+    if (rows?.samples.length !== this.shape.microBatch) {
+      throw new RangeError(
+        `The train step: dropout ${this.#dropout} needs the ${this.shape.microBatch} sample indices of the micro-batch`,
+      );
+    }
+    drawDropoutMasks(this.#masks.map((m) => m.data), this.#dropout, rows.seed, rows.samples);
+    for (const m of this.#masks) feeds[m.name] = new ort.Tensor("bool", m.data, m.shape);
+    return feeds;
+  }
+
+  /** Host layout: every parameter fed as a view of the flat buffer (no copy). */
+  protected paramFeeds(params: Float32Array): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
     this.specs.forEach((s, i) => {
       const n = numel(s.shape);
       feeds[s.name] = new ort.Tensor(
@@ -186,21 +162,60 @@ class CompiledLoss {
   }
 }
 
+/** Refuses a precision the device cannot compute in, naming the device and the flag. */
+async function assertPrecision(device: Device, precision: Precision): Promise<void> {
+  if (precision === "bf16" && device.kind !== "cuda") {
+    const why = device.kind === "cpu"
+      ? "onnxruntime's CPU provider has no bfloat16 kernels (not even Cast)"
+      : "WGSL has no bfloat16 type, so onnxruntime's WebGPU provider has no bfloat16 kernels";
+    throw new InputError(
+      "--precision",
+      `bf16 is not supported on ${
+        describeDevice(device)
+      }: ${why}; use fp16 or fp32 there (bf16 runs on --device cuda)`,
+    );
+  }
+  if (precision === "fp16" && device.kind === "webgpu" && !(await webgpuHasFp16())) {
+    throw new InputError(
+      "--precision",
+      "fp16 is not supported on webgpu by this GPU adapter: it lacks the shader-f16 feature, so the " +
+        "WebGPU provider has no float16 kernels; use --precision fp32",
+    );
+  }
+}
+
+let fp16Probe: Promise<boolean> | undefined;
+
+/** Whether the webgpu adapter computes in float16 (has shader-f16): one tiny fp16 MatMul. */
+function webgpuHasFp16(): Promise<boolean> {
+  return fp16Probe ??= (async () => {
+    const g = new Graph();
+    const x = g.input("x", "float16", [2, 2]);
+    g.output(g.matMul(x, x), "y");
+    try {
+      await (await createSession(g.toModel(), { device: { kind: "webgpu" } })).release();
+      return true;
+    } catch (err) {
+      if (/fallback to CPU EP/.test((err as Error).message)) return false;
+      throw err;
+    }
+  })();
+}
+
 /**
- * The train step: loss and gradients of one micro-batch. Gradients are flat too, over the
- * trainable parameters only (all of them unless some are frozen), in {@linkcode paramSpecs} order.
+ * A step that computes gradients. They are flat too, over the trainable parameters only (all of
+ * them unless some are frozen), in {@linkcode paramSpecs} order: frozen parameters are graph inputs
+ * without a gradient output, so the optimizer and the all-reduce never see them.
  */
-export class TrainStep extends CompiledLoss {
+class GradientStep extends CompiledLoss {
   /** The parameters that get a gradient. */
   readonly trainable: ParamSpec[];
   /** Offset of each trainable parameter's gradient in the flat gradient buffer. */
   readonly gradOffsets: number[] = [];
   /** Elements of the flat gradient buffer. */
   readonly gradSize: number;
-  readonly #dropout: number;
-  readonly #masks: { name: string; shape: readonly number[]; data: Uint8Array }[];
 
-  private constructor(compiled: Compiled, cfg: GptConfig) {
+  protected constructor(compiled: Compiled, cfg: GptConfig) {
     super(compiled, cfg);
     const frozen = new Set(compiled.shape.frozen);
     this.trainable = this.specs.filter((s) => !frozen.has(s.name));
@@ -210,24 +225,6 @@ export class TrainStep extends CompiledLoss {
       at += numel(s.shape);
     }
     this.gradSize = at;
-    this.#dropout = cfg.dropout;
-    this.#masks = compiled.dropoutSites.map(({ name, shape }) => ({
-      name,
-      shape,
-      data: new Uint8Array(numel(shape)),
-    }));
-  }
-
-  /** Compiles the step for `cfg` on `options.device`. */
-  static async create(
-    cfg: GptConfig,
-    shape: TrainStepShape,
-    options: StepOptions = {},
-  ): Promise<TrainStep> {
-    return new TrainStep(
-      await CompiledLoss.compileSession(cfg, shape, options, buildTrainStepGraph),
-      cfg,
-    );
   }
 
   /** The gradient of the trainable parameter `name` as a view into the flat gradient buffer. */
@@ -236,13 +233,27 @@ export class TrainStep extends CompiledLoss {
     if (i < 0) throw new RangeError(`No trainable parameter named "${name}"`);
     return flat.subarray(this.gradOffsets[i], this.gradOffsets[i] + numel(this.trainable[i].shape));
   }
+}
+
+/** The train step: loss and gradients of one micro-batch (host layout). */
+export class TrainStep extends GradientStep {
+  /** Compiles the step for `cfg` on `options.device`. */
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: StepOptions = {},
+  ): Promise<TrainStep> {
+    const host = { ...shape, onDevice: false };
+    return new TrainStep(
+      await CompiledLoss.compileSession(cfg, host, options, buildTrainStepGraph),
+      cfg,
+    );
+  }
 
   /**
    * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads` (laid out
-   * as {@linkcode gradOffsets}); returns
-   * the summed (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids.
-   * With dropout, `samples` names the global sample index of each row and `seed` the run's seed:
-   * the masks are drawn from them (see {@linkcode drawDropoutMasks}).
+   * as {@linkcode gradOffsets}); returns the summed (unscaled) token loss. `ids` and `targets`
+   * hold microBatch × sequenceLength ids; `rows` names the samples for the dropout masks.
    */
   async accumulate(
     params: Float32Array,
@@ -252,18 +263,12 @@ export class TrainStep extends CompiledLoss {
     grads: Float32Array,
     rows?: { seed: number; samples: readonly number[] },
   ): Promise<number> {
-    const feeds = this.feeds(params, ids, targets);
-    feeds.loss_scale = new ort.Tensor("float32", Float32Array.of(lossScale), []);
-    if (this.#masks.length > 0) {
-      if (rows?.samples.length !== this.shape.microBatch) {
-        throw new RangeError(
-          `TrainStep.accumulate: dropout ${this.#dropout} needs the ${this.shape.microBatch} sample indices of the micro-batch`,
-        );
-      }
-      drawDropoutMasks(this.#masks.map((m) => m.data), this.#dropout, rows.seed, rows.samples);
-      for (const m of this.#masks) feeds[m.name] = new ort.Tensor("bool", m.data, m.shape);
-    }
-    const out = await this.session.run(feeds);
+    const out = await this.session.run({
+      ...this.batchFeeds(ids, targets),
+      ...this.paramFeeds(params),
+      ...this.maskFeeds(rows),
+      loss_scale: new ort.Tensor("float32", Float32Array.of(lossScale), []),
+    });
     this.trainable.forEach((s, i) => {
       const grad = out[`grad:${s.name}`].data as Float32Array;
       const base = this.gradOffsets[i];
@@ -275,38 +280,96 @@ export class TrainStep extends CompiledLoss {
   }
 }
 
-/** The forward-only loss of one micro-batch, for validation. */
+/** The forward-only loss of one micro-batch, for validation (host layout). */
 export class EvalStep extends CompiledLoss {
   static async create(
     cfg: GptConfig,
     shape: TrainStepShape,
     options: StepOptions = {},
   ): Promise<EvalStep> {
-    return new EvalStep(
-      await CompiledLoss.compileSession(cfg, shape, options, buildEvalGraph),
+    const host = { ...shape, onDevice: false };
+    return new EvalStep(await CompiledLoss.compileSession(cfg, host, options, buildEvalGraph), cfg);
+  }
+
+  /** Summed token loss of the micro-batch. */
+  async lossSum(params: Float32Array, ids: BigInt64Array, targets: BigInt64Array): Promise<number> {
+    const out = await this.session.run({
+      ...this.batchFeeds(ids, targets),
+      ...this.paramFeeds(params),
+    });
+    return Number(out.loss_sum.data[0]);
+  }
+}
+
+/** What one device micro-batch leaves in GPU memory. */
+export interface DeviceAccumulation {
+  /** Flat fp32 gradients of the trainable parameters so far, each times its `lossScale`. */
+  grads: ort.Tensor;
+  /** Summed token loss so far, fp32 [1]. */
+  loss: ort.Tensor;
+}
+
+/** The train step on weights kept in GPU memory (device layout, `webgpu`). */
+export class DeviceTrainStep extends GradientStep {
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: StepOptions = {},
+  ): Promise<DeviceTrainStep> {
+    const device = { ...shape, onDevice: true };
+    const compiled = await CompiledLoss.compileSession(
+      cfg,
+      device,
+      options,
+      buildTrainStepGraph,
+      ["grads", "loss"],
+    );
+    return new DeviceTrainStep(compiled, cfg);
+  }
+
+  /**
+   * Runs one micro-batch on the device weights `params`: returns `into` plus this micro-batch's
+   * gradients (times `lossScale`) and loss, all still in GPU memory. Nothing is read back, so
+   * micro-batches queue on the GPU without waiting for each other. The caller disposes `into`
+   * when it no longer needs it.
+   */
+  async accumulate(
+    params: ort.Tensor,
+    into: DeviceAccumulation,
+    ids: BigInt64Array,
+    targets: BigInt64Array,
+    lossScale: number,
+    rows?: { seed: number; samples: readonly number[] },
+  ): Promise<DeviceAccumulation> {
+    const out = await this.session.run({
+      ...this.batchFeeds(ids, targets),
+      ...this.maskFeeds(rows),
+      params,
+      grads_in: into.grads,
+      loss_in: into.loss,
+      loss_scale: new ort.Tensor("float32", Float32Array.of(lossScale), []),
+    });
+    return { grads: out.grads, loss: out.loss };
+  }
+}
+
+/** The forward-only loss on weights kept in GPU memory (device layout, `webgpu`). */
+export class DeviceEvalStep extends CompiledLoss {
+  static async create(
+    cfg: GptConfig,
+    shape: TrainStepShape,
+    options: StepOptions = {},
+  ): Promise<DeviceEvalStep> {
+    const device = { ...shape, onDevice: true };
+    return new DeviceEvalStep(
+      await CompiledLoss.compileSession(cfg, device, options, buildEvalGraph),
       cfg,
     );
   }
 
   /** Summed token loss of the micro-batch. */
-  async lossSum(params: Float32Array, ids: BigInt64Array, targets: BigInt64Array): Promise<number> {
-    const out = await this.session.run(this.feeds(params, ids, targets));
+  async lossSum(params: ort.Tensor, ids: BigInt64Array, targets: BigInt64Array): Promise<number> {
+    const out = await this.session.run({ ...this.batchFeeds(ids, targets), params });
     return Number(out.loss_sum.data[0]);
   }
-}
-
-/**
- * The ops of a low-precision graph whose result is float32 (counted by op type; casts and output
- * renames left out): by design the loss and its gradient, or an op the backend lacks
- * low-precision kernels for. The trainer prints it so a user sees where fp16 is not fp16.
- */
-export function float32Ops(g: Graph): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const n of g.nodes) {
-    if (n.opType === "Cast" || n.opType === "Identity" || n.outputs[0].dtype !== "float32") {
-      continue;
-    }
-    counts[n.opType] = (counts[n.opType] ?? 0) + 1;
-  }
-  return counts;
 }

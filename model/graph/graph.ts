@@ -147,6 +147,9 @@ export class Graph implements GraphParts {
   pow(a: Value, b: Value): Value {
     return this.#binary("Pow", a, b);
   }
+  min(a: Value, b: Value): Value {
+    return this.#binary("Min", a, b);
+  }
   neg(x: Value): Value {
     return this.#unary("Neg", x);
   }
@@ -386,6 +389,10 @@ export class Graph implements GraphParts {
   }
   reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
     return this.#reduce("ReduceMean", x, axes, keepdims);
+  }
+  /** Has no gradient rule: for values the backward pass does not flow through (a softmax's shift). */
+  reduceMax(x: Value, axes: readonly number[], keepdims = true): Value {
+    return this.#reduce("ReduceMax", x, axes, keepdims);
   }
 
   softmax(x: Value, axis = -1): Value {

@@ -15,4 +15,5 @@ export type {
 export { bfloat16Bits, typedArray } from "./graph.ts";
 export { bytesPerElement, type DType, isFloat, numel, onnxTypeCode } from "./dtype.ts";
 export { decodeModel } from "./onnx_proto.ts";
-export { gradients } from "./autodiff.ts";
+export { type GradientOptions, gradients } from "./autodiff.ts";
+export { type VjpRule } from "./vjp.ts";

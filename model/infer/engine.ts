@@ -4,6 +4,10 @@
  * views, without copying it. The decode graph's batch axis is symbolic: one session serves every
  * batch size, without padding rows.
  *
+ * On `webgpu` the cache lives in GPU memory ({@linkcode DeviceKvCache}) and the decode step writes
+ * each new token's keys and values into it itself; per step only the ids, positions and masks go
+ * up and the logits (or probabilities) come down.
+ *
  * @example
  * ```ts
  * const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 8 });
@@ -15,8 +19,9 @@
  */
 import type { GptConfig } from "../gpt/mod.ts";
 import { InputError } from "../errors.ts";
-import { createSession, type Device, ort } from "../runtime.ts";
+import { createSession, type Device, ort, resolveDevice } from "../runtime.ts";
 import type { BatchEngine } from "./batch_engine.ts";
+import { DeviceKvCache } from "./device_kv_cache.ts";
 import { KvCache } from "./kv_cache.ts";
 import {
   buildDecodeGraph,
@@ -66,24 +71,32 @@ export interface Embeddings {
 export class InferenceEngine implements BatchEngine {
   readonly cfg: GptConfig;
   readonly maxBatch: number;
-  readonly cache: KvCache;
+  readonly cache: KvCache | DeviceKvCache;
   #active = 0;
   readonly #weights: WeightTable;
   readonly #options: EngineOptions;
+  readonly #device: Device;
   readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
-  /** The graphs' outputs holding each layer's new keys and values. */
+  /** The prefill graph's outputs holding each layer's new keys and values. */
   readonly #presents: string[];
+  /** The decode graph's: the same, or on webgpu the whole updated cache. */
+  readonly #decodePresents: string[];
 
   private constructor(cfg: GptConfig, weights: WeightTable, options: EngineOptions) {
     this.cfg = cfg;
     this.maxBatch = options.maxBatch;
-    this.cache = new KvCache(cfg, options.maxBatch);
+    this.#device = resolveDevice(options.device);
+    const onDevice = this.#device.kind === "webgpu";
+    this.cache = onDevice
+      ? new DeviceKvCache(cfg, options.maxBatch, this.#device)
+      : new KvCache(cfg, options.maxBatch);
     this.#weights = weights;
     this.#options = options;
-    this.#presents = Array.from({ length: cfg.layers }, (_, i) => [
-      `present_k.${i}`,
-      `present_v.${i}`,
-    ]).flat();
+    const names = (prefix: string) =>
+      Array.from({ length: cfg.layers }, (_, i) => [`${prefix}_k.${i}`, `${prefix}_v.${i}`])
+        .flat();
+    this.#presents = names("present");
+    this.#decodePresents = onDevice ? names("cache") : this.#presents;
   }
 
   /**
@@ -122,6 +135,10 @@ export class InferenceEngine implements BatchEngine {
    */
   release(slot: number): number {
     const last = --this.#active;
+    if (this.cache instanceof DeviceKvCache) {
+      this.cache.release(slot);
+      return slot === last ? -1 : last;
+    }
     if (slot === last) {
       this.cache.lengths[slot] = 0;
       return -1;
@@ -145,7 +162,12 @@ export class InferenceEngine implements BatchEngine {
     const n = ids.length;
     this.#checkLength(n);
     const length = this.prefillBucket(n);
-    const out = await this.#runPrefill(ids, length, row, this.#fetches([row]));
+    const out = await this.#runPrefill(ids, length, row, this.#fetches([row], this.#presents));
+    if (this.cache instanceof DeviceKvCache) {
+      await this.cache.place(slot, out, n);
+      this.cache.lengths[slot] = n;
+      return rows(out, [row])[0];
+    }
     const capacity = this.cache.capacityFor(n);
     if (capacity > this.cache.capacity) this.cache.resize(capacity, this.#active);
     for (let i = 0; i < this.cfg.layers; i++) {
@@ -173,7 +195,6 @@ export class InferenceEngine implements BatchEngine {
     const longest = Math.max(...this.cache.lengths.subarray(0, n));
     if (longest >= contextLength) throw new RangeError(`A slot is full (${contextLength} tokens)`);
     const c = this.cache.capacityFor(longest + 1);
-    if (c !== this.cache.capacity) this.cache.resize(c, n);
     const ids = new BigInt64Array(n), positions = new BigInt64Array(n);
     const mask = new Float32Array(n * (c + 1)).fill(-Infinity);
     for (let s = 0; s < n; s++) {
@@ -184,28 +205,40 @@ export class InferenceEngine implements BatchEngine {
       mask[s * (c + 1) + c] = 0;
     }
     const session = await this.#decodeSession();
-    const shape = [n, this.cache.heads, c, this.cache.headWidth];
-    const size = n * this.cache.slotSize;
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor("int64", ids, [n, 1]),
       positions: new ort.Tensor("int64", positions, [n, 1]),
       temperature: temperatureFeed(asked),
       mask: new ort.Tensor("float32", mask, [n, 1, 1, c + 1]),
+      ...(this.cache instanceof DeviceKvCache
+        ? { ...await this.cache.pastFeeds(n, c), write: writeMask(this.cache.lengths, n, c) }
+        : this.#hostPastFeeds(this.cache, n, c)),
     };
-    for (let i = 0; i < layers; i++) {
-      const keys = this.cache.keys[i].subarray(0, size);
-      feeds[`past_k.${i}`] = new ort.Tensor("float32", keys, shape);
-      const values = this.cache.values[i].subarray(0, size);
-      feeds[`past_v.${i}`] = new ort.Tensor("float32", values, shape);
-    }
-    const out = await session.run(feeds, this.#fetches(asked));
-    for (let i = 0; i < layers; i++) {
-      const k = out[`present_k.${i}`].data as Float32Array;
-      const v = out[`present_v.${i}`].data as Float32Array;
-      for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
+    const out = await session.run(feeds, this.#fetches(asked, this.#decodePresents));
+    if (this.cache instanceof DeviceKvCache) {
+      this.cache.adopt(out);
+    } else {
+      for (let i = 0; i < layers; i++) {
+        const k = out[`present_k.${i}`].data as Float32Array;
+        const v = out[`present_v.${i}`].data as Float32Array;
+        for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
+      }
     }
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
     return rows(out, asked);
+  }
+
+  /** The host cache's first `n` slots at capacity `c`, as views (no copy). */
+  #hostPastFeeds(cache: KvCache, n: number, c: number): Record<string, ort.Tensor> {
+    if (c !== cache.capacity) cache.resize(c, n);
+    const shape = [n, cache.heads, c, cache.headWidth];
+    const size = n * cache.slotSize;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < this.cfg.layers; i++) {
+      feeds[`past_k.${i}`] = new ort.Tensor("float32", cache.keys[i].subarray(0, size), shape);
+      feeds[`past_v.${i}`] = new ort.Tensor("float32", cache.values[i].subarray(0, size), shape);
+    }
+    return feeds;
   }
 
   /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
@@ -267,14 +300,15 @@ export class InferenceEngine implements BatchEngine {
   }
 
   /**
-   * The outputs a step needs for rows asking `requests`: the new keys and values, and the logits
-   * and probabilities if some row asks for them (never the prefill graph's hidden states).
+   * The outputs a step needs for rows asking `requests`: the new keys and values (`presents`), and
+   * the logits and probabilities if some row asks for them (never the prefill graph's hidden
+   * states).
    */
-  #fetches(requests: readonly RowRequest[]): string[] {
+  #fetches(requests: readonly RowRequest[], presents: readonly string[]): string[] {
     return [
       ...(requests.some(wantsLogits) ? ["logits"] : []),
       ...(requests.some(probsTemperature) ? ["probs"] : []),
-      ...this.#presents,
+      ...presents,
     ];
   }
 
@@ -291,28 +325,42 @@ export class InferenceEngine implements BatchEngine {
     return this.#cached(
       `prefill:${length}`,
       () => buildPrefillGraph(this.cfg, this.#weights, length),
+      this.cache instanceof DeviceKvCache ? this.#presents : [],
     );
   }
 
   #decodeSession(): Promise<ort.InferenceSession> {
+    const onDevice = this.cache instanceof DeviceKvCache;
     return this.#cached(
       "decode",
-      () => buildDecodeGraph(this.cfg, this.#weights, this.#options.attention),
+      () => buildDecodeGraph(this.cfg, this.#weights, this.#options.attention, onDevice),
+      onDevice ? this.#decodePresents : [],
     );
   }
 
-  #cached(key: string, build: () => { toModel(): Uint8Array }): Promise<ort.InferenceSession> {
+  #cached(
+    key: string,
+    build: () => { toModel(): Uint8Array },
+    outputsOnDevice: readonly string[] = [],
+  ): Promise<ort.InferenceSession> {
     let s = this.#sessions.get(key);
-    if (!s) this.#sessions.set(key, s = this.#compile(build));
+    if (!s) {
+      s = createSession(build().toModel(), {
+        device: this.#device,
+        threads: this.#options.threads,
+        outputsOnDevice,
+      });
+      this.#sessions.set(key, s);
+    }
     return s;
   }
+}
 
-  #compile(build: () => { toModel(): Uint8Array }): Promise<ort.InferenceSession> {
-    return createSession(build().toModel(), {
-      device: this.#options.device,
-      threads: this.#options.threads,
-    });
-  }
+/** The decode graph's `write` input on webgpu: true at each live slot's next position. */
+function writeMask(lengths: Int32Array, n: number, c: number): ort.Tensor {
+  const write = new Uint8Array(n * c);
+  for (let s = 0; s < n; s++) write[s * c + lengths[s]] = 1;
+  return new ort.Tensor("bool", write, [n, 1, c, 1]);
 }
 
 /**

@@ -15,6 +15,11 @@ import type { GptConfig } from "../gpt/mod.ts";
 /** Positions the capacity grows and shrinks by. */
 export const CACHE_BLOCK = 32;
 
+/** The capacity that holds `tokens` positions: whole blocks, at most `context`. */
+export function cacheCapacity(tokens: number, context: number): number {
+  return Math.min(context, Math.ceil(Math.max(tokens, 1) / CACHE_BLOCK) * CACHE_BLOCK);
+}
+
 /** Caches of `slots` sequences for the model `cfg`. */
 export class KvCache {
   readonly slots: number;
@@ -51,7 +56,7 @@ export class KvCache {
 
   /** The capacity that holds `tokens` positions: whole blocks, at most the context. */
   capacityFor(tokens: number): number {
-    return Math.min(this.context, Math.ceil(Math.max(tokens, 1) / CACHE_BLOCK) * CACHE_BLOCK);
+    return cacheCapacity(tokens, this.context);
   }
 
   /**

@@ -63,11 +63,17 @@ export function buildPrefillGraph(cfg: GptConfig, weights: WeightTable, length: 
  * headWidth]. Outputs: `logits` [batch, vocab], `probs` (their softmax at each row's temperature)
  * and `present_k.i` / `present_v.i` [batch, heads, 1, headWidth], which the caller
  * writes into its cache at each sequence's position.
+ *
+ * With `cacheOnDevice` (the cache lives in GPU memory, see device_kv_cache.ts) the step writes the
+ * new keys and values itself: an extra input `write` bool [batch, 1, cache, 1] marks each
+ * sequence's position, and the outputs `cache_k.i` / `cache_v.i` [batch, heads, cache, headWidth]
+ * are the past with the new token in place, replacing `present_k.i` / `present_v.i`.
  */
 export function buildDecodeGraph(
   cfg: GptConfig,
   weights: WeightTable,
   attention: DecodeAttention = "split",
+  cacheOnDevice = false,
 ): Graph {
   const g = new Graph();
   const d = cfg.width / cfg.heads, b = SAMPLE_BATCH;
@@ -94,6 +100,15 @@ export function buildDecodeGraph(
     out = decodeStep(g, cfg, weight, { ids, positions, mask, past }, attention);
   }
   outputLogits(g, out.logits, temperature);
+  if (cacheOnDevice) {
+    const cacheAxes = { ...BATCH, 2: "cache" };
+    const write = g.input("write", "bool", [b, 1, c, 1], cacheAxes);
+    out.presents.forEach((p, i) => {
+      g.output(g.where(write, p.k, past[i].k), `cache_k.${i}`, cacheAxes);
+      g.output(g.where(write, p.v, past[i].v), `cache_v.${i}`, cacheAxes);
+    });
+    return g;
+  }
   out.presents.forEach((p, i) => {
     g.output(p.k, `present_k.${i}`, BATCH);
     g.output(p.v, `present_v.${i}`, BATCH);

@@ -16,6 +16,7 @@ export {
   type RowRequest,
 } from "./engine.ts";
 export type { BatchEngine } from "./batch_engine.ts";
+export { DeviceKvCache } from "./device_kv_cache.ts";
 export { KvCache } from "./kv_cache.ts";
 export {
   buildDecodeGraph,

@@ -37,9 +37,9 @@ export interface TrainLoopResult {
  */
 export async function trainLoop(trainer: Trainer, o: TrainLoopOptions): Promise<TrainLoopResult> {
   const { steps, evalEvery, checkpointEvery, keepLast } = trainer.train;
-  const save = () =>
+  const save = async () =>
     o.checkpoints
-      ? saveCheckpoint(o.checkpoints, trainer.checkpointContents(), { keepLast })
+      ? await saveCheckpoint(o.checkpoints, await trainer.checkpointContents(), { keepLast })
       : undefined;
   let last: StepMetrics | undefined;
   while (trainer.step < steps && !o.view.stopRequested) {

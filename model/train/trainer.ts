@@ -4,6 +4,12 @@
  * every worker), an optional all-reduce sums them across workers, then the fp16 overflow check,
  * clipping, the learning-rate schedule and AdamW act on flat fp32 buffers.
  *
+ * On `webgpu` the weights stay in GPU memory (device_training.ts): the micro-batches accumulate
+ * there, and without an all-reduce the update runs there too (DeviceAdamW), so a step reads back
+ * only its loss and two scalars. With an all-reduce the accumulated gradients come down once per
+ * step and every rank, whatever its device, applies the same TypeScript AdamW, so mixed rings stay
+ * bit-identical (docs/gpu.md); the new weights go back up before the next step.
+ *
  * @example
  * ```ts
  * const trainer = await Trainer.create({ model, train, trainTokens, tokenizerJson });
@@ -13,12 +19,21 @@
 import type { CheckpointContents, TrainingStatePart } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
 import { sha256Hex } from "../sha256.ts";
-import { EvalStep, type GptConfig, initParams, TrainStep } from "../gpt/mod.ts";
+import {
+  DeviceEvalStep,
+  DeviceTrainStep,
+  EvalStep,
+  type GptConfig,
+  initParams,
+  TrainStep,
+} from "../gpt/mod.ts";
 import { numel } from "../graph/mod.ts";
+import { DeviceMemory } from "../device_memory.ts";
 import { AdamW, clipGradNorm, hasInfOrNaN, LossScaler, lrAt, Rng } from "../optim/mod.ts";
-import type { Device } from "../runtime.ts";
+import { type Device, resolveDevice } from "../runtime.ts";
 import { type TokenArray, WindowSampler } from "./batches.ts";
 import type { TrainConfig } from "./config.ts";
+import { DeviceTraining } from "./device_training.ts";
 import { frozenParams } from "./freeze.ts";
 
 /** Sums a buffer across all workers in place (the ring all-reduce; absent when training alone). */
@@ -63,16 +78,16 @@ export interface StepMetrics extends Record<string, unknown> {
 export class Trainer {
   readonly model: GptConfig;
   readonly train: TrainConfig;
-  /** Flat fp32 master weights, in paramSpecs order. */
-  readonly params: Float32Array;
   /** Optimizer steps taken (skipped fp16 steps count: the data was consumed). */
   step = 0;
   /** Global samples consumed by all workers so far. */
   dataPosition = 0;
   rank: number;
   worldSize: number;
-  readonly #trainStep: TrainStep;
+  readonly #params: Float32Array;
+  readonly #trainStep: TrainStep | DeviceTrainStep;
   readonly #evalStep: EvalStep | undefined;
+  #device: DeviceTraining | undefined;
   readonly #sampler: WindowSampler;
   readonly #valSampler: WindowSampler | undefined;
   readonly #optimizer: AdamW;
@@ -83,7 +98,11 @@ export class Trainer {
   readonly #ids: BigInt64Array;
   readonly #targets: BigInt64Array;
 
-  private constructor(init: TrainerInit, trainStep: TrainStep, evalStep: EvalStep | undefined) {
+  private constructor(
+    init: TrainerInit,
+    trainStep: TrainStep | DeviceTrainStep,
+    evalStep: EvalStep | undefined,
+  ) {
     this.model = init.model;
     this.train = init.train;
     this.rank = init.rank ?? 0;
@@ -100,18 +119,18 @@ export class Trainer {
     const rng = new Rng(init.train.seed);
     const weights = init.initialWeights ??
       new Map([...initParams(init.model, () => rng.normal())].map(([k, data]) => [k, { data }]));
-    this.params = new Float32Array(trainStep.size);
+    this.#params = new Float32Array(trainStep.size);
     trainStep.specs.forEach((s, i) => {
       const w = weights.get(s.name);
       if (w?.data.length !== numel(s.shape)) {
         throw new InputError(s.name, "Initial weights lack this parameter or have another size");
       }
-      this.params.set(w.data, trainStep.offsets[i]);
+      this.#params.set(w.data, trainStep.offsets[i]);
     });
     this.#optimizer = new AdamW(
       trainStep.trainable.map((s) => ({
         name: s.name,
-        data: trainStep.view(this.params, s.name),
+        data: trainStep.view(this.#params, s.name),
         decay: s.decay,
       })),
       { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
@@ -124,7 +143,10 @@ export class Trainer {
     this.#targets = new BigInt64Array(trainStep.tokens);
   }
 
-  /** Compiles the train (and, with validation data, eval) step and initialises the weights. */
+  /**
+   * Compiles the train (and, with validation data, eval) step and initialises the weights; on
+   * `webgpu` also the device update, with the weights bound for GPU memory.
+   */
   static async create(init: TrainerInit): Promise<Trainer> {
     const shape = {
       microBatch: init.train.microBatch,
@@ -132,10 +154,52 @@ export class Trainer {
       precision: init.train.precision,
       frozen: frozenParams(init.model, init.train.freeze),
     };
-    const options = { device: init.device, threads: init.threads };
-    const trainStep = await TrainStep.create(init.model, shape, options);
-    const evalStep = init.valTokens ? await EvalStep.create(init.model, shape, options) : undefined;
-    return new Trainer(init, trainStep, evalStep);
+    const device = resolveDevice(init.device);
+    const options = { device, threads: init.threads };
+    if (device.kind !== "webgpu") {
+      const trainStep = await TrainStep.create(init.model, shape, options);
+      const evalStep = init.valTokens
+        ? await EvalStep.create(init.model, shape, options)
+        : undefined;
+      return new Trainer(init, trainStep, evalStep);
+    }
+    const steps = {
+      train: await DeviceTrainStep.create(init.model, shape, options),
+      eval: init.valTokens ? await DeviceEvalStep.create(init.model, shape, options) : undefined,
+    };
+    const trainer = new Trainer(init, steps.train, undefined);
+    trainer.#device = await DeviceTraining.create(new DeviceMemory(), steps, {
+      params: trainer.#params,
+      optimizer: trainer.#optimizer,
+    });
+    return trainer;
+  }
+
+  /** Flat fp32 master weights, in paramSpecs order (on webgpu, after {@linkcode syncToHost}). */
+  get params(): Float32Array {
+    if (this.#device?.hostIsStale) {
+      throw new Error(
+        "Trainer.params: the newest weights are in GPU memory; await trainer.syncToHost() first",
+      );
+    }
+    return this.#params;
+  }
+
+  /** Copies weights and optimizer moments from GPU memory when the device holds newer ones. */
+  async syncToHost(): Promise<void> {
+    await this.#device?.syncToHost();
+  }
+
+  /** Where the weights live between steps: `webgpu` keeps them in GPU memory. */
+  get onDevice(): boolean {
+    return this.#device !== undefined;
+  }
+
+  /** Frees the sessions and, on webgpu, the device memory. */
+  async release(): Promise<void> {
+    if (this.#device) return await this.#device.release();
+    await this.#trainStep.release();
+    await this.#evalStep?.release();
   }
 
   /** Ops of the train step that compute in float32 (the loss, or ops lacking low-precision kernels). */
@@ -144,8 +208,8 @@ export class Trainer {
   }
 
   /**
-   * The last step's gradient of the trainable parameters: summed across workers, unscaled and
-   * clipped (a view, reused).
+   * The last host-updated step's gradient of the trainable parameters: summed across workers,
+   * unscaled and clipped (a view, reused). A step updated on the device leaves its gradient there.
    */
   get lastGradient(): Float32Array {
     return this.#gradsAndLoss.subarray(0, this.#trainStep.gradSize);
@@ -193,6 +257,7 @@ export class Trainer {
    */
   async trainStep(allReduce?: AllReduce, injectOverflow = false): Promise<StepMetrics> {
     const started = performance.now();
+    if (this.#device && !allReduce) return await this.#deviceStep(this.#device, injectOverflow);
     await this.computeGradients(allReduce, injectOverflow);
     return this.applyUpdate(started);
   }
@@ -200,30 +265,82 @@ export class Trainer {
   /**
    * The first half of a step: this worker's micro-batches, then the all-reduce. Nothing of the
    * trainer's state changes, so a distributed step aborted here (a peer died) is simply run again.
+   * On webgpu the gradients accumulate in GPU memory and come down once, for the all-reduce.
    */
   async computeGradients(allReduce?: AllReduce, injectOverflow = false): Promise<void> {
-    const { microBatch, gradAccum } = this.train;
     const grads = this.#gradsAndLoss;
-    grads.fill(0);
-    const scale = this.#scaler?.scale ?? 1;
-    const samples = this.stepSamples();
+    const size = this.#trainStep.gradSize;
+    if (this.#device) {
+      // applyUpdate runs on the host, so the host copies must be the newest.
+      await this.#device.syncToHost();
+      const acc = await this.#accumulateOnDevice(this.#device, this.#scaler?.scale ?? 1);
+      grads.set(await this.#device.memory.download<"float32">(acc.grads));
+      grads[size] = (await this.#device.memory.download<"float32">(acc.loss))[0];
+      this.#device.discard(acc);
+    } else {
+      grads.fill(0);
+      grads[size] = await this.#accumulateOnHost(grads.subarray(0, size));
+    }
+    if (injectOverflow) grads[0] = Infinity;
+    if (allReduce) await allReduce(grads);
+  }
+
+  /** This worker's micro-batches on the host: gradients added into `grads`; returns the loss sum. */
+  async #accumulateOnHost(grads: Float32Array): Promise<number> {
+    const step = this.#trainStep as TrainStep;
+    const scale = (this.#scaler?.scale ?? 1) / this.tokensPerStep;
     let lossSum = 0;
+    for (const m of this.#microBatches()) {
+      lossSum += await step.accumulate(this.#params, this.#ids, this.#targets, scale, grads, m);
+    }
+    return lossSum;
+  }
+
+  /**
+   * This worker's micro-batches on the device: gradients (times `lossScale` / tokens) and the loss
+   * sum accumulate in GPU memory, with nothing read back in between.
+   */
+  #accumulateOnDevice(device: DeviceTraining, lossScale: number) {
+    const scale = lossScale / this.tokensPerStep;
+    return device.accumulate(this.#microBatches(), this.#ids, this.#targets, scale);
+  }
+
+  /** Fills the ids and targets of each micro-batch in turn, yielding its rows for dropout. */
+  *#microBatches(): Generator<{ seed: number; samples: number[] }> {
+    const { microBatch, gradAccum } = this.train;
+    const samples = this.stepSamples();
     for (let m = 0; m < gradAccum; m++) {
       for (let r = 0; r < microBatch; r++) {
         this.#sampler.fill(samples[m * microBatch + r], this.#ids, this.#targets, r);
       }
-      lossSum += await this.#trainStep.accumulate(
-        this.params,
-        this.#ids,
-        this.#targets,
-        scale / this.tokensPerStep,
-        grads.subarray(0, this.#trainStep.gradSize),
-        { seed: this.train.seed, samples: samples.slice(m * microBatch, (m + 1) * microBatch) },
-      );
+      yield { seed: this.train.seed, samples: samples.slice(m * microBatch, (m + 1) * microBatch) };
     }
-    if (injectOverflow) grads[0] = Infinity;
-    grads[this.#trainStep.gradSize] = lossSum;
-    if (allReduce) await allReduce(grads);
+  }
+
+  /** A whole step in GPU memory: micro-batches, then DeviceAdamW; reads back the loss and two scalars. */
+  async #deviceStep(device: DeviceTraining, injectOverflow: boolean): Promise<StepMetrics> {
+    const started = performance.now();
+    const scale = this.#scaler?.scale ?? 1;
+    // An infinite loss scale poisons every gradient, as the host path's injected inf does one.
+    const acc = await this.#accumulateOnDevice(device, injectOverflow ? Infinity : scale);
+    const lr = this.lr;
+    const result = await device.update(acc.grads, {
+      lr,
+      lossScale: scale,
+      maxNorm: this.train.gradClip > 0 ? this.train.gradClip : Infinity,
+    });
+    this.#gradsAndLoss[this.#trainStep.gradSize] =
+      (await device.memory.download<"float32">(acc.loss))[0];
+    device.discard(acc);
+    const loss = this.lastLoss;
+    if (this.#scaler) this.#scaler.update(result.skipped);
+    else if (result.skipped) throw this.#nonFinite(loss);
+    return this.#advance(started, {
+      loss,
+      lr,
+      gradNorm: result.skipped ? NaN : result.gradNorm,
+      skipped: result.skipped,
+    });
   }
 
   /** The second half: fp16 overflow check, clipping, AdamW; advances the step and data position. */
@@ -236,9 +353,7 @@ export class Trainer {
       skipped = this.#scaler.unscale([gradient]);
       this.#scaler.update(skipped);
     } else if (hasInfOrNaN([gradient])) {
-      throw new Error(
-        `Step ${this.step}: the fp32 gradients hold inf or NaN (loss ${loss}); lower --lr`,
-      );
+      throw this.#nonFinite(loss);
     }
     if (!skipped) {
       gradNorm = clipGradNorm([gradient], this.train.gradClip > 0 ? this.train.gradClip : Infinity);
@@ -250,36 +365,52 @@ export class Trainer {
         ),
         lr,
       );
+      this.#device?.hostChanged(true);
     }
+    return this.#advance(started, { loss, lr, gradNorm, skipped });
+  }
+
+  #nonFinite(loss: number): Error {
+    return new Error(
+      `Step ${this.step}: the fp32 gradients hold inf or NaN (loss ${loss}); lower --lr`,
+    );
+  }
+
+  #advance(
+    started: number,
+    s: { loss: number; lr: number; gradNorm: number; skipped: boolean },
+  ): StepMetrics {
     this.step++;
     this.dataPosition += this.samplesPerStep;
     const seconds = (performance.now() - started) / 1000;
     return {
       step: this.step,
-      loss,
-      lr,
-      grad_norm: gradNorm,
+      loss: s.loss,
+      lr: s.lr,
+      grad_norm: s.gradNorm,
       loss_scale: this.#scaler?.scale ?? 1,
       tokens_per_s: this.tokensPerStep / seconds,
-      skipped,
+      skipped: s.skipped,
     };
   }
 
   /** sha256 of the weights, to check that every worker holds the same ones. */
-  weightsHash(): Promise<string> {
-    return sha256Hex(
-      new Uint8Array(this.params.buffer, this.params.byteOffset, this.params.byteLength),
-    );
+  async weightsHash(): Promise<string> {
+    await this.syncToHost();
+    const p = this.#params;
+    return await sha256Hex(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
   }
 
   /** Mean token loss over the first `evalBatches` micro-batches of the validation split. */
   async evaluate(): Promise<number | undefined> {
-    if (!this.#evalStep || !this.#valSampler) return undefined;
+    const evalOnDevice = this.#device?.evalStep;
+    if ((!this.#evalStep && !evalOnDevice) || !this.#valSampler) return undefined;
     const { microBatch, evalBatches } = this.train;
     const batches = Math.min(
       evalBatches,
       Math.max(1, Math.floor(this.#valSampler.windows / microBatch)),
     );
+    const params = this.#device ? await this.#device.params() : undefined;
     let sum = 0;
     for (let b = 0; b < batches; b++) {
       for (let r = 0; r < microBatch; r++) {
@@ -290,17 +421,20 @@ export class Trainer {
           r,
         );
       }
-      sum += await this.#evalStep.lossSum(this.params, this.#ids, this.#targets);
+      sum += evalOnDevice
+        ? await evalOnDevice.lossSum(params!, this.#ids, this.#targets)
+        : await this.#evalStep!.lossSum(this.#params, this.#ids, this.#targets);
     }
     return sum / (batches * this.#trainStep.tokens);
   }
 
-  /** Everything a checkpoint stores to resume this run exactly. */
-  checkpointContents(): CheckpointContents {
+  /** Everything a checkpoint stores to resume this run exactly (weights copied from the GPU first). */
+  async checkpointContents(): Promise<CheckpointContents> {
+    await this.syncToHost();
     const tensors = new Map(
       this.#trainStep.specs.map((
         s,
-      ) => [s.name, { data: this.#trainStep.view(this.params, s.name), shape: s.shape }]),
+      ) => [s.name, { data: this.#trainStep.view(this.#params, s.name), shape: s.shape }]),
     );
     return {
       config: this.model,
@@ -321,15 +455,16 @@ export class Trainer {
   restore(ckpt: TrainingStatePart & { path: string }): void {
     for (const s of this.#trainStep.specs) {
       const t = ckpt.tensors.get(s.name);
-      if (!t || t.data.length !== this.#trainStep.view(this.params, s.name).length) {
+      if (!t || t.data.length !== this.#trainStep.view(this.#params, s.name).length) {
         throw new InputError(
           `${ckpt.path}/model.safetensors`,
           `tensor "${s.name}" is missing or has the wrong shape`,
         );
       }
-      this.#trainStep.view(this.params, s.name).set(t.data);
+      this.#trainStep.view(this.#params, s.name).set(t.data);
     }
     this.#optimizer.importState(ckpt.optimizer);
+    this.#device?.hostChanged(true);
     const state = ckpt.state as { step: number; data_position?: number; loss_scale?: unknown };
     this.step = state.step;
     this.dataPosition = state.data_position ?? 0;

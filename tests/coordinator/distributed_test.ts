@@ -52,7 +52,7 @@ Deno.test("2 workers × k micro-batches end with the weights of one trainer with
     const g = single.lastGradient;
     let worst = 0, at = 0;
     for (
-      const [i, spec] of single.checkpointContents().tensors.entries() as Iterable<
+      const [i, spec] of (await single.checkpointContents()).tensors.entries() as Iterable<
         [string, { data: Float32Array }]
       >
     ) {

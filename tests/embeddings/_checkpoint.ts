@@ -42,6 +42,6 @@ export async function smallCheckpoint(
   });
   while (trainer.step < steps) await trainer.trainStep();
   const dir = await Deno.makeTempDir({ prefix: "embeddings_test_" });
-  const saved = await saveCheckpoint(`${dir}/checkpoints`, trainer.checkpointContents());
+  const saved = await saveCheckpoint(`${dir}/checkpoints`, await trainer.checkpointContents());
   return { dir, ckpt: await loadCheckpoint(saved.path) };
 }

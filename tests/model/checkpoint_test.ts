@@ -410,7 +410,7 @@ Deno.test("docs/checkpoints.md shows the state.json a trainer writes, key for ke
       threads: 1,
     });
     await trainer.trainStep();
-    const { path } = await saveCheckpoint(dir, trainer.checkpointContents());
+    const { path } = await saveCheckpoint(dir, await trainer.checkpointContents());
     const real = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
     const doc = await Deno.readTextFile(new URL("../../docs/checkpoints.md", import.meta.url));
     const example = /### state\.json\s+```json\n([\s\S]*?)\n```/.exec(doc)![1];

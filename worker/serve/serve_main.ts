@@ -1,6 +1,6 @@
 /**
- * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|cuda:N] [--max-batch N]
- * [--max-queue N] [--threads N] [--api-key-file F] [--tls-cert PEM --tls-key PEM]
+ * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|webgpu|cuda:N]
+ * [--max-batch N] [--max-queue N] [--threads N] [--api-key-file F] [--tls-cert PEM --tls-key PEM]
  * [--http-port P [--http-host H]] [--served-model-name NAME]`
  *
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
@@ -35,7 +35,7 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --seed N --vocab-size N --context N   shape of the --random-init model
   --host HOST            interface (default 127.0.0.1)
   --port P               port (default 50051; 0 picks a free one)
-  --device D             cpu | cuda | cuda:N (default cpu)
+  --device D             cpu | webgpu | cuda | cuda:N (default cpu)
   --max-batch N          sequences decoded together (default 8)
   --max-queue N          requests waiting for a slot (default 64)
   --threads N            onnxruntime intra-op threads

@@ -272,7 +272,7 @@ class Membership {
 
   /** Sends this worker's state (weights, moments, position) to the coordinator. */
   async #uploadState(trainer: Trainer): Promise<void> {
-    const state = encodeTrainingState(trainer.checkpointContents());
+    const state = encodeTrainingState(await trainer.checkpointContents());
     await this.client.upload(this.id, trainer.step, state);
     this.log.info("uploaded state", { step: trainer.step });
   }

@@ -1,7 +1,7 @@
 /**
  * `deno task worker`: one training worker (one per CPU or GPU).
  *
- *   deno task worker --coordinator HOST:PORT [--token-file F] [--device cpu|cuda:N] [--threads N]
+ *   deno task worker --coordinator HOST:PORT [--token-file F] [--device cpu|webgpu|cuda:N] [--threads N]
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../../model/errors.ts";
@@ -15,7 +15,7 @@ const usage = `Usage: deno task worker --coordinator HOST:PORT --token-file F [o
 
   --coordinator HOST:PORT  the coordinator to join
   --token-file F           file holding the job token; or DENOFORMER_TOKEN, or --token T (shows in ps)
-  --device D               cpu | cuda | cuda:N (default cpu)
+  --device D               cpu | webgpu | cuda | cuda:N (default cpu)
   --threads N              onnxruntime intra-op threads (default: all cores)
   --name NAME              shown in the coordinator's logs (default: the host name)
   --host HOST              interface for this worker's peer server, reachable by the others (default 127.0.0.1)
