@@ -63,30 +63,49 @@ export function trainBpe(
 
 /**
  * Words as symbol sequences, with the count of every adjacent pair and the words each pair occurs
- * in, kept up to date as pairs merge; a lazy max-heap finds the most frequent pair.
+ * in, kept up to date as pairs merge; a lazy max-heap finds the most frequent pair. All symbols
+ * live in one array and merge in place, and the word lists are plain arrays that may hold a word
+ * twice or a word that lost the pair (a stamp per word skips repeats, a scan skips the rest): a
+ * million words train in a few hundred megabytes, with the same merges a set per pair would give.
  */
 class PairIndex {
-  #words: Int32Array[] = [];
-  #counts: number[] = [];
+  #symbols: Int32Array;
+  #start: Int32Array;
+  #length: Int32Array;
+  #counts: Float64Array;
   #stride: number;
   #pairCount = new Map<number, number>();
-  #where = new Map<number, Set<number>>();
+  #where = new Map<number, number[]>();
+  #visited: Int32Array;
+  #merges = 0;
   #heap = new PairHeap();
 
   constructor(counted: WordCounts, stride: number) {
     this.#stride = stride;
+    const n = counted.size;
+    this.#start = new Int32Array(n);
+    this.#length = new Int32Array(n);
+    this.#counts = new Float64Array(n);
+    this.#visited = new Int32Array(n);
+    let total = 0;
+    for (const [word] of counted.entries()) total += utf8Length(word);
+    this.#symbols = new Int32Array(total);
     const encoder = new TextEncoder();
+    let scratch = new Uint8Array(256), at = 0, w = 0;
     for (const [word, count] of counted.entries()) {
-      this.#words.push(Int32Array.from(encoder.encode(word)));
-      this.#counts.push(count);
-    }
-    for (let w = 0; w < this.#words.length; w++) {
-      const sym = this.#words[w];
-      for (let i = 0; i + 1 < sym.length; i++) {
-        const key = sym[i] * stride + sym[i + 1];
-        this.#pairCount.set(key, (this.#pairCount.get(key) ?? 0) + this.#counts[w]);
+      if (scratch.length < 3 * word.length) scratch = new Uint8Array(3 * word.length);
+      const { written } = encoder.encodeInto(word, scratch);
+      this.#symbols.set(scratch.subarray(0, written), at);
+      this.#start[w] = at;
+      this.#length[w] = written;
+      this.#counts[w] = count;
+      for (let i = at; i + 1 < at + written; i++) {
+        const key = this.#symbols[i] * stride + this.#symbols[i + 1];
+        this.#pairCount.set(key, (this.#pairCount.get(key) ?? 0) + count);
         this.#occursIn(key, w);
       }
+      at += written;
+      w++;
     }
     for (const [key, count] of this.#pairCount) this.#heap.push(count, key);
   }
@@ -106,20 +125,22 @@ class PairIndex {
 
   /** Replaces every `a b` with `id` in the words holding it, updating the pair counts. */
   merge(a: number, b: number, id: number): void {
-    const stride = this.#stride, key = a * stride + b;
+    const stride = this.#stride, key = a * stride + b, stamp = ++this.#merges, sym = this.#symbols;
     const delta = new Map<number, number>();
     const add = (k: number, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
     for (const w of this.#where.get(key) ?? []) {
-      const sym = this.#words[w];
-      if (!containsPair(sym, a, b)) continue;
+      if (this.#visited[w] === stamp) continue;
+      this.#visited[w] = stamp;
+      const from = this.#start[w], to = from + this.#length[w];
+      if (!containsPair(sym, from, to, a, b)) continue;
       const c = this.#counts[w];
-      for (let i = 0; i + 1 < sym.length; i++) add(sym[i] * stride + sym[i + 1], -c);
-      const merged = mergePair(sym, a, b, id);
-      this.#words[w] = merged;
-      for (let i = 0; i + 1 < merged.length; i++) {
-        const k = merged[i] * stride + merged[i + 1];
+      for (let i = from; i + 1 < to; i++) add(sym[i] * stride + sym[i + 1], -c);
+      const end = mergeInPlace(sym, from, to, a, b, id);
+      this.#length[w] = end - from;
+      for (let i = from; i + 1 < end; i++) {
+        const k = sym[i] * stride + sym[i + 1];
         add(k, c);
-        this.#occursIn(k, w);
+        if (sym[i] === id || sym[i + 1] === id) this.#occursIn(k, w); // only new pairs
       }
     }
     this.#where.delete(key);
@@ -127,15 +148,18 @@ class PairIndex {
       if (d === 0) continue;
       const next = (this.#pairCount.get(k) ?? 0) + d;
       if (next > 0) this.#pairCount.set(k, next);
-      else this.#pairCount.delete(k);
+      else {
+        this.#pairCount.delete(k);
+        this.#where.delete(k);
+      }
       if (d > 0) this.#heap.push(next, k);
     }
   }
 
   #occursIn(key: number, w: number): void {
-    let set = this.#where.get(key);
-    if (!set) this.#where.set(key, set = new Set());
-    set.add(w);
+    const list = this.#where.get(key);
+    if (!list) this.#where.set(key, [w]);
+    else if (list[list.length - 1] !== w) list.push(w);
   }
 }
 
@@ -215,23 +239,48 @@ export function countWords(text: string): Map<string, number> {
   return freq;
 }
 
-function containsPair(sym: Int32Array, a: number, b: number): boolean {
-  for (let i = 0; i + 1 < sym.length; i++) if (sym[i] === a && sym[i + 1] === b) return true;
+function containsPair(sym: Int32Array, from: number, to: number, a: number, b: number): boolean {
+  for (let i = from; i + 1 < to; i++) if (sym[i] === a && sym[i + 1] === b) return true;
   return false;
 }
 
-function mergePair(sym: Int32Array, a: number, b: number, id: number): Int32Array {
-  const out = new Int32Array(sym.length);
-  let n = 0;
-  for (let i = 0; i < sym.length; i++) {
-    if (i + 1 < sym.length && sym[i] === a && sym[i + 1] === b) {
-      out[n++] = id;
+/** Replaces each `a b` in `sym[from, to)` with `id`, shifting the rest left; returns the new end. */
+function mergeInPlace(
+  sym: Int32Array,
+  from: number,
+  to: number,
+  a: number,
+  b: number,
+  id: number,
+): number {
+  let out = from;
+  for (let i = from; i < to; i++) {
+    if (i + 1 < to && sym[i] === a && sym[i + 1] === b) {
+      sym[out++] = id;
       i++;
     } else {
-      out[n++] = sym[i];
+      sym[out++] = sym[i];
     }
   }
-  return out.subarray(0, n);
+  return out;
+}
+
+/** Bytes of `s` in UTF-8 (lone surrogates count as the three bytes of U+FFFD). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Max-heap of (count, pair key); ties go to the smaller key, so training is deterministic. */
