@@ -167,7 +167,7 @@ class PairIndex {
  * How often each pre-token (GPT-2 pattern) occurs, gathered document by document so that training
  * never needs every document at once. Past `maxWords` distinct words, the rarest are dropped, as
  * word2vec's `ReduceVocab` does: every word seen at most once so far, then at most twice, and so on,
- * until a quarter of the room is free. That bounds memory whatever the corpus size; the merges then
+ * until a quarter of the room is free (the next time starting from the last threshold). That bounds memory whatever the corpus size; the merges then
  * come from the frequent words alone, and {@linkcode droppedAtMost} says that it happened.
  *
  * @example
@@ -219,9 +219,10 @@ export class WordCounts {
 
   #reduce(): void {
     const target = Math.floor(this.maxWords * 0.75);
-    while (this.#counts.size > target) {
-      this.#dropped++;
-      for (const [word, n] of this.#counts) if (n <= this.#dropped) this.#counts.delete(word);
+    // Start from the last threshold: the words that came since and were seen no more often.
+    for (let t = Math.max(1, this.#dropped); this.#counts.size > target; t++) {
+      for (const [word, n] of this.#counts) if (n <= t) this.#counts.delete(word);
+      this.#dropped = t;
     }
   }
 }
