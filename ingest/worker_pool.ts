@@ -54,6 +54,7 @@ export class WorkerPool {
   #queue: Job[] = [];
   #nextId = 0;
   #closed = false;
+  #later?: ReturnType<typeof setTimeout>;
 
   constructor(opts: WorkerPoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? (navigator.hardwareConcurrency || 1));
@@ -88,6 +89,7 @@ export class WorkerPool {
   /** Stops every thread; queued and running tasks fail. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#later);
     for (const job of this.#queue.splice(0)) job.reject(new Error("Worker pool is closed"));
     for (const slot of this.#slots) {
       clearTimeout(slot.timer);
@@ -128,7 +130,11 @@ export class WorkerPool {
       slot.job = undefined;
       if ("error" in data) job.reject(new TaskError(data.error));
       else job.resolve(data.result);
-      this.#dispatch();
+      // What the result leads to (a PDF's remaining pages) comes before any later file: when the
+      // queue holds only later work, wait for this result's follow-ups to be queued.
+      const head = this.#queue[0];
+      if (!head || head.priority <= job.priority) this.#dispatch();
+      else this.#later ??= setTimeout(() => (this.#later = undefined, this.#dispatch()), 0);
     };
     worker.onerror = (e) => {
       e.preventDefault();

@@ -228,7 +228,7 @@ export class WordCounts {
 }
 
 /** Distinct words a {@linkcode WordCounts} holds by default before dropping the rarest. */
-export const DEFAULT_MAX_WORDS = 1 << 20;
+export const DEFAULT_MAX_WORDS = 1 << 19;
 
 /** Pre-token counts of one text. */
 export function countWords(text: string): Map<string, number> {
