@@ -9,7 +9,7 @@ import type { CleanDoc, FileEntry, FileResult, SplitRule } from "./worker_protoc
 import type { WorkerPool } from "./worker_pool.ts";
 
 /** PDF pages per task: enough to amortise a task, few enough to spread one PDF over every core. */
-export const PAGES_PER_TASK = 32;
+const PAGES_PER_TASK = 32;
 /** Bytes of input files started but not yet consumed; one file is always let through. */
 const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
@@ -168,7 +168,7 @@ async function ocrPage(path: string, page: number, index: number, deps: ExtractD
 }
 
 /** A note for the manifest on what could not be read, or undefined. */
-export function pdfNote(truncated: boolean, failedPages: number): string | undefined {
+function pdfNote(truncated: boolean, failedPages: number): string | undefined {
   const notes: string[] = [];
   if (truncated) notes.push("truncated PDF (no %%EOF marker): text recovered where possible");
   if (failedPages > 0) notes.push(`${failedPages} page(s) could not be parsed`);
@@ -180,7 +180,7 @@ function usableOcr(text: string, confidence: number): boolean {
 }
 
 /** "1-3,7" for [1, 2, 3, 7]. */
-export function pageRanges(pages: readonly number[]): string {
+function pageRanges(pages: readonly number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < pages.length;) {
     let j = i;

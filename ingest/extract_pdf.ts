@@ -6,7 +6,7 @@ import { type Box, columnOrder, median } from "./reading_order.ts";
 const PDFJS_DIR = new URL("../node_modules/pdfjs-dist/", import.meta.url).pathname;
 
 /** Resolution pages are rendered at for OCR: what tesseract is tuned for. */
-export const OCR_DPI = 300;
+const OCR_DPI = 300;
 /** Largest rendered page, in pixels; bigger pages (posters, maps) are rendered at a lower DPI. */
 const MAX_OCR_PIXELS = 40_000_000;
 /** A page with fewer letters than this over a page-sized image is a scan with a stray text layer. */
@@ -126,7 +126,7 @@ interface ContextLike {
  * line or the baseline moves, as it has always come out; in column order when the items stand in
  * columns, a new line wherever the next item is not further along the same baseline.
  */
-export function textLayer(items: readonly unknown[]): string {
+function textLayer(items: readonly unknown[]): string {
   const runs = items.filter((i): i is TextItem =>
     typeof i === "object" && i !== null && "str" in i
   );

@@ -47,14 +47,15 @@ interface Recogniser {
  * ```
  */
 export class OcrPool {
-  #size: number;
+  /** Recognisers at most. */
+  readonly size: number;
   #live = 0;
   #started: Promise<Recogniser>[] = [];
   #idle: Recogniser[] = [];
   #waiting: ((r: Recogniser | undefined) => void)[] = [];
 
   constructor(size = navigator.hardwareConcurrency || 1) {
-    this.#size = Math.max(1, size);
+    this.size = Math.max(1, size);
   }
 
   /** Recognises English text in an encoded image (PNG, JPEG, WebP, TIFF, PGM). */
@@ -86,7 +87,7 @@ export class OcrPool {
   async #acquire(): Promise<Recogniser> {
     const idle = this.#idle.pop();
     if (idle) return idle;
-    if (this.#live >= this.#size) {
+    if (this.#live >= this.size) {
       const handed = await new Promise<Recogniser | undefined>((r) => this.#waiting.push(r));
       return handed ?? this.#acquire();
     }
@@ -155,7 +156,7 @@ interface NodeWorkerLike {
  * Tesseract's text, or when its words stand in columns (see {@linkcode columnOrder}), the words
  * read column by column, a new line wherever the next word is not on the same OCR line.
  */
-export function readingOrderText(data: Page): string {
+function readingOrderText(data: Page): string {
   const words: (Box & { text: string; line: number })[] = [];
   let line = 0;
   for (const block of data.blocks ?? []) {

@@ -3,18 +3,18 @@ import type { Manifest, ManifestFile } from "../model/data/mod.ts";
 import type { Logger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { sha256Hex } from "../model/sha256.ts";
-import { countWords, loadTokenizer, saveTokenizer, WordCounts } from "../model/tokenizer/mod.ts";
+import { countWords, saveTokenizer, WordCounts } from "../model/tokenizer/mod.ts";
 import { balanceSplits, type Split, splitOf } from "./assign_splits.ts";
 import { collectDocuments, type Collected, type DocRef } from "./collect_documents.ts";
 import { encodeShards } from "./encode_shards.ts";
 import { extractFiles, type ExtractStats } from "./extract_files.ts";
-import { Semaphore } from "./semaphore.ts";
 import { OcrPool } from "./ocr_pool.ts";
 import { IngestOptions, type IngestOptionsInput } from "./options.ts";
+import { Semaphore } from "./semaphore.ts";
 import { removeStaleShards } from "./shard_writer.ts";
 import { readAt, SpillFile } from "./spill_file.ts";
 import { summaryLine } from "./summary_line.ts";
-import { type TrainedTokenizer, trainTokenizer } from "./train_tokenizer.ts";
+import { tokenizerStage } from "./tokenizer_stage.ts";
 import { walkInputs } from "./walk_inputs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -93,9 +93,8 @@ export async function runIngest(
     if (collected.docs.length === 0) throw new NoUsableInputError(collected.files);
     const extracted = now();
     const order = await split(collected, opts, spill, words);
-    const trained = words ? trainTokenizer(words, opts.vocabSize, log) : undefined;
+    const { tokenizer, sampled } = await tokenizerStage(opts, words, log);
     words = undefined; // the counts can go before encoding starts
-    const tokenizer = trained?.tokenizer ?? await loadTokenizer(opts.tokenizer!);
     const tokenizerPath = `${opts.out}/tokenizer.json`;
     await saveTokenizer(tokenizerPath, tokenizer);
     if (tokenizer.endOfTextId < 0) throw new RangeError(`Tokenizer has no "<|endoftext|>" token`);
@@ -115,18 +114,18 @@ export async function runIngest(
     });
     bar.done();
     await removeStaleShards(opts.out, new Set(shards.map((s) => s.file)));
-    const manifest: Manifest = {
-      format: "denoformer-shards/1",
+    const manifest = await writeManifest(opts, {
       dtype,
-      shardTokens: opts.shardTokens,
-      seed: opts.seed,
-      valFraction: opts.valFraction,
-      tokenizer: await tokenizerEntry(tokenizerPath, trained, tokenizer),
+      tokenizer: {
+        path: tokenizerPath,
+        vocabSize: tokenizer.vocabSize,
+        endOfTextId: tokenizer.endOfTextId,
+        sampled,
+      },
       totals,
       files: collected.files,
       shards,
-    };
-    await atomicWriteText(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    });
     const end = now(), sec = (ms: number) => ms / 1000;
     const stages = {
       extract: sec(extracted - started),
@@ -169,7 +168,7 @@ async function extract(
       rule,
       stats,
       sizes,
-      renderSlots: new Semaphore((opts.ocrWorkers ?? navigator.hardwareConcurrency ?? 1) + 1),
+      renderSlots: new Semaphore(ocr.size + 1),
     });
     return await collectDocuments(extracted, {
       spill: sinks.spill,
@@ -220,18 +219,35 @@ async function split(
   return order;
 }
 
-async function tokenizerEntry(
-  path: string,
-  trained: TrainedTokenizer | undefined,
-  tokenizer: TrainedTokenizer["tokenizer"],
-): Promise<Manifest["tokenizer"]> {
-  return {
-    file: "tokenizer.json",
-    sha256: await sha256Hex(await Deno.readFile(path)),
-    vocabSize: tokenizer.vocabSize,
-    endOfTextId: tokenizer.endOfTextId,
-    ...(trained?.sampled ? { sampled: trained.sampled } : {}),
+/** Writes `manifest.json` atomically, last, once everything it names is on disk. */
+async function writeManifest(
+  opts: IngestOptions,
+  run: Pick<Manifest, "dtype" | "totals" | "files" | "shards"> & {
+    tokenizer: Pick<Manifest["tokenizer"], "vocabSize" | "endOfTextId" | "sampled"> & {
+      path: string;
+    };
+  },
+): Promise<Manifest> {
+  const { path, vocabSize, endOfTextId, sampled } = run.tokenizer;
+  const manifest: Manifest = {
+    format: "denoformer-shards/1",
+    dtype: run.dtype,
+    shardTokens: opts.shardTokens,
+    seed: opts.seed,
+    valFraction: opts.valFraction,
+    tokenizer: {
+      file: "tokenizer.json",
+      sha256: await sha256Hex(await Deno.readFile(path)),
+      vocabSize,
+      endOfTextId,
+      ...(sampled ? { sampled } : {}),
+    },
+    totals: run.totals,
+    files: run.files,
+    shards: run.shards,
   };
+  await atomicWriteText(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+  return manifest;
 }
 
 function progress(deps: IngestDeps, label: string, totalMb: number): Progress {

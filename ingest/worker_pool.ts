@@ -1,13 +1,5 @@
 import type { ReplyMessage, Task, TaskResults } from "./worker_protocol.ts";
 
-/** A task that failed on its worker: thrown, rejected, or the thread died or hung. */
-export class TaskError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TaskError";
-  }
-}
-
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
   /** Worker threads; one per core by default. */
@@ -128,7 +120,7 @@ export class WorkerPool {
       if (!job || job.id !== data.id) return;
       clearTimeout(slot.timer);
       slot.job = undefined;
-      if ("error" in data) job.reject(new TaskError(data.error));
+      if ("error" in data) job.reject(new Error(data.error));
       else job.resolve(data.result);
       // What the result leads to (a PDF's remaining pages) comes before any later file: when the
       // queue holds only later work, wait for this result's follow-ups to be queued.
@@ -150,7 +142,7 @@ export class WorkerPool {
     clearTimeout(slot.timer);
     slot.worker.terminate();
     this.#slots = this.#slots.filter((s) => s !== slot);
-    slot.job?.reject(new TaskError(why));
+    slot.job?.reject(new Error(why));
     slot.job = undefined;
     if (!this.#closed) this.#dispatch();
   }
