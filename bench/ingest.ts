@@ -39,7 +39,7 @@ export async function main(args: string[]): Promise<void> {
     const pdf = await pdfText(`${dir}/pdf`, Number(values.files), Number(values.pages), workers);
     const ocr = await scannedPdfs(`${dir}/scans`, Number(values.scans), workers);
     const memory = [];
-    for (const mb of values.mb.split(",").map(Number)) {
+    for (const mb of values.mb.split(",").map(Number).filter((mb) => mb > 0)) {
       await generatedCorpus(`${dir}/text${mb}`, mb);
       memory.push({ corpus: `${mb} MB generated text`, ...await peakRss(`${dir}/text${mb}`, dir) });
       await Deno.remove(`${dir}/text${mb}`, { recursive: true });
@@ -74,10 +74,12 @@ async function pdfText(dir: string, files: number, pagesPerFile: number, workers
     await Deno.writeFile(`${dir}/doc${f}.pdf`, makePdf(pages));
   }
   const pages = files * pagesPerFile;
+  const cpu0 = processCpuSeconds();
   const ours = await runIngest(
     { out: `${dir}.out`, inputs: [dir], workers, vocabSize: 512 },
     { log: silentLogger, progressWrite: () => {} },
   );
+  const ourCpu = processCpuSeconds() - cpu0;
   const jobs = [];
   for (let f = 0; f < files; f++) {
     for (let w = 0; w < workers; w++) {
@@ -91,16 +93,23 @@ async function pdfText(dir: string, files: number, pagesPerFile: number, workers
   const t = performance.now();
   const outputs = await inParallel(jobs.map((args) => () => run("pdftotext", args)), workers);
   const peerSeconds = (performance.now() - t) / 1000;
+  const peerCpu = outputs.reduce((n, o) => n + o.cpuSeconds, 0);
   const ourPps = pages / ours.stages.extract, peerPps = pages / peerSeconds;
   return {
     files,
     pages,
-    ours: { pagesPerSecond: round(ourPps, 1), seconds: round(ours.stages.extract, 3) },
+    ours: {
+      pagesPerSecond: round(ourPps, 1),
+      seconds: round(ours.stages.extract, 3),
+      // The whole run (tokenizer and encoding of the text included): an upper bound.
+      pagesPerCpuSecond: round(pages / ourCpu, 1),
+    },
     pdftotext: {
       processes: workers,
       pagesPerSecond: round(peerPps, 1),
       seconds: round(peerSeconds, 3),
-      characters: outputs.reduce((n, o) => n + o.length, 0),
+      pagesPerCpuSecond: round(pages / peerCpu, 1),
+      characters: outputs.reduce((n, o) => n + o.stdout.length, 0),
     },
     ratio: round(ourPps / peerPps, 3),
   };
@@ -126,10 +135,12 @@ async function scannedPdfs(dir: string, pages: number, workers: number) {
     }
     await Deno.writeFile(`${dir}/scan${f}.pdf`, makePdf(plans));
   }
+  const cpu0 = processCpuSeconds();
   const ours = await runIngest(
     { out: `${dir}.out`, inputs: [dir], workers, ocrWorkers: workers, dumpText: `${dir}.text` },
     { log: silentLogger, progressWrite: () => {} },
   );
+  const ourCpu = processCpuSeconds() - cpu0;
   const ourText = await Promise.all(
     [0, 1].map((f) => Deno.readTextFile(`${dir}.text/scan${f}.pdf.txt`)),
   );
@@ -141,7 +152,9 @@ async function scannedPdfs(dir: string, pages: number, workers: number) {
     workers,
   );
   const peerSeconds = (performance.now() - t) / 1000;
-  const peerText = [peerPages.slice(0, known[0].length), peerPages.slice(known[0].length)];
+  const peerCpu = peerPages.reduce((n, p) => n + p.cpuSeconds, 0);
+  const texts = peerPages.map((p) => p.stdout);
+  const peerText = [texts.slice(0, known[0].length), texts.slice(known[0].length)];
   const accuracy = (texts: string[]) =>
     round(Math.min(...texts.map((t, f) => charAccuracy(known[f].join("\n"), t))), 4);
   const ourPps = ours.pages.ocrPages / ours.stages.extract, peerPps = pages / peerSeconds;
@@ -151,12 +164,14 @@ async function scannedPdfs(dir: string, pages: number, workers: number) {
       ocrPages: ours.pages.ocrPages,
       pagesPerSecond: round(ourPps, 3),
       seconds: round(ours.stages.extract, 2),
+      cpuSecondsPerPage: round(ourCpu / ours.pages.ocrPages, 2),
       accuracy: accuracy(ourText),
     },
     tesseractCli: {
       processes: workers,
       pagesPerSecond: round(peerPps, 3),
       seconds: round(peerSeconds, 2),
+      cpuSecondsPerPage: round(peerCpu / pages, 2),
       accuracy: accuracy(peerText.map((p) => p.join("\n"))),
     },
     ratio: round(ourPps / peerPps, 3),
@@ -164,10 +179,14 @@ async function scannedPdfs(dir: string, pages: number, workers: number) {
 }
 
 /** One page rendered at 300 DPI in gray by pdftoppm and read by one single-threaded tesseract. */
-async function pdftoppmTesseract(pdf: string, page: number, tmp: string): Promise<string> {
+async function pdftoppmTesseract(
+  pdf: string,
+  page: number,
+  tmp: string,
+): Promise<Pick<Ran, "stdout" | "cpuSeconds">> {
   await Deno.mkdir(tmp, { recursive: true });
   const base = `${tmp}/${pdf.split("/").pop()}-${page}`;
-  await run("pdftoppm", [
+  const render = await run("pdftoppm", [
     "-r",
     "300",
     "-gray",
@@ -179,7 +198,10 @@ async function pdftoppmTesseract(pdf: string, page: number, tmp: string): Promis
     pdf,
     base,
   ]);
-  return await run("tesseract", [`${base}.pgm`, "stdout", "-l", "eng"], { OMP_THREAD_LIMIT: "1" });
+  const ocr = await run("tesseract", [`${base}.pgm`, "stdout", "-l", "eng"], {
+    OMP_THREAD_LIMIT: "1",
+  });
+  return { stdout: ocr.stdout, cpuSeconds: render.cpuSeconds + ocr.cpuSeconds };
 }
 
 /** `mb` files of about 1 MB of generated prose, code and numbers each. */
@@ -195,28 +217,19 @@ async function generatedCorpus(dir: string, mb: number): Promise<void> {
 async function peakRss(inputs: string | string[], tmp: string) {
   const out = `${tmp}/rss.out`;
   const t = performance.now();
-  const stderr = await run(
-    "/usr/bin/time",
-    [
-      "-f",
-      "peak_rss_kb=%M",
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      INGEST,
-      "--out",
-      out,
-      ...[inputs].flat(),
-    ],
-    {},
-    "stderr",
-  );
+  const { peakRssKb } = await run(Deno.execPath(), [
+    "run",
+    "--allow-all",
+    INGEST,
+    "--out",
+    out,
+    ...[inputs].flat(),
+  ]);
   const seconds = (performance.now() - t) / 1000;
-  const kb = Number(stderr.match(/peak_rss_kb=(\d+)/)?.[1]);
   const manifest = JSON.parse(await Deno.readTextFile(`${out}/manifest.json`));
   await Deno.remove(out, { recursive: true });
   return {
-    peakRssMB: round(kb / 1024, 1),
+    peakRssMB: round(peakRssKb / 1024, 1),
     seconds: round(seconds, 1),
     tokens: manifest.totals.train + manifest.totals.val,
     tokenizerSampled: manifest.tokenizer.sampled ?? null,
@@ -237,21 +250,36 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promis
   return out;
 }
 
-/** Runs a command; returns its stdout (or stderr) as text. Throws naming it when it fails. */
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-  keep: "stdout" | "stderr" = "stdout",
-): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
-    .output()
-    .catch((err) => {
-      throw new Error(`${cmd} is missing (.ci/run installs it): ${err.message}`);
-    });
-  const text = new TextDecoder().decode(out[keep]);
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return text;
+/** A command's output and what it cost, from GNU time. */
+interface Ran {
+  stdout: string;
+  /** User and system CPU time. */
+  cpuSeconds: number;
+  peakRssKb: number;
+}
+
+/** Runs a command under GNU time. Throws naming it when it fails. */
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "\n@time %U %S %M", cmd, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch((err) => {
+    throw new Error(`GNU time is missing (.ci/run installs it): ${err.message}`);
+  });
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${stderr}`);
+  const [user, sys, kb] = stderr.slice(stderr.lastIndexOf("@time ") + 6).trim().split(" ");
+  return {
+    stdout: new TextDecoder().decode(out.stdout),
+    cpuSeconds: Number(user) + Number(sys),
+    peakRssKb: Number(kb),
+  };
+}
+
+/** CPU seconds this process has used, every thread included (Linux). */
+function processCpuSeconds(): number {
+  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ ticks
 }

@@ -67,7 +67,7 @@ export async function extractFile(
     case "pdf": {
       if ("corrupt" in detected) return skip(relPath, "pdf", size, detected.corrupt);
       const { pages, truncated, outcomes } = await ctx.readPdf(path, bytes, ctx.firstPages);
-      const file: FileEntry = { path: relPath, kind: "pdf", status: "ok", bytes: size, pages };
+      const file: FileEntry = { path: relPath, kind: "pdf", bytes: size, pages, status: "ok" };
       return { type: "pdf", file, pages, truncated, outcomes };
     }
     case "image": {
