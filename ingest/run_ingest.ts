@@ -38,7 +38,7 @@ export interface IngestResult {
   manifest: Manifest;
   /** Wall time in seconds. */
   seconds: number;
-  /** Wall time of each stage in seconds: walk and extract (with OCR, cleaning and deduplication), tokenizer, encode. */
+  /** Wall time of each stage in seconds; `extract` includes the walk, OCR, cleaning, dedupe. */
   stages: { extract: number; tokenizer: number; encode: number };
   /** PDF pages and images read, and how many of them by OCR. */
   pages: ExtractStats;

@@ -65,8 +65,8 @@ export function trainBpe(
  * Words as symbol sequences, with the count of every adjacent pair and the words each pair occurs
  * in, kept up to date as pairs merge; a lazy max-heap finds the most frequent pair. All symbols
  * live in one array and merge in place, and the word lists are plain arrays that may hold a word
- * twice or a word that lost the pair (a stamp per word skips repeats, a scan skips the rest): a
- * million words train in a few hundred megabytes, with the same merges a set per pair would give.
+ * twice or a word that lost the pair (a stamp per word skips repeats, a scan skips the rest): no
+ * allocation per merged word and no set per pair, with the same merges a set per pair would give.
  */
 class PairIndex {
   #symbols: Int32Array;
