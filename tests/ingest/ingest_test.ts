@@ -230,7 +230,7 @@ Deno.test("on a terminal the progress bars redraw one line each, with MB/s, ETA 
     );
     const extracted = out.filter((s) => s.includes("extract")).at(-1)!;
     assert.match(extracted, /100% {2}[\d.]+ MB\/s {2}0:\d\d {2}files 4\/4\n$/);
-    assert.ok(out.at(-1)!.startsWith(`${redraw}encode  [########################]`), out.at(-1));
+    assert.ok(out.at(-1)!.startsWith(`${redraw}encode  [########################]`), out.at(-1)!);
     // Streaming the val split gives the same tokens as loading it whole.
     const streamed: number[] = [];
     for await (const { tokens } of streamShards(`${dir}/out`, "val")) streamed.push(...tokens);
