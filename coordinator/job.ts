@@ -43,6 +43,10 @@ export interface JobObserver {
   stepEnded(record: StepRecord): void;
   valLoss(step: number, loss: number): void;
   workerStep(worker: string, stats: WorkerStepStats): void;
+  /** A worker joined, on `device` (as it reported it: "cpu", "cuda:0"…). */
+  workerJoined(worker: string, device: string): void;
+  /** A worker's lease expired: it is gone from the job. */
+  workerLost(worker: string): void;
   /** Workers holding a lease. */
   workers(alive: number): void;
   /** The checkpoint after `step` was written, taking `seconds`. */
@@ -142,9 +146,10 @@ export class Job {
     this.#advance();
   }
 
-  join(name: string, peerAddress: string): string {
+  join(name: string, peerAddress: string, device = ""): string {
     const id = `w${this.#nextId++}-${name}`;
     this.#members.set(id, { id, name, peerAddress, lastSeen: this.#now(), haveStep: -1 });
+    this.#o.observer?.workerJoined(id, device);
     this.#o.observer?.workers(this.#members.size);
     this.#o.log.info("worker joined", {
       worker: id,
@@ -234,6 +239,7 @@ export class Job {
       this.#members.delete(m.id);
       m.pending?.reject(new UnknownWorkerError(m.id));
       this.#o.log.warn("worker lease expired", { worker: m.id, workers: this.#members.size });
+      this.#o.observer?.workerLost(m.id);
       this.#o.observer?.workers(this.#members.size);
       if (this.#inFlight?.ring.includes(m)) this.#abort(`worker ${m.id} stopped answering`);
     }

@@ -124,6 +124,7 @@ function handlers(o: CoordinatorServiceOptions): grpc.UntypedServiceImplementati
       const id = job.join(
         req.name || "worker",
         o.transport === "tcp" ? req.tcp_address : req.peer_address,
+        req.device,
       );
       return {
         worker_id: id,
