@@ -28,8 +28,8 @@ export {
   TlsFiles,
   tlsFlags,
   tokenMetadata,
-  tokensEqual,
 } from "./credentials.ts";
+export { tokensEqual } from "../model/secrets.ts";
 export {
   PreconditionError,
   ResourceExhaustedError,
