@@ -63,6 +63,8 @@ export type TrainingEvent =
   | { kind: "step"; record: StepRecord; snapshot: TrainingSnapshot }
   | { kind: "valLoss"; step: number; loss: number; snapshot: TrainingSnapshot }
   | { kind: "worker"; worker: string; stats: WorkerStepStats; snapshot: TrainingSnapshot }
+  /** The first report of a step's learning rate and loss scale (every rank applies the same). */
+  | { kind: "schedule"; step: number; lr: number; lossScale: number; snapshot: TrainingSnapshot }
   | { kind: "workers"; alive: number; snapshot: TrainingSnapshot }
   | { kind: "joined"; worker: string; device: string; snapshot: TrainingSnapshot }
   | { kind: "lost"; worker: string; snapshot: TrainingSnapshot }
@@ -75,6 +77,8 @@ export class TrainingMetrics implements JobObserver {
   readonly #now: () => number;
   readonly #listeners = new Set<(e: TrainingEvent) => void>();
   readonly #aborted = new Set<number>();
+  /** The last step whose learning rate was reported. */
+  #scheduleStep = -1;
   /** Dead workers not replaced yet, in the order they died. */
   readonly #dead: string[] = [];
   #lastCommitAt: number;
@@ -167,6 +171,11 @@ export class TrainingMetrics implements JobObserver {
     m.allReduceBytes.inc(labels, w.allReduceBytes);
     m.idle.inc(labels, w.idleSeconds);
     this.#emit({ kind: "worker", worker, stats: w, snapshot: this.snapshot() });
+    if (w.step > this.#scheduleStep) {
+      this.#scheduleStep = w.step;
+      const { step, lr, lossScale } = w;
+      this.#emit({ kind: "schedule", step, lr, lossScale, snapshot: this.snapshot() });
+    }
   }
 
   /** A newcomer takes the place of the longest-dead worker not yet replaced. */
@@ -208,6 +217,34 @@ export class TrainingMetrics implements JobObserver {
     for (const listener of this.#listeners) listener(e);
   }
 }
+
+/** RUN/metrics.jsonl's line for a committed step, from its record and the snapshot after it. */
+export function stepLine(r: StepRecord, s: TrainingSnapshot): StepLine {
+  return {
+    step: r.step,
+    loss: r.loss!,
+    world_size: r.world_size,
+    tokens: s.tokens,
+    tokens_per_s: s.tokensPerSecond!,
+  };
+}
+
+/** A committed step's line of RUN/metrics.jsonl. */
+export interface StepLine extends MetricsLine {
+  loss: number;
+  world_size: number;
+  /** Tokens trained on so far (all workers, counting those before a resume). */
+  tokens?: number;
+  tokens_per_s: number;
+}
+
+/** RUN/metrics.jsonl's line for a step's learning rate and loss scale. */
+export function scheduleLine(e: { step: number; lr: number; lossScale: number }): MetricsLine {
+  return { step: e.step, lr: e.lr, loss_scale: e.lossScale };
+}
+
+/** A line of RUN/metrics.jsonl. */
+export type MetricsLine = { step: number } & Record<string, unknown>;
 
 function newWorker(device: string, state: WorkerState): WorkerSnapshot {
   return {
