@@ -32,7 +32,8 @@ import {
 import type { TlsFiles } from "../proto/mod.ts";
 import { serveMetrics } from "../model/metrics/mod.ts";
 import { Job, type StepRecord } from "./job.ts";
-import { TrainingMetrics } from "./metrics.ts";
+import { scheduleLine, stepLine, TrainingMetrics } from "./metrics.ts";
+import { type Dashboard, followJob } from "./dashboard/mod.ts";
 import { spawnLocalWorkers } from "./local_workers.ts";
 import { startCoordinatorServer } from "./server.ts";
 
@@ -57,6 +58,8 @@ export interface CoordinatorOptions {
   resume?: boolean;
   /** Serve Prometheus metrics on this port of `host` (0 picks a free one). */
   metricsPort?: number;
+  /** A dashboard already serving: its first run shows this job. */
+  dashboard?: Dashboard;
 }
 
 /** How a job ended. */
@@ -81,6 +84,13 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   });
   const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker(o.job, run.model) });
   const job = jobState(o, run, view, log, metrics);
+  // Workers report a step's learning rate and loss scale after it commits: a line of its own.
+  metrics.subscribe((e) => e.kind === "schedule" && void run.log.write(scheduleLine(e)));
+  const config = { ...o.job, model: run.model };
+  await atomicWriteText(`${o.run}/job.json`, JSON.stringify(config, null, 2) + "\n");
+  if (o.dashboard) {
+    followJob(o.dashboard.views[0], { run: o.run, config, metrics, finished: job.finished });
+  }
   const { port } = await startCoordinatorServer(
     {
       job,
@@ -115,7 +125,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   await run.log.plot(run.title);
   await Promise.all(children.map((c) => c.status));
   if (failure) throw failure;
-  await writeSummary(o.run, job, run.ranges);
+  await writeSummary(o.run, job, run.ranges, metrics);
   return { step: job.committedStep, interrupted: view.stopRequested };
 }
 
@@ -184,8 +194,6 @@ function jobState(
   observer: TrainingMetrics,
 ): Job {
   const { train } = o.job;
-  const tokens = tokensPerWorker(o.job, run.model);
-  let lastCommit = performance.now();
   const job = new Job({
     steps: train.steps,
     samplesPerWorker: train.microBatch * train.gradAccum,
@@ -201,14 +209,8 @@ function jobState(
     onStep: async (r: StepRecord) => {
       await Deno.writeTextFile(run.ranges, JSON.stringify(r) + "\n", { append: true });
       if (!r.committed) return;
-      const now = performance.now();
-      const m = {
-        step: r.step,
-        loss: r.loss!,
-        world_size: r.world_size,
-        tokens_per_s: tokens * r.world_size / ((now - lastCommit) / 1000),
-      };
-      lastCommit = now;
+      // The observer heard of the step first, so its snapshot includes it.
+      const m = stepLine(r, observer.snapshot());
       await run.log.write(m);
       view.step(m);
     },
@@ -228,15 +230,23 @@ function jobState(
   return job;
 }
 
-async function writeSummary(run: string, job: Job, ranges: string): Promise<void> {
+async function writeSummary(
+  run: string,
+  job: Job,
+  ranges: string,
+  metrics: TrainingMetrics,
+): Promise<void> {
   const checks = job.hashChecks();
+  const { tokens, workers } = metrics.snapshot();
   const summary = {
     run,
     step: job.committedStep,
+    tokens,
     checkpoint: `${run}/checkpoints/latest`,
     plot: `${run}/loss.svg`,
     data_ranges: ranges,
     weight_hash_checks: checks,
+    workers,
   };
   await atomicWriteText(`${run}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
   const identical = checks.filter((c) => c.identical).length;
