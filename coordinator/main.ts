@@ -10,6 +10,8 @@ import { TlsFiles, tlsFlags } from "../proto/mod.ts";
 import { type FlagTable, intFlag, parseFlags, parseFlagTable, runCli } from "../model/cli.ts";
 import { DEMO_WORKERS, demoJob, ingestSamples, serveAndShow } from "./demo.ts";
 import { runCoordinator } from "./run_job.ts";
+import { RunView, startDashboard } from "./dashboard/mod.ts";
+import { signInUrl } from "../model/web/mod.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
 
@@ -33,6 +35,9 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --prompt TEXT          the sample generation's prompt
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
   --metrics-port P       serve Prometheus metrics at http://HOST:P/metrics (0 picks a free port)
+  --dashboard-port P     serve the training dashboard on P (0 picks a free port; on by default
+                         without --data); it needs the job token, and its URL carries a generated one
+  --dashboard-host HOST  the dashboard's interface (default 127.0.0.1, whatever --host says)
 `;
 
 /** Job config fields the flags override. */
@@ -59,6 +64,8 @@ async function main(args: string[]): Promise<void> {
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
       "metrics-port": { type: "string" },
+      "dashboard-port": { type: "string" },
+      "dashboard-host": { type: "string", default: "127.0.0.1" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "50051" },
       resume: { type: "boolean", default: false },
@@ -71,6 +78,16 @@ async function main(args: string[]): Promise<void> {
   const demo = !f.data;
   if (!f.out && !demo) throw new InputError("--out", "is required (the run directory)");
   const run = f.out ?? "runs/default";
+  const token = f.token ?? crypto.randomUUID();
+  const dashboardPort = intFlag(f["dashboard-port"], "--dashboard-port") ?? (demo ? 0 : undefined);
+  const dashboard = dashboardPort === undefined ? undefined : startDashboard([new RunView(run)], {
+    host: f["dashboard-host"]!,
+    port: dashboardPort,
+    token,
+  });
+  if (dashboard) {
+    console.log(`dashboard on ${f.token ? dashboard.url : signInUrl(dashboard.url, token)}`);
+  }
   const base = f.config ? await readJobFile(f.config) : demo ? demoJob : {};
   const job = jobConfig(base, f, f.config);
   const localWorkers = intFlag(f["local-workers"], "--local-workers") ?? (demo ? DEMO_WORKERS : 0);
@@ -90,21 +107,23 @@ async function main(args: string[]): Promise<void> {
     job,
     host: f.host!,
     port: intFlag(f.port, "--port")!,
-    token: f.token ?? crypto.randomUUID(),
+    token,
     showToken: !f.token,
     tls,
     localWorkers,
     threads: intFlag(f.threads, "--threads"),
     resume: f.resume,
     metricsPort: intFlag(f["metrics-port"], "--metrics-port"),
+    dashboard,
   });
   const settle = () => new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   if ((f.serve ?? demo) && !outcome.interrupted) {
-    await settle().then(() => serveAndShow(run, f.prompt!));
+    await settle().then(() => serveAndShow(run, f.prompt!, dashboard));
   }
   // Workers exit as soon as they hear "done"; give them a moment, then exit rather than close the
-  // server (why: ABORTING_DENO in proto/bind.ts).
+  // server (why: ABORTING_DENO in proto/bind.ts). Pages still open get the run's end first.
   await settle();
+  await dashboard?.close();
   Deno.exit(0);
 }
 
