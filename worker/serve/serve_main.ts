@@ -6,7 +6,8 @@
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
  * `denoformer.v1.Generation`, health and reflection. Prints `listening on HOST:PORT` on stdout
  * once it accepts requests; with `--http-port`, also the OpenAI-compatible HTTP API and
- * Prometheus metrics (docs/serving.md), and then `http listening on HOST:PORT`.
+ * Prometheus metrics (docs/serving.md) and the playground page at `/playground`, and then
+ * `http listening on HOST:PORT`.
  * `--random-init tiny|small|gpt2 [--seed N] [--vocab-size N] [--context N]` serves a seeded
  * random model with the byte codec instead (tests, benchmarks).
  */
@@ -24,6 +25,7 @@ import { Scheduler } from "./scheduler.ts";
 import { startServer } from "./server.ts";
 import { startHttpServer } from "./http_server.ts";
 import { ServeMetrics } from "./serve_metrics.ts";
+import { servedTokenEmbeddings } from "./neighbours.ts";
 
 const log = jsonLogger({ component: "serve" });
 
@@ -41,7 +43,8 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --threads N            onnxruntime intra-op threads
   --api-key KEY          require this key in the request metadata
   --tls-cert F --tls-key F  serve TLS (gRPC)
-  --http-port P          also serve the OpenAI-compatible HTTP API and /metrics on P (0: a free one)
+  --http-port P          also serve the OpenAI-compatible HTTP API, /metrics and the playground
+                         (http://HOST:P/playground) on P (0: a free one)
   --http-host HOST       its interface (default: --host)
   --served-model-name N  the model's id in the HTTP API (default: the --checkpoint path as given)
 `;
@@ -104,6 +107,7 @@ async function main(args: string[]): Promise<void> {
     modelId: f["served-model-name"] ?? f.checkpoint ?? model.name,
     device,
     apiKey: f["api-key"],
+    embeddings: servedTokenEmbeddings(model.weights, model.codec),
   };
   const server = await startServer(
     backend,
