@@ -33,6 +33,8 @@ export async function launchChromium(): Promise<Browser> {
   const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
   const browser = await puppeteer.launch({
     executablePath,
+    // Callers wait with deadlines of their own (hang guards); a protocol call may last as long.
+    protocolTimeout: 15 * 60_000,
     args: [
       "--no-sandbox",
       "--disable-gpu",

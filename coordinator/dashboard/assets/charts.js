@@ -89,7 +89,11 @@ export class Chart {
       axes,
       legend: { live: true },
       series: [
-        { label: x === "tokens" ? "tokens" : "step", value: (_u, v) => v == null ? "–" : short(v) },
+        // Away from the cursor, the legend shows each curve's latest value.
+        {
+          label: x === "tokens" ? "tokens" : "step",
+          value: (_u, v, _s, i) => i == null ? "latest" : v == null ? "–" : short(v),
+        },
         ...curves.map((c) => ({
           label: c.name,
           scale: c.scale ?? "y",
@@ -98,7 +102,10 @@ export class Chart {
           dash: c.second ? [6, 4] : undefined,
           spanGaps: true,
           points: { show: c.second, size: 4 },
-          value: (_u, v) => v == null ? "–" : precise(v),
+          value: (u, v, s, i) => {
+            const shown = i == null ? latest(u.data[s]) : v;
+            return shown == null ? "–" : precise(shown);
+          },
         })),
       ],
     };
@@ -117,6 +124,11 @@ export function short(v) {
   if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
   if (a < 1e-2) return v.toExponential(1);
   return String(+v.toPrecision(4));
+}
+
+function latest(values) {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] != null) return values[i];
+  return undefined;
 }
 
 /** A legend value: enough digits to compare two runs. */

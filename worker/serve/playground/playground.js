@@ -136,18 +136,19 @@ function render() {
     span.textContent = chars.slice(t.offset, Math.max(t.offset, end)).join("");
     span.dataset.index = String(i);
     span.title = tooltip(t);
-    if (colour && t.logprob != null) {
-      const p = Math.exp(t.logprob);
-      span.style.backgroundColor = `hsla(${Math.round(120 * p)}, 75%, 55%, ${
-        0.15 + 0.3 * (1 - p)
-      })`;
-    }
+    if (colour && t.logprob != null) span.style.backgroundColor = shade(t.logprob);
     span.addEventListener("click", () => selectToken(i));
     return span;
   });
   // Text the tokens do not cover yet (the server holds back a possible stop string's start).
   const covered = shown.tokens.length ? shown.tokens[0].offset : chars.length;
   output.replaceChildren(chars.slice(0, covered).join(""), ...spans);
+}
+
+/** Green for a likely token, through yellow, to red at 1 in 400 (log-probability −6) or less. */
+function shade(logprob) {
+  const likely = Math.min(1, Math.max(0, 1 + logprob / 6));
+  return `hsla(${Math.round(120 * likely)}, 80%, 50%, 0.28)`;
 }
 
 function tooltip(t) {
