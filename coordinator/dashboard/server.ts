@@ -12,8 +12,13 @@
  * console.log(`dashboard on ${dashboard.url}`);
  * ```
  */
-import { InputError } from "../../model/errors.ts";
-import { fileResponse, PAGE_HEADERS, STYLESHEET, WebAccess } from "../../model/web/mod.ts";
+import {
+  fileResponse,
+  PAGE_HEADERS,
+  serveHttp,
+  STYLESHEET,
+  WebAccess,
+} from "../../model/web/mod.ts";
 import type { RunView } from "./run_view.ts";
 import { COLUMNS } from "./run_view.ts";
 
@@ -67,20 +72,10 @@ export function startDashboard(views: RunView[], o: DashboardOptions): Dashboard
     stylesheet: "/assets/style.css",
   });
   const streams = new Set<RunStream>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname: o.host, port: o.port, onListen() {} },
-      (req) => answer(req, views, access, streams),
-    );
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new InputError(
-      o.flag ?? "--dashboard-port",
-      `${o.host}:${o.port} is already in use: pick another port (0 takes a free one)`,
-      { cause: err },
-    );
-  }
+  const server = serveHttp(
+    { host: o.host, port: o.port, flag: o.flag ?? "--dashboard-port" },
+    (req) => answer(req, views, access, streams),
+  );
   const port = server.addr.port;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
   return {

@@ -1,5 +1,6 @@
 /**
- * `model/web/`: what our browser pages share: access with a secret (bearer header, or a login form
+ * `model/web/`: what our HTTP servers and browser pages share: a port in use named by its flag,
+ * access with a secret (bearer header, or a login form
  * that sets a session cookie), the security headers every page carries, files served from disk
  * (our assets, and libraries served from their npm package), and one style sheet. The training
  * dashboard (coordinator/dashboard/) and the playground (worker/serve/) are built on it.
@@ -12,4 +13,6 @@
  */
 export { signInUrl, WebAccess } from "./access.ts";
 export type { WebAccessOptions } from "./access.ts";
+export { serveHttp } from "./listen.ts";
+export type { ListenFlags } from "./listen.ts";
 export { escapeHtml, fileResponse, htmlPage, PAGE_HEADERS, STYLESHEET } from "./pages.ts";

@@ -12,6 +12,7 @@ import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
 import { denoOutput, denoRun } from "../../model/subprocess.ts";
+import { workerArgs } from "./_job_fixtures.ts";
 
 const job = {
   model: { layers: 2, heads: 2, width: 64, contextLength: 32 },
@@ -104,17 +105,7 @@ function worker(
 ): Proc {
   return spawn(
     "worker/training/worker_main.ts",
-    [
-      "--coordinator",
-      address,
-      "--threads",
-      "1",
-      "--name",
-      name,
-      "--cache",
-      `${run}/cache-${name}`,
-      ...args,
-    ],
+    [...workerArgs(address, name, `${run}/cache-${name}`), ...args],
     { DENOFORMER_TOKEN: token },
   );
 }

@@ -7,6 +7,7 @@ import type { StepRecord } from "../../coordinator/job.ts";
 import { TrainingMetrics } from "../../coordinator/metrics.ts";
 import { Registry } from "../../model/metrics/mod.ts";
 import { parsePrometheus, sampleValue } from "../_prometheus.ts";
+import { ingestLicences, writeTinyJob } from "./_job_fixtures.ts";
 
 /** Step `step` on the ring `w0, w1`, 4 samples each (samples 8·(step-1) onwards). */
 const record = (step: number, committed: boolean, loss?: number): StepRecord => ({
@@ -138,26 +139,8 @@ Deno.test("during a real 2-worker run the coordinator's series move", async () =
   const root = new URL("../../", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "coord_metrics_" });
   try {
-    const ingest = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${root}ingest/main.ts`, "--out", `${dir}/data`, "--vocab-size", "300"]
-        // Four documents, so that one lands in the validation split.
-        .concat(["--val-fraction", "0.25"])
-        .concat(
-          ["GPL-3", "Apache-2.0", "GPL-2", "MPL-2.0"].map((f) => `/usr/share/common-licenses/${f}`),
-        ),
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.ok(ingest.success, new TextDecoder().decode(ingest.stderr));
-    await Deno.writeTextFile(
-      `${dir}/job.json`,
-      JSON.stringify({
-        model: { layers: 1, heads: 2, width: 32, contextLength: 32 },
-        train: { microBatch: 2, warmupSteps: 2, evalEvery: 3, checkpointEvery: 3 },
-        heartbeatMs: 250,
-        deadAfterMs: 5000,
-      }),
-    );
+    await ingestLicences(`${dir}/data`);
+    await writeTinyJob(`${dir}/job.json`, { evalEvery: 3, checkpointEvery: 3 });
     const coordinator = new Deno.Command(Deno.execPath(), {
       args: [
         "run",

@@ -14,8 +14,8 @@
  * ```
  */
 import { Buffer } from "node:buffer";
-import { InputError } from "../../model/errors.ts";
 import { metricsResponse } from "../../model/metrics/mod.ts";
+import { serveHttp } from "../../model/web/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { checkModel, completions } from "./completions.ts";
 import { embedTokens } from "./embedding.ts";
@@ -64,20 +64,10 @@ export function startHttpServer(
     "GET /metrics": () => metricsResponse(b.metrics.registry),
   };
   const playground = new Playground(b.apiKey);
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname: listen.host, port: listen.port, onListen() {} },
-      (req) => answer(b, routes, playground, req, created),
-    );
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new InputError(
-      "--http-port",
-      `${listen.host}:${listen.port} is already in use: pick another port (0 takes a free one)`,
-      { cause: err },
-    );
-  }
+  const server = serveHttp(
+    { host: listen.host, port: listen.port, flag: "--http-port" },
+    (req) => answer(b, routes, playground, req, created),
+  );
   return { port: server.addr.port, close: () => server.shutdown() };
 }
 

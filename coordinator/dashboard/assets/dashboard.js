@@ -182,26 +182,13 @@ function workersPanel(s) {
         ? "No worker has joined yet."
         : "Worker details are in summary.json once the run ends, or live in the coordinator's own dashboard.",
     )
-    : h(
-      "table",
-      {},
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "worker"),
-          h("th", {}, "device"),
-          h("th", {}, "state"),
-          h("th", { class: "num" }, "steps"),
-          h("th", {}, "last step: compute · all-reduce · idle"),
-          h("th", { class: "num" }, "mean step"),
-        ),
-      ),
-      h("tbody", {}, ...workers.map(([id, w]) => workerRow(id, w))),
+    : table(
+      ["worker", "device", "state", ["steps"], "last step: compute · all-reduce · idle", [
+        "mean step",
+      ]],
+      workers.map(([id, w]) => workerRow(id, w)),
     );
-  return h("section", { class: "panel workers" }, h("h2", {}, "Workers"), body, splitLegend());
+  return panel("workers", "Workers", body, splitLegend());
 }
 
 function workerRow(id, w) {
@@ -259,12 +246,7 @@ function splitLegend() {
 
 function ringPanel(s) {
   if (!s.ring) {
-    return h(
-      "section",
-      { class: "panel ring" },
-      h("h2", {}, "Ring"),
-      h("p", { class: "muted" }, "No ring has formed yet."),
-    );
+    return panel("ring", "Ring", h("p", { class: "muted" }, "No ring has formed yet."));
   }
   const chain = [];
   s.ring.order.forEach((id, rank) => {
@@ -280,10 +262,9 @@ function ringPanel(s) {
       h("span", { class: "ring-arrow" }, rank === s.ring.order.length - 1 ? "↩ rank 0" : "→"),
     );
   });
-  return h(
-    "section",
-    { class: "panel ring" },
-    h("h2", {}, "Ring"),
+  return panel(
+    "ring",
+    "Ring",
     h(
       "p",
       {},
@@ -306,10 +287,9 @@ function stepsPanel(s) {
       h("td", {}, a.replayed ? "replayed" : "pending"),
     )
   );
-  return h(
-    "section",
-    { class: "panel steps" },
-    h("h2", {}, "Steps"),
+  return panel(
+    "steps",
+    "Steps",
     h(
       "dl",
       { class: "stats" },
@@ -318,64 +298,27 @@ function stepsPanel(s) {
       stat("replayed", String(s.stepsReplayed), "replayed"),
     ),
     rows.length
-      ? h(
-        "table",
-        {},
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { class: "num" }, "step"),
-            h("th", { class: "num" }, "ring"),
-            h("th", {}, "why aborted"),
-            h("th", {}, ""),
-          ),
-        ),
-        h("tbody", {}, ...rows),
-      )
+      ? table([["step"], ["ring"], "why aborted", ""], rows)
       : h("p", { class: "muted" }, "No step has been aborted."),
   );
 }
 
 function checkpointsPanel(s) {
   const list = s.checkpoints.slice().sort((a, b) => b.step - a.step);
-  return h(
-    "section",
-    { class: "panel checkpoints" },
-    h("h2", {}, "Checkpoints"),
+  return panel(
+    "checkpoints",
+    "Checkpoints",
     list.length
-      ? h(
-        "table",
-        {},
-        h(
-          "thead",
-          {},
+      ? table(
+        [["step"], ["size"], "written"],
+        list.map((c) =>
           h(
             "tr",
-            {},
-            h("th", { class: "num" }, "step"),
-            h("th", { class: "num" }, "size"),
-            h("th", {}, "written"),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          ...list.map((c) =>
-            h(
-              "tr",
-              { "data-checkpoint": String(c.step), class: c.removed ? "muted" : "" },
-              h("td", { class: "num" }, String(c.step)),
-              h("td", { class: "num" }, bytes(c.bytes)),
-              h(
-                "td",
-                {},
-                c.removed ? "removed (keep-last)" : new Date(c.time).toLocaleTimeString(),
-              ),
-            )
-          ),
+            { "data-checkpoint": String(c.step), class: c.removed ? "muted" : "" },
+            h("td", { class: "num" }, String(c.step)),
+            h("td", { class: "num" }, bytes(c.bytes)),
+            h("td", {}, c.removed ? "removed (keep-last)" : new Date(c.time).toLocaleTimeString()),
+          )
         ),
       )
       : h("p", { class: "muted" }, "None written yet."),
@@ -385,10 +328,9 @@ function checkpointsPanel(s) {
 function configPanel(s) {
   const c = s.config;
   if (!c) {
-    return h(
-      "section",
-      { class: "panel config" },
-      h("h2", {}, "Config"),
+    return panel(
+      "config",
+      "Config",
       h("p", { class: "muted" }, "No job.json in the run directory."),
     );
   }
@@ -410,10 +352,9 @@ function configPanel(s) {
     ["precision", `${t.precision}, wire ${c.wire ?? "fp32"}, ${c.transport ?? "tcp"}`],
     ["workers", `at least ${c.minWorkers}; dead after ${c.deadAfterMs} ms silent`],
   ];
-  return h(
-    "section",
-    { class: "panel config" },
-    h("h2", {}, "Config"),
+  return panel(
+    "config",
+    "Config",
     h(
       "table",
       { class: "facts" },
@@ -426,6 +367,17 @@ function configPanel(s) {
       h("pre", { class: "mono" }, JSON.stringify(c, null, 2)),
     ),
   );
+}
+
+/** A panel of the page: a section with its heading. */
+function panel(name, title, ...children) {
+  return h("section", { class: `panel ${name}` }, h("h2", {}, title), ...children);
+}
+
+/** A table with a heading row; a heading given as `[text]` heads a column of numbers. */
+function table(headings, rows) {
+  const th = (x) => Array.isArray(x) ? h("th", { class: "num" }, x[0]) : h("th", {}, x);
+  return h("table", {}, h("thead", {}, h("tr", {}, ...headings.map(th))), h("tbody", {}, ...rows));
 }
 
 /** Builds an element; children are nodes or text (set as text, never parsed as HTML). */

@@ -8,9 +8,11 @@
 import assert from "node:assert/strict";
 import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { listStepDirs } from "../../../model/checkpoint/mod.ts";
-import { denoOutput, denoRun, readUntil } from "../../../model/subprocess.ts";
+import { denoRun, readUntil } from "../../../model/subprocess.ts";
 import { launchChromium } from "../../../tools/headless_browser.ts";
+import { signIn } from "../../_browser.ts";
 import { readStepRecords } from "../../_run_files.ts";
+import { ingestLicences, workerArgs, writeTinyJob } from "../_job_fixtures.ts";
 
 const TOKEN = "dashboard-token";
 const HANG_GUARD_MS = 120_000;
@@ -35,22 +37,14 @@ Deno.test({
     return child;
   };
   const worker = (name: string) =>
-    spawn("worker/training/worker_main.ts", [
-      "--coordinator",
-      address,
-      "--threads",
-      "1",
-      "--name",
-      name,
-      "--cache",
-      `${dir}/cache-${name}`,
-    ]);
+    spawn("worker/training/worker_main.ts", workerArgs(address, name, `${dir}/cache-${name}`));
   let address = "";
   let browser: Browser | undefined;
   const steps = { sanitizeOps: false, sanitizeResources: false, sanitizeExit: false };
   const requests: HTTPRequest[] = [];
   try {
-    await makeData(dir);
+    await ingestLicences(`${dir}/data`);
+    await writeTinyJob(`${dir}/job.json`, { evalEvery: 5, checkpointEvery: 10 });
     const coordinator = spawn("coordinator/main.ts", [
       ...["--data", `${dir}/data`, "--out", run, "--config", `${dir}/job.json`],
       // One worker may train alone: a replacement gets the weights with the next commit (with
@@ -285,33 +279,6 @@ Deno.test({
   }
 });
 
-/** Shards of four licence texts (one becomes the validation split) and a tiny job. */
-async function makeData(dir: string): Promise<void> {
-  const licences = ["GPL-3", "Apache-2.0", "GPL-2", "MPL-2.0"].map((f) =>
-    `/usr/share/common-licenses/${f}`
-  );
-  const out = await denoOutput("ingest/main.ts", [
-    "--out",
-    `${dir}/data`,
-    "--vocab-size",
-    "300",
-    "--val-fraction",
-    "0.25",
-    ...licences,
-  ]);
-  assert.equal(out.code, 0, out.stderr);
-  await Deno.writeTextFile(
-    `${dir}/job.json`,
-    JSON.stringify({
-      model: { layers: 1, heads: 2, width: 32, contextLength: 32 },
-      train: { microBatch: 2, warmupSteps: 2, evalEvery: 5, checkpointEvery: 10 },
-      heartbeatMs: 250,
-      // Generous: a worker compiling its graphs on a loaded 2-core machine can miss beats.
-      deadAfterMs: 4000,
-    }),
-  );
-}
-
 /** A run directory written by hand: a loss curve, validation lines and one line that is not JSON. */
 async function makeOtherRun(dir: string): Promise<string> {
   const other = `${dir}/other`;
@@ -326,13 +293,6 @@ async function makeOtherRun(dir: string): Promise<string> {
     [...lines, JSON.stringify({ step: 30, loss: 2.5 })].join("\n") + "\n",
   );
   return other;
-}
-
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.click("input[name=token]", { count: 3 });
-  await page.keyboard.press("Backspace");
-  await page.type("input[name=token]", token);
-  await Promise.all([page.waitForNavigation(), page.click("form.login button")]);
 }
 
 async function waitForState(page: Page, worker: string, state: string): Promise<void> {
