@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { HTTPRequest, Page } from "puppeteer-core";
 import { randomModel } from "../../../worker/serve/mod.ts";
 import { launchChromium } from "../../../tools/headless_browser.ts";
+import { signIn } from "../../_browser.ts";
 import { startServerProcess } from "./_server.ts";
 
 const KEY = "playground-key";
@@ -170,13 +171,6 @@ Deno.test({
     await server.stop();
   }
 });
-
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.click("input[name=token]", { count: 3 });
-  await page.keyboard.press("Backspace");
-  await page.type("input[name=token]", key);
-  await Promise.all([page.waitForNavigation(), page.click("form.login button")]);
-}
 
 /** Sets a form field as a person would, so the page hears an input event. */
 async function setValue(page: Page, selector: string, value: string): Promise<void> {
