@@ -20,6 +20,7 @@
  * ```
  */
 import { createHmac } from "node:crypto";
+import { concatBytes } from "../bytes.ts";
 import { tokensEqual } from "../secrets.ts";
 import { escapeHtml, htmlPage } from "./pages.ts";
 
@@ -74,9 +75,9 @@ export class WebAccess {
   async answer(req: Request): Promise<Response | undefined> {
     const url = new URL(req.url);
     if (req.method === "POST" && url.pathname === this.loginPath) {
-      const form = await req.formData().catch(() => undefined);
-      const next = localPath(String(form?.get("next") ?? "/"));
-      return this.#signIn(String(form?.get("token") ?? ""), next, req);
+      const form = await loginForm(req);
+      if (!form) return new Response("The login form is larger than it can be\n", { status: 413 });
+      return this.#signIn(form.get("token") ?? "", localPath(form.get("next") ?? "/"), req);
     }
     if (req.method === "GET" && url.searchParams.has("token")) {
       const token = url.searchParams.get("token")!;
@@ -134,6 +135,21 @@ export function signInUrl(url: string, secret: string): string {
   const u = new URL(url);
   u.searchParams.set("token", secret);
   return u.href;
+}
+
+/** The most a login form's body may hold: a secret and a path. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** The login form's fields (it is URL-encoded), or undefined when the body is too large. */
+async function loginForm(req: Request): Promise<URLSearchParams | undefined> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of req.body ?? []) {
+    size += part.length;
+    if (size > MAX_FORM_BYTES) return undefined;
+    parts.push(part);
+  }
+  return new URLSearchParams(new TextDecoder().decode(concatBytes(parts)));
 }
 
 function redirect(to: string, cookie?: string): Response {
