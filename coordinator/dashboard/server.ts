@@ -49,15 +49,13 @@ export interface Dashboard {
 const ASSETS = new URL("./assets/", import.meta.url);
 
 /** What `/assets/NAME` serves. */
-const FILES: Record<string, URL> = {
-  "dashboard.js": new URL("dashboard.js", ASSETS),
-  "charts.js": new URL("charts.js", ASSETS),
-  "decimate.js": new URL("decimate.js", ASSETS),
-  "dashboard.css": new URL("dashboard.css", ASSETS),
-  "style.css": STYLESHEET,
-  "uPlot.iife.min.js": new URL(import.meta.resolve("uplot/dist/uPlot.iife.min.js")),
-  "uPlot.min.css": new URL(import.meta.resolve("uplot/dist/uPlot.min.css")),
-};
+const FILES = new Map<string, URL>([
+  ...["dashboard.js", "charts.js", "decimate.js", "dashboard.css"]
+    .map((name) => [name, new URL(name, ASSETS)] as const),
+  ["style.css", STYLESHEET],
+  ["uPlot.iife.min.js", new URL(import.meta.resolve("uplot/dist/uPlot.iife.min.js"))],
+  ["uPlot.min.css", new URL(import.meta.resolve("uplot/dist/uPlot.min.css"))],
+]);
 
 /** Server-sent events are sent at most this often (a busy run changes many times a second). */
 const FLUSH_MS = 250;
@@ -105,7 +103,7 @@ async function answer(
     return new Response("The dashboard is read-only\n", { status: 405, headers: { allow: "GET" } });
   }
   if (path.startsWith("/assets/")) {
-    const file = FILES[path.slice("/assets/".length)];
+    const file = FILES.get(path.slice("/assets/".length));
     return file ? await fileResponse(file) : notFound(path);
   }
   if (path === "/") {

@@ -14,11 +14,11 @@ import { fileResponse, STYLESHEET, WebAccess } from "../../model/web/mod.ts";
 const ASSETS = new URL("./playground/", import.meta.url);
 
 /** What `/playground/assets/NAME` serves. */
-const FILES: Record<string, URL> = {
-  "playground.js": new URL("playground.js", ASSETS),
-  "playground.css": new URL("playground.css", ASSETS),
-  "style.css": STYLESHEET,
-};
+const FILES = new Map<string, URL>([
+  ["playground.js", new URL("playground.js", ASSETS)],
+  ["playground.css", new URL("playground.css", ASSETS)],
+  ["style.css", STYLESHEET],
+]);
 
 /** The playground's routes on a server whose `/v1/` routes need `apiKey` (when set). */
 export class Playground {
@@ -55,7 +55,7 @@ export class Playground {
         ? await fileResponse(new URL("index.html", ASSETS))
         : this.access.loginPage(req);
     }
-    const file = FILES[path.slice("/playground/assets/".length)];
+    const file = FILES.get(path.slice("/playground/assets/".length));
     return path.startsWith("/playground/assets/") && file
       ? await fileResponse(file)
       : new Response(`Not found: ${path}\n`, { status: 404 });
