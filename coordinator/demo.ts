@@ -8,6 +8,7 @@ import { IngestOptions, runIngest } from "../ingest/mod.ts";
 import { jsonLogger } from "../model/log.ts";
 import { denoRun, projectPath, readUntil, SERVE_FLAGS } from "../model/subprocess.ts";
 import { runRecords } from "./run_files.ts";
+import type { Dashboard } from "./dashboard/mod.ts";
 
 /** The demo's job: a few minutes of `tiny` on 2 CPU cores. */
 export const demoJob = {
@@ -56,9 +57,13 @@ export async function ingestSamples(out: string): Promise<string> {
 
 /**
  * Serves the run's checkpoint, streams one sample generation to the terminal, prints how to talk
- * to the server, and serves until Ctrl-C.
+ * to the server, links its playground from the dashboard, and serves until Ctrl-C.
  */
-export async function serveAndShow(run: string, prompt: string): Promise<never> {
+export async function serveAndShow(
+  run: string,
+  prompt: string,
+  dashboard?: Dashboard,
+): Promise<never> {
   const server = denoRun(
     "worker/serve/serve_main.ts",
     ["--checkpoint", run, "--port", "0", "--http-port", "0"],
@@ -67,6 +72,8 @@ export async function serveAndShow(run: string, prompt: string): Promise<never> 
   const seen = await readUntil(server.stdout, /http listening on (\S+)\n/);
   const address = /^listening on (\S+)$/m.exec(seen)![1];
   const http = /http listening on (\S+)\n/.exec(seen)![1];
+  const playground = `http://${http}/playground`;
+  dashboard?.link("Playground", playground);
   Deno.addSignalListener("SIGINT", () => {
     server.kill("SIGTERM");
     Deno.exit(0);
@@ -85,6 +92,7 @@ checkpoint        ${run}/checkpoints/latest
 loss plot         ${run}/loss.svg
 metrics           ${run}/metrics.jsonl
 server            ${address} (gRPC), http://${http} (OpenAI API, /metrics)
+playground        ${playground}${dashboard ? `\ndashboard         ${dashboard.url}` : ""}
 
 talk to it:
   curl http://${http}/v1/completions -d '{"prompt": "Attention", "max_tokens": 60}'

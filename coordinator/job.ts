@@ -49,6 +49,10 @@ export interface JobObserver {
   stepEnded(record: StepRecord): void;
   valLoss(step: number, loss: number): void;
   workerStep(worker: string, stats: WorkerStepStats): void;
+  /** A worker joined, on `device` (as it reported it: "cpu", "cuda:0"…). */
+  workerJoined(worker: string, device: string): void;
+  /** A worker's lease expired: it is gone from the job. */
+  workerLost(worker: string): void;
   /** Workers holding a lease. */
   workers(alive: number): void;
   /** The checkpoint after `step` was written, taking `seconds`. */
@@ -152,8 +156,6 @@ export class Job {
   readonly #o: JobOptions;
   readonly #members = new Map<string, Member>();
   readonly #hashes = new Map<number, Map<string, string>>();
-  /** Every worker that ever joined, in order, with its device. */
-  readonly #joined: { worker: string; device: string }[] = [];
   #inFlight: InFlight | undefined;
   #nextId = 0;
   #stopAt: number;
@@ -214,7 +216,7 @@ export class Job {
   join(name: string, peerAddress: string, device = "cpu"): string {
     const id = `w${this.#nextId++}-${name}`;
     this.#members.set(id, { id, name, peerAddress, device, lastSeen: this.#now(), haveStep: -1 });
-    this.#joined.push({ worker: id, device });
+    this.#o.observer?.workerJoined(id, device);
     this.#o.observer?.workers(this.#members.size);
     this.#o.log.info("worker joined", {
       worker: id,
@@ -223,11 +225,6 @@ export class Job {
       workers: this.#members.size,
     });
     return id;
-  }
-
-  /** Every worker that joined the job, in order, with the device it trained on. */
-  joinedWorkers(): { worker: string; device: string }[] {
-    return this.#joined.map((w) => ({ ...w }));
   }
 
   heartbeat(id: string): number {
@@ -332,6 +329,7 @@ export class Job {
       this.#members.delete(m.id);
       m.pending?.reject(new UnknownWorkerError(m.id));
       this.#o.log.warn("worker lease expired", { worker: m.id, workers: this.#members.size });
+      this.#o.observer?.workerLost(m.id);
       this.#o.observer?.workers(this.#members.size);
       if (this.#inFlight?.ring.includes(m)) this.#abort(`worker ${m.id} stopped answering`);
     }

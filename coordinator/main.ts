@@ -18,6 +18,8 @@ import {
 import { DEMO_WORKERS, demoJob, demoRunDir, ingestSamples, serveAndShow } from "./demo.ts";
 import { checkFreshRun } from "./run_files.ts";
 import { runCoordinator } from "./run_job.ts";
+import { type Dashboard, RunView, startDashboard } from "./dashboard/mod.ts";
+import { signInUrl } from "../model/web/mod.ts";
 
 const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
 
@@ -43,6 +45,9 @@ const usage = `Usage: deno task coordinator --data DIR --out RUN [options]
   --prompt TEXT          the sample generation's prompt
   --tls-cert F --tls-key F  serve TLS; --tls-ca F requires client certificates signed by it
   --metrics-port P       serve Prometheus metrics at http://HOST:P/metrics (0 picks a free port)
+  --dashboard-port P     serve the training dashboard on P (0 picks a free port; on by default
+                         without --data); it needs the job token, and its URL carries a generated one
+  --dashboard-host HOST  the dashboard's interface (default 127.0.0.1, whatever --host says)
 `;
 
 /** Job config fields the flags override. */
@@ -70,6 +75,8 @@ async function main(args: string[]): Promise<void> {
       "tls-key": { type: "string" },
       "tls-ca": { type: "string" },
       "metrics-port": { type: "string" },
+      "dashboard-port": { type: "string" },
+      "dashboard-host": { type: "string", default: "127.0.0.1" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "50051" },
       resume: { type: "boolean", default: false },
@@ -96,29 +103,36 @@ async function main(args: string[]): Promise<void> {
     )
     : undefined;
   const givenToken = await secretFlag(f, "token", "DENOFORMER_TOKEN");
+  const token = givenToken ?? crypto.randomUUID();
   // Before the demo spends a minute ingesting into RUN/data.
   if (!f.resume) await checkFreshRun(run);
+  const dashboardPort = intFlag(f["dashboard-port"], "--dashboard-port") ?? (demo ? 0 : undefined);
+  const dashboard = dashboardPort === undefined
+    ? undefined
+    : openDashboard(run, f["dashboard-host"]!, dashboardPort, token, !givenToken);
   const outcome = await runCoordinator({
     data: f.data ?? await ingestSamples(`${run}/data`),
     run,
     job,
     host: f.host!,
     port: intFlag(f.port, "--port")!,
-    token: givenToken ?? crypto.randomUUID(),
+    token,
     showToken: !givenToken,
     tls,
     localWorkers,
     threads: intFlag(f.threads, "--threads"),
     resume: f.resume,
     metricsPort: intFlag(f["metrics-port"], "--metrics-port"),
+    dashboard,
   });
   const settle = () => new Promise((r) => setTimeout(r, 2 * job.heartbeatMs));
   if ((f.serve ?? demo) && !outcome.interrupted) {
-    await settle().then(() => serveAndShow(run, f.prompt!));
+    await settle().then(() => serveAndShow(run, f.prompt!, dashboard));
   }
   // Workers exit as soon as they hear "done"; give them a moment, then exit rather than close the
-  // server (why: ABORTING_DENO in proto/bind.ts).
+  // server (why: ABORTING_DENO in proto/bind.ts). Pages still open get the run's end first.
   await settle();
+  await dashboard?.close();
   Deno.exit(0);
 }
 
@@ -131,4 +145,17 @@ function jobConfig(base: Record<string, unknown>, f: Record<string, unknown>, fi
     const issue = err.issues[0];
     throw new InputError(`${file ?? "job config"}: ${issue.path.join(".")}`, issue.message);
   }
+}
+
+/** Serves the dashboard of `run`; its URL comes first, as a sign-in link when the token was made here. */
+function openDashboard(
+  run: string,
+  host: string,
+  port: number,
+  token: string,
+  signIn: boolean,
+): Dashboard {
+  const dashboard = startDashboard([new RunView(run)], { host, port, token });
+  console.log(`dashboard on ${signIn ? signInUrl(dashboard.url, token) : dashboard.url}`);
+  return dashboard;
 }

@@ -16,6 +16,27 @@
 import { Counter, Gauge, Histogram, metricsRegistry, type Registry } from "../model/metrics/mod.ts";
 import type { JobObserver, StepRecord, WorkerStepStats } from "./job.ts";
 
+/** A worker's place in the job: joined, trained in a committed step, lost its lease, had its place taken. */
+export type WorkerState = "joining" | "training" | "dead" | "replaced";
+
+/** One worker as the job saw it. */
+export interface WorkerSnapshot {
+  /** As the worker reported it when it joined ("cpu", "cuda:0"…). */
+  device: string;
+  state: WorkerState;
+  /** The worker that joined after this one died, in its place. */
+  replacedBy?: string;
+  /** Steps it reported timings for. */
+  steps: number;
+  /** Totals over those steps. */
+  computeSeconds: number;
+  allReduceSeconds: number;
+  allReduceBytes: number;
+  idleSeconds: number;
+  /** The last step it reported. */
+  last?: WorkerStepStats;
+}
+
 /** The latest numbers of the job. */
 export interface TrainingSnapshot {
   step: number;
@@ -25,19 +46,16 @@ export interface TrainingSnapshot {
   lossScale?: number;
   stepSeconds?: number;
   tokensPerSecond?: number;
+  /** Tokens trained on up to the last committed step (counting those before a resume). */
+  tokens?: number;
   workersAlive: number;
   stepsCommitted: number;
   stepsAborted: number;
   stepsReplayed: number;
   checkpointStep?: number;
   checkpointSeconds?: number;
-  /** Totals per worker, by the id the coordinator gave it. */
-  workers: Record<string, {
-    computeSeconds: number;
-    allReduceSeconds: number;
-    allReduceBytes: number;
-    idleSeconds: number;
-  }>;
+  /** Every worker that joined, by the id the coordinator gave it. */
+  workers: Record<string, WorkerSnapshot>;
 }
 
 /** One thing that happened, with the snapshot after it. */
@@ -45,7 +63,11 @@ export type TrainingEvent =
   | { kind: "step"; record: StepRecord; snapshot: TrainingSnapshot }
   | { kind: "valLoss"; step: number; loss: number; snapshot: TrainingSnapshot }
   | { kind: "worker"; worker: string; stats: WorkerStepStats; snapshot: TrainingSnapshot }
+  /** The first report of a step's learning rate and loss scale (every rank applies the same). */
+  | { kind: "schedule"; step: number; lr: number; lossScale: number; snapshot: TrainingSnapshot }
   | { kind: "workers"; alive: number; snapshot: TrainingSnapshot }
+  | { kind: "joined"; worker: string; device: string; snapshot: TrainingSnapshot }
+  | { kind: "lost"; worker: string; snapshot: TrainingSnapshot }
   | { kind: "checkpoint"; step: number; seconds: number; snapshot: TrainingSnapshot };
 
 /** The job's numbers: in process, and as a Prometheus registry. */
@@ -55,6 +77,10 @@ export class TrainingMetrics implements JobObserver {
   readonly #now: () => number;
   readonly #listeners = new Set<(e: TrainingEvent) => void>();
   readonly #aborted = new Set<number>();
+  /** The last step whose learning rate was reported. */
+  #scheduleStep = -1;
+  /** Dead workers not replaced yet, in the order they died. */
+  readonly #dead: string[] = [];
   #lastCommitAt: number;
   readonly #s: TrainingSnapshot = {
     step: 0,
@@ -98,6 +124,13 @@ export class TrainingMetrics implements JobObserver {
       s.loss = r.loss;
       s.stepSeconds = seconds;
       s.tokensPerSecond = this.#tokensPerWorkerStep * r.world_size / seconds;
+      const last = r.ranges.at(-1);
+      // Sample indices are global and survive a resume, so the count includes the steps before it.
+      if (last) s.tokens = last.end * this.#tokensPerWorkerStep / (last.end - last.start);
+      for (const { worker } of r.ranges) {
+        const w = s.workers[worker];
+        if (w?.state === "joining") w.state = "training";
+      }
       s.stepsCommitted++;
       m.committed.inc();
       if (this.#aborted.delete(r.step)) {
@@ -108,6 +141,7 @@ export class TrainingMetrics implements JobObserver {
       if (r.loss !== undefined) m.loss.set(r.loss);
       m.stepSeconds.observe(seconds);
       m.tokensPerSecond.set(s.tokensPerSecond);
+      if (s.tokens !== undefined) m.tokens.set(s.tokens);
       m.worldSize.set(r.world_size);
     }
     this.#emit({ kind: "step", record: r, snapshot: this.snapshot() });
@@ -125,21 +159,44 @@ export class TrainingMetrics implements JobObserver {
     s.lossScale = w.lossScale;
     m.lr.set(w.lr);
     m.lossScale.set(w.lossScale);
-    const t = s.workers[worker] ??= {
-      computeSeconds: 0,
-      allReduceSeconds: 0,
-      allReduceBytes: 0,
-      idleSeconds: 0,
-    };
+    const t = s.workers[worker] ??= newWorker("", "training");
+    t.steps++;
     t.computeSeconds += w.computeSeconds;
     t.allReduceSeconds += w.allReduceSeconds;
     t.allReduceBytes += w.allReduceBytes;
     t.idleSeconds += w.idleSeconds;
+    t.last = { ...w };
     m.compute.inc(labels, w.computeSeconds);
     m.allReduceSeconds.inc(labels, w.allReduceSeconds);
     m.allReduceBytes.inc(labels, w.allReduceBytes);
     m.idle.inc(labels, w.idleSeconds);
     this.#emit({ kind: "worker", worker, stats: w, snapshot: this.snapshot() });
+    if (w.step > this.#scheduleStep) {
+      this.#scheduleStep = w.step;
+      const { step, lr, lossScale } = w;
+      this.#emit({ kind: "schedule", step, lr, lossScale, snapshot: this.snapshot() });
+    }
+  }
+
+  /** A newcomer takes the place of the longest-dead worker not yet replaced. */
+  workerJoined(worker: string, device: string): void {
+    const s = this.#s;
+    s.workers[worker] = newWorker(device, "joining");
+    const dead = this.#dead.shift();
+    if (dead) {
+      s.workers[dead].state = "replaced";
+      s.workers[dead].replacedBy = worker;
+    }
+    this.#series.joined.inc();
+    this.#emit({ kind: "joined", worker, device, snapshot: this.snapshot() });
+  }
+
+  workerLost(worker: string): void {
+    const w = this.#s.workers[worker] ??= newWorker("", "dead");
+    w.state = "dead";
+    this.#dead.push(worker);
+    this.#series.lost.inc();
+    this.#emit({ kind: "lost", worker, snapshot: this.snapshot() });
   }
 
   workers(alive: number): void {
@@ -161,6 +218,46 @@ export class TrainingMetrics implements JobObserver {
   }
 }
 
+/** RUN/metrics.jsonl's line for a committed step, from its record and the snapshot after it. */
+export function stepLine(r: StepRecord, s: TrainingSnapshot): StepLine {
+  return {
+    step: r.step,
+    loss: r.loss!,
+    world_size: r.world_size,
+    tokens: s.tokens,
+    tokens_per_s: s.tokensPerSecond!,
+  };
+}
+
+/** A committed step's line of RUN/metrics.jsonl. */
+export interface StepLine extends MetricsLine {
+  loss: number;
+  world_size: number;
+  /** Tokens trained on so far (all workers, counting those before a resume). */
+  tokens?: number;
+  tokens_per_s: number;
+}
+
+/** RUN/metrics.jsonl's line for a step's learning rate and loss scale. */
+export function scheduleLine(e: { step: number; lr: number; lossScale: number }): MetricsLine {
+  return { step: e.step, lr: e.lr, loss_scale: e.lossScale };
+}
+
+/** A line of RUN/metrics.jsonl. */
+export type MetricsLine = { step: number } & Record<string, unknown>;
+
+function newWorker(device: string, state: WorkerState): WorkerSnapshot {
+  return {
+    device,
+    state,
+    steps: 0,
+    computeSeconds: 0,
+    allReduceSeconds: 0,
+    allReduceBytes: 0,
+    idleSeconds: 0,
+  };
+}
+
 /** The Prometheus series, named `denoformer_train_*` (job) and `denoformer_worker_*` (per worker). */
 function series(registry: Registry) {
   const registers = [registry];
@@ -178,8 +275,17 @@ function series(registry: Registry) {
       "denoformer_train_tokens_per_second",
       "Tokens trained per second over the last step, all workers together",
     ),
+    tokens: gauge(
+      "denoformer_train_tokens",
+      "Tokens trained on up to the last committed step, those before a resume included",
+    ),
     worldSize: gauge("denoformer_train_world_size", "Ranks in the last committed step's ring"),
     workersAlive: gauge("denoformer_train_workers_alive", "Workers holding a lease"),
+    joined: counter("denoformer_train_workers_joined_total", "Workers that joined the job"),
+    lost: counter(
+      "denoformer_train_workers_lost_total",
+      "Workers whose lease expired (killed, crashed or cut off)",
+    ),
     stepSeconds: new Histogram({
       name: "denoformer_train_step_seconds",
       help: "From one committed step to the next",

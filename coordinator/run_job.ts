@@ -33,7 +33,8 @@ import {
 import type { TlsFiles } from "../proto/mod.ts";
 import { serveMetrics } from "../model/metrics/mod.ts";
 import { Job, type StepRecord } from "./job.ts";
-import { TrainingMetrics } from "./metrics.ts";
+import { scheduleLine, stepLine, TrainingMetrics } from "./metrics.ts";
+import { type Dashboard, followJob } from "./dashboard/mod.ts";
 import { spawnLocalWorkers } from "./local_workers.ts";
 import { checkFreshRun, rewindAtResume, RunFiles } from "./run_files.ts";
 import { startCoordinatorServer } from "./server.ts";
@@ -59,6 +60,8 @@ export interface CoordinatorOptions {
   resume?: boolean;
   /** Serve Prometheus metrics on this port of `host` (0 picks a free one). */
   metricsPort?: number;
+  /** A dashboard already serving: its first run shows this job. */
+  dashboard?: Dashboard;
 }
 
 /** How a job ended. */
@@ -87,6 +90,20 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   });
   const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker(o.job, run.model) });
   const job = jobState(o, run, files, view, log, metrics);
+  // Workers report a step's learning rate and loss scale after it commits: a line of its own.
+  metrics.subscribe((e) => {
+    if (e.kind !== "schedule") return;
+    files.write(`${o.run}/metrics.jsonl`, () => run.log.write(scheduleLine(e)))
+      .catch((err: Error) => job.fail(err));
+  });
+  const config = { ...o.job, model: run.model };
+  await files.write(
+    `${o.run}/job.json`,
+    (path) => atomicWriteText(path, JSON.stringify(config, null, 2) + "\n"),
+  );
+  if (o.dashboard) {
+    followJob(o.dashboard.views[0], { run: o.run, config, metrics, finished: job.finished });
+  }
   const { port } = await startCoordinatorServer(
     {
       job,
@@ -125,7 +142,7 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
   }
   await files.write(`${o.run}/loss.svg`, () => run.log.plot(run.title));
   await Promise.all(children.map((c) => c.status));
-  await writeSummary(o.run, job, run.ranges, files);
+  await writeSummary(o.run, job, run.ranges, files, metrics);
   return { step: job.committedStep, interrupted: view.stopRequested };
 }
 
@@ -201,8 +218,6 @@ function jobState(
   observer: TrainingMetrics,
 ): Job {
   const { train } = o.job;
-  const tokens = tokensPerWorker(o.job, run.model);
-  let lastCommit = performance.now();
   const metrics = `${o.run}/metrics.jsonl`;
   const job = new Job({
     steps: train.steps,
@@ -219,14 +234,8 @@ function jobState(
     onStep: async (r: StepRecord) => {
       await files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n"));
       if (!r.committed) return;
-      const now = performance.now();
-      const m = {
-        step: r.step,
-        loss: r.loss!,
-        world_size: r.world_size,
-        tokens_per_s: tokens * r.world_size / ((now - lastCommit) / 1000),
-      };
-      lastCommit = now;
+      // The observer heard of the step first, so its snapshot includes it.
+      const m = stepLine(r, observer.snapshot());
       await files.write(metrics, () => run.log.write(m));
       view.step(m);
     },
@@ -257,16 +266,19 @@ async function writeSummary(
   job: Job,
   ranges: string,
   files: RunFiles,
+  metrics: TrainingMetrics,
 ): Promise<void> {
   const checks = job.hashChecks();
+  const { tokens, workers } = metrics.snapshot();
   const summary = {
     run,
     step: job.committedStep,
+    tokens,
     checkpoint: `${run}/checkpoints/latest`,
     plot: `${run}/loss.svg`,
     data_ranges: ranges,
-    workers: job.joinedWorkers(),
     weight_hash_checks: checks,
+    workers,
   };
   await files.write(
     `${run}/summary.json`,

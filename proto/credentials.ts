@@ -12,9 +12,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { InputError } from "../model/errors.ts";
+import { tokensEqual } from "../model/secrets.ts";
 import { UnauthenticatedError } from "./grpc_error.ts";
 import { channelOptions } from "./limits.ts";
 
@@ -96,13 +96,6 @@ export function checkToken(metadata: grpc.Metadata, token: string): void {
   }
   const presented = String(values[0]).replace(/^Bearer /, "");
   if (!tokensEqual(presented, token)) throw new UnauthenticatedError("Wrong job token");
-}
-
-/** Constant-time token comparison (of digests, so lengths leak nothing either). */
-export function tokensEqual(presented: string, token: string): boolean {
-  const a = createHash("sha256").update(presented).digest();
-  const b = createHash("sha256").update(token).digest();
-  return timingSafeEqual(a, b);
 }
 
 function readPem(path: string, flag: string): Buffer {

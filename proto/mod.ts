@@ -34,8 +34,8 @@ export {
   TlsFiles,
   tlsFlags,
   tokenMetadata,
-  tokensEqual,
 } from "./credentials.ts";
+export { tokensEqual } from "../model/secrets.ts";
 export {
   NotFoundError,
   PreconditionError,

@@ -3,11 +3,13 @@
  * coordinator reads), the data a `Trainer`, and `trainLoop` runs it. With `--init-from` it
  * fine-tunes a pretrained model instead of starting from random weights.
  *
- * Writes RUN/metrics.jsonl, RUN/checkpoints/step-N (and `latest`), RUN/loss.svg and RUN/lr.svg.
+ * Writes RUN/job.json (the config, its model resolved), RUN/metrics.jsonl, RUN/checkpoints/step-N
+ * (and `latest`), RUN/loss.svg and RUN/lr.svg: what `deno task dashboard --run RUN` shows.
  * Ctrl-C finishes the current step, saves a checkpoint and exits.
  */
 import { parseArgs } from "node:util";
 import { loadCheckpoint, loadModelDir } from "../model/checkpoint/mod.ts";
+import { atomicWriteText } from "../model/atomic_write.ts";
 import { InputError } from "../model/errors.ts";
 import { GptConfig } from "../model/gpt/mod.ts";
 import { fromTokenizerJson } from "../model/tokenizer/mod.ts";
@@ -146,6 +148,8 @@ async function main(args: string[]): Promise<void> {
   const view = { total: train.steps, initial: trainer.step, stopping: "saving a checkpoint" };
   using console_ = new RunConsole(view);
   const log = await RunLog.open(f.out, trainer.step);
+  const config = { ...job, model, train };
+  await atomicWriteText(`${f.out}/job.json`, JSON.stringify(config, null, 2) + "\n");
   const checkpoints = `${f.out}/checkpoints`;
   const { saved } = await trainLoop(trainer, { log, view: console_, title, checkpoints });
   const summary = {

@@ -16,7 +16,7 @@
  * @module
  */
 export { TOKEN_EMBEDDING, TokenEmbeddings } from "./token_embeddings.ts";
-export type { WordOptions, WordVector } from "./token_embeddings.ts";
+export type { TokenCodec, WordOptions, WordVector } from "./token_embeddings.ts";
 export { cosineMatrix, cosineSimilarity, nearestTokens } from "./cosine.ts";
 export type { NearestOptions, Neighbour } from "./cosine.ts";
 export { analogy } from "./analogy.ts";

@@ -12,10 +12,17 @@
  */
 import type { ModelFiles } from "../checkpoint/mod.ts";
 import { InputError } from "../errors.ts";
-import { type BpeTokenizer, fromTokenizerJson } from "../tokenizer/mod.ts";
+import { fromTokenizerJson } from "../tokenizer/mod.ts";
 
 /** The checkpoint tensor that holds the token embedding (and, when tied, the output head). */
 export const TOKEN_EMBEDDING = "transformer.wte.weight";
+
+/** What the table needs of a tokenizer: `BpeTokenizer` has it, a server's text codec can. */
+export interface TokenCodec {
+  encode(text: string): number[];
+  /** The text of `ids` (of one token, as a listing shows it). */
+  decode(ids: ArrayLike<number>): string;
+}
 
 /** A word (or any text) as the table sees it. */
 export interface WordVector {
@@ -46,11 +53,11 @@ export class TokenEmbeddings {
   readonly width: number;
   /** Row-major [vocabSize, width]. */
   readonly matrix: Float32Array;
-  readonly tokenizer: BpeTokenizer;
+  readonly tokenizer: TokenCodec;
   /** Each row's Euclidean norm, for cosine similarity. */
   readonly norms: Float64Array;
 
-  constructor(matrix: Float32Array, vocabSize: number, width: number, tokenizer: BpeTokenizer) {
+  constructor(matrix: Float32Array, vocabSize: number, width: number, tokenizer: TokenCodec) {
     if (matrix.length !== vocabSize * width) {
       throw new RangeError(
         `Embedding matrix has ${matrix.length} values, not ${vocabSize} × ${width}`,

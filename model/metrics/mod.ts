@@ -13,7 +13,7 @@
  * ```
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { InputError } from "../errors.ts";
+import { serveHttp } from "../web/mod.ts";
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -46,22 +46,12 @@ export function serveMetrics(
   registry: Registry,
   listen: { host: string; port: number; flag?: string },
 ): MetricsServer {
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname: listen.host, port: listen.port, onListen() {} },
-      (req) =>
-        new URL(req.url).pathname === "/metrics" && req.method === "GET"
-          ? metricsResponse(registry)
-          : new Response("Not found: the metrics are at GET /metrics\n", { status: 404 }),
-    );
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new InputError(
-      listen.flag ?? "--metrics-port",
-      `${listen.host}:${listen.port} is already in use: pick another port (0 takes a free one)`,
-      { cause: err },
-    );
-  }
+  const server = serveHttp(
+    { host: listen.host, port: listen.port, flag: listen.flag ?? "--metrics-port" },
+    (req) =>
+      new URL(req.url).pathname === "/metrics" && req.method === "GET"
+        ? metricsResponse(registry)
+        : new Response("Not found: the metrics are at GET /metrics\n", { status: 404 }),
+  );
   return { port: server.addr.port, close: () => server.shutdown() };
 }

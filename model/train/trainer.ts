@@ -71,6 +71,8 @@ export interface StepMetrics extends Record<string, unknown> {
   grad_norm: number;
   loss_scale: number;
   tokens_per_s: number;
+  /** Tokens trained on so far, by all workers (counting those before a resume). */
+  tokens: number;
   /** True when fp16 gradients overflowed and the update was skipped. */
   skipped: boolean;
 }
@@ -390,6 +392,7 @@ export class Trainer {
       grad_norm: s.gradNorm,
       loss_scale: this.#scaler?.scale ?? 1,
       tokens_per_s: this.tokensPerStep / seconds,
+      tokens: this.dataPosition * this.tokensPerStep / this.samplesPerStep,
       skipped: s.skipped,
     };
   }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { denoRun, projectPath } from "../../model/subprocess.ts";
-import { ingestLicence, tinyJob } from "../_tiny_job.ts";
+import { ingestLicence, tinyJob, workerArgs } from "../_tiny_job.ts";
 
 /** Shards of real English text made by the real ingest CLI, shared by a test file's tests. */
 export const data = await Deno.makeTempDir();
@@ -140,17 +140,7 @@ export function worker(
 ): Proc {
   return spawn(
     "worker/training/worker_main.ts",
-    [
-      "--coordinator",
-      address,
-      "--threads",
-      "1",
-      "--name",
-      name,
-      "--cache",
-      `${run}/cache-${name}`,
-      ...args,
-    ],
+    [...workerArgs(address, name, `${run}/cache-${name}`), ...args],
     { env: { DENOFORMER_TOKEN: token } },
   );
 }

@@ -7,14 +7,20 @@ import type { StepRecord } from "../../coordinator/job.ts";
 import { TrainingMetrics } from "../../coordinator/metrics.ts";
 import { Registry } from "../../model/metrics/mod.ts";
 import { parsePrometheus, sampleValue } from "../_prometheus.ts";
-import { denoOutput, denoRun, readUntil } from "../../model/subprocess.ts";
+import { denoRun, readUntil } from "../../model/subprocess.ts";
+import { ingestLicences, writeTinyJob } from "../_tiny_job.ts";
 
+/** Step `step` on the ring `w0, w1`, 4 samples each (samples 8·(step-1) onwards). */
 const record = (step: number, committed: boolean, loss?: number): StepRecord => ({
   step,
   ring_version: step,
   world_size: 2,
   committed,
-  ranges: [],
+  ranges: ["w0", "w1"].map((worker, r) => ({
+    worker,
+    start: 8 * (step - 1) + 4 * r,
+    end: 8 * (step - 1) + 4 * (r + 1),
+  })),
   loss,
 });
 
@@ -26,7 +32,14 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
     now: () => now,
   });
   const events: string[] = [];
-  const stop = metrics.subscribe((e) => events.push(e.kind));
+  const states: string[] = [];
+  const stop = metrics.subscribe((e) => {
+    events.push(e.kind);
+    const w = e.snapshot.workers.w1;
+    if (w && w.state !== states.at(-1)) states.push(w.state);
+  });
+  metrics.workerJoined("w0", "cpu");
+  metrics.workerJoined("w1", "cuda:1");
   metrics.workers(2);
   now = 500;
   metrics.stepEnded(record(1, true, 5.5));
@@ -38,6 +51,8 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
   metrics.workerStep("w0", { step: 3, ...stats, allReduceBytes: 4096, lr: 9e-4, lossScale: 512 });
   metrics.valLoss(2, 5.25);
   metrics.checkpointSaved(2, 0.75);
+  metrics.workerLost("w1");
+  metrics.workerJoined("w2", "cpu");
   stop();
   metrics.workers(1); // not heard: unsubscribed
 
@@ -46,6 +61,8 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
     [s.step, s.loss, s.valLoss, s.lr, s.lossScale, s.stepSeconds, s.tokensPerSecond],
     [2, 5.0, 5.25, 9e-4, 512, 1, 200],
   );
+  // 16 samples committed at 100 tokens per 4 samples.
+  assert.equal(s.tokens, 400);
   assert.deepEqual([s.stepsCommitted, s.stepsAborted, s.stepsReplayed, s.workersAlive], [
     2,
     1,
@@ -53,20 +70,34 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
     1,
   ]);
   assert.deepEqual(s.workers.w0, {
+    device: "cpu",
+    state: "training",
+    steps: 2,
     computeSeconds: 0.5,
     allReduceSeconds: 0.25,
     allReduceBytes: 8192,
     idleSeconds: 1,
+    last: { step: 3, ...stats, allReduceBytes: 4096, lr: 9e-4, lossScale: 512 },
   });
+  assert.equal(s.workers.w1.device, "cuda:1");
+  assert.deepEqual(states, ["joining", "training", "dead", "replaced"]);
+  assert.equal(s.workers.w1.replacedBy, "w2");
+  assert.equal(s.workers.w2.state, "joining");
   assert.deepEqual(events, [
+    "joined",
+    "joined",
     "workers",
     "step",
     "step",
     "step",
     "worker",
+    "schedule",
     "worker",
+    "schedule",
     "valLoss",
     "checkpoint",
+    "lost",
+    "joined",
   ]);
 
   const m = parsePrometheus(await metrics.registry.metrics());
@@ -90,6 +121,10 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
   ]);
   assert.deepEqual([v("train_checkpoint_seconds", {}, "sum"), v("train_workers_alive")], [0.75, 1]);
   assert.deepEqual(
+    [v("train_tokens"), v("train_workers_joined_total"), v("train_workers_lost_total")],
+    [400, 3, 1],
+  );
+  assert.deepEqual(
     [
       "compute_seconds_total",
       "allreduce_seconds_total",
@@ -104,25 +139,8 @@ Deno.test("TrainingMetrics keeps the job's numbers in process, tells subscribers
 Deno.test("during a real 2-worker run the coordinator's series move", async () => {
   const dir = await Deno.makeTempDir({ prefix: "coord_metrics_" });
   try {
-    const ingest = await denoOutput(
-      "ingest/main.ts",
-      ["--out", `${dir}/data`, "--vocab-size", "300"]
-        // Four documents, so that one lands in the validation split.
-        .concat(["--val-fraction", "0.25"])
-        .concat(
-          ["GPL-3", "Apache-2.0", "GPL-2", "MPL-2.0"].map((f) => `/usr/share/common-licenses/${f}`),
-        ),
-    );
-    assert.equal(ingest.code, 0, ingest.stderr);
-    await Deno.writeTextFile(
-      `${dir}/job.json`,
-      JSON.stringify({
-        model: { layers: 1, heads: 2, width: 32, contextLength: 32 },
-        train: { microBatch: 2, warmupSteps: 2, evalEvery: 3, checkpointEvery: 3 },
-        heartbeatMs: 250,
-        deadAfterMs: 5000,
-      }),
-    );
+    await ingestLicences(`${dir}/data`);
+    await writeTinyJob(`${dir}/job.json`, { evalEvery: 3, checkpointEvery: 3 });
     const coordinator = denoRun(
       "coordinator/main.ts",
       ["--data", `${dir}/data`, "--out", `${dir}/run`]

@@ -75,6 +75,19 @@ Deno.test("`deno task coordinator` as the README writes it: ingest, 2 workers, c
       metrics.at(-1).loss < metrics[0].loss - 2,
       `the loss fell from ${metrics[0].loss} to ${metrics.at(-1).loss}`,
     );
+    // The first line is the dashboard's address (signing in with the generated token); by now it
+    // shows the finished run and links the server's playground.
+    assert.match(out, /^dashboard on http:\/\/127\.0\.0\.1:\d+\/\?token=\S+\n/, out.slice(0, 300));
+    const dashboard = new URL(/^dashboard on (\S+)/.exec(out)![1]);
+    const bearer = { authorization: `Bearer ${dashboard.searchParams.get("token")}` };
+    const shown = await fetch(new URL("/api/state", dashboard), { headers: bearer })
+      .then((r) => r.json());
+    const { state, rows } = shown.runs[0];
+    assert.deepEqual([state.status, state.step], ["finished", 600]);
+    assert.equal(rows.filter((r: (number | null)[]) => r[2] !== null).length, 600, "600 losses");
+    const playground = await fetch(state.links.Playground);
+    assert.equal(playground.status, 200);
+    assert.match(await playground.text(), /<title>Playground/);
     const sample = /sample generation for "The model":\n([\s\S]*)\nrun directory/.exec(out)?.[1];
     assert.ok((sample?.trim().length ?? 0) > 20, `a sample generation was streamed:\n${out}`);
 

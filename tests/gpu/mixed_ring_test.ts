@@ -73,7 +73,7 @@ Deno.test("a ring of one webgpu and one cpu worker ends every step with identica
     const summary = await readSummary(`${dir}/run`) as Awaited<ReturnType<typeof readSummary>> & {
       workers: { worker: string; device: string }[];
     };
-    assert.deepEqual(summary.workers.map((w) => w.device).sort(), ["cpu", "webgpu"]);
+    assert.deepEqual(Object.values(summary.workers).map((w) => w.device).sort(), ["cpu", "webgpu"]);
     assert.deepEqual(
       summary.weight_hash_checks,
       [1, 2, 3].map((step) => ({

@@ -40,9 +40,18 @@ Deno.test("deno task train writes metrics, a loss plot and checkpoints, and --re
     ) => JSON.parse(l));
     assert.deepEqual(lines.filter((l) => "loss" in l).map((l) => l.step), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual(lines.filter((l) => "val_loss" in l).map((l) => l.step), [4, 8]);
-    for (const key of ["loss", "lr", "tokens_per_s", "loss_scale"]) {
+    for (const key of ["loss", "lr", "tokens_per_s", "loss_scale", "tokens"]) {
       assert.equal(typeof lines[0][key], "number");
     }
+    const tokens = lines.filter((l) => "loss" in l).map((l) => l.tokens);
+    assert.deepEqual(
+      tokens,
+      tokens.map((_, i) => (i + 1) * tokens[0]),
+      "tokens seen, across the resume",
+    );
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/run/job.json`));
+    assert.equal(config.train.steps, 8);
+    assert.equal(config.model.dropout, 0.1);
     const svg = await Deno.readTextFile(`${dir}/run/loss.svg`);
     assert.match(svg, /^<svg[\s\S]*validation[\s\S]*<\/svg>\s*$/);
     assert.equal((await Deno.readTextFile(`${dir}/run/checkpoints/latest`)).trim(), "step-000008");

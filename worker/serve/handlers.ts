@@ -16,6 +16,7 @@ import { toGrpcError, UndecodableMessage } from "../../proto/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { embedTokens } from "./embedding.ts";
 import type { TokenLogprob } from "./logprobs.ts";
+import type { ServedEmbeddings } from "./neighbours.ts";
 import type { GenerateChunk, Scheduler } from "./scheduler.ts";
 import type { ServeMetrics } from "./serve_metrics.ts";
 import { type TextCodec, tokenText } from "./text_codec.ts";
@@ -33,6 +34,8 @@ export interface GenerationBackend {
   device: string;
   /** When set, every call must carry it as `authorization: Bearer KEY` (gRPC: or `x-api-key`). */
   apiKey?: string;
+  /** The token embedding table, for `POST /v1/neighbours` (neighbours.ts). */
+  embeddings?: ServedEmbeddings;
 }
 
 type Unary = (

@@ -1,9 +1,11 @@
 /**
- * The HTTP front door beside gRPC: OpenAI's completions, embeddings and models routes, `/health`
- * and Prometheus `/metrics`, over the same backend (engine, scheduler, limits and API key) as the
- * gRPC server. Handlers are thin: read and validate the body, call the domain code, and map every
- * error in one place (http_errors.ts). The API key, when set, guards the `/v1/` routes only, as in
- * vLLM, so health checks and scrapers need none.
+ * The HTTP front door beside gRPC: OpenAI's completions, embeddings and models routes, our
+ * `/v1/neighbours`, `/health`, Prometheus `/metrics` and the playground page (playground.ts), over
+ * the same backend (engine, scheduler, limits and API key) as the gRPC server. Handlers are thin:
+ * read and validate the body, call the domain code, and map every error in one place
+ * (http_errors.ts). The API key, when set, guards the `/v1/` routes (as a bearer header, or the
+ * playground's session cookie) and the playground page, as in vLLM, so health checks and scrapers
+ * need none.
  *
  * @example
  * ```ts
@@ -12,14 +14,16 @@
  * ```
  */
 import { Buffer } from "node:buffer";
-import { InputError } from "../../model/errors.ts";
 import { metricsResponse } from "../../model/metrics/mod.ts";
+import { serveHttp } from "../../model/web/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { checkModel, completions } from "./completions.ts";
 import { embedTokens } from "./embedding.ts";
 import type { GenerationBackend } from "./handlers.ts";
 import { errorResponse, HttpError, toHttpError } from "./http_errors.ts";
+import { neighbours } from "./neighbours.ts";
 import { CompletionRequest, EmbeddingRequest, parseOpenAi, promptList } from "./openai_params.ts";
+import { Playground } from "./playground.ts";
 
 /** Where and how to listen. */
 export interface HttpListenOptions {
@@ -54,40 +58,44 @@ export function startHttpServer(
       return await completions(b, r, req.signal, done);
     },
     "POST /v1/embeddings": async (req) => await embeddings(b, await readJson(req, maxBody)),
+    "POST /v1/neighbours": async (req) => neighbours(b, await readJson(req, maxBody)),
     "GET /v1/models": () => Response.json({ object: "list", data: [modelCard(b, created)] }),
     "GET /health": () => health(b),
     "GET /metrics": () => metricsResponse(b.metrics.registry),
   };
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname: listen.host, port: listen.port, onListen() {} },
-      (req) => answer(b, routes, req, created),
-    );
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    throw new InputError(
-      "--http-port",
-      `${listen.host}:${listen.port} is already in use: pick another port (0 takes a free one)`,
-      { cause: err },
-    );
-  }
+  const playground = new Playground(b.apiKey);
+  const server = serveHttp(
+    { host: listen.host, port: listen.port, flag: "--http-port" },
+    (req) => answer(b, routes, playground, req, created),
+  );
   return { port: server.addr.port, close: () => server.shutdown() };
 }
 
 async function answer(
   b: GenerationBackend,
   routes: Record<string, Route>,
+  playground: Playground,
   req: Request,
   created: number,
 ): Promise<Response> {
   const path = new URL(req.url).pathname;
   const route = routes[`${req.method} ${path}`] as Route | undefined;
-  const handler = route ? path : path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
+  const handler = route
+    ? path
+    : path.startsWith("/v1/models/")
+    ? "/v1/models/{id}"
+    : playground.owns(path)
+    ? "/playground"
+    : "other";
   const done = b.metrics.httpStarted(handler);
   try {
-    if (path.startsWith("/v1/")) {
+    if (path.startsWith("/v1/") && !playground.access.allows(req)) {
       checkApiKey(b.apiKey, req.headers.get("authorization") ?? undefined);
+    }
+    if (handler === "/playground") {
+      const res = await playground.answer(req);
+      done(res.status);
+      return res;
     }
     if (route) {
       const res = await route(req, done);

@@ -14,6 +14,7 @@ import { InferenceEngine } from "../../model/infer/mod.ts";
 import type { Logger } from "../../model/log.ts";
 import { silentLogger } from "../../model/log.ts";
 import { startHttpServer } from "./http_server.ts";
+import { servedTokenEmbeddings } from "./neighbours.ts";
 import type { ServedModel } from "./model_source.ts";
 import { Scheduler } from "./scheduler.ts";
 import { ServeMetrics } from "./serve_metrics.ts";
@@ -75,6 +76,7 @@ export async function serveModel(model: ServedModel, o: ServeOptions): Promise<S
     modelId: o.modelId ?? model.name,
     device,
     apiKey: o.apiKey,
+    embeddings: servedTokenEmbeddings(model.weights, model.codec),
   };
   const server = await startServer(backend, { host: o.host, port: o.port, tls: o.tls });
   const httpHost = o.httpHost ?? o.host;

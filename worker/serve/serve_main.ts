@@ -6,7 +6,8 @@
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
  * `denoformer.v1.Generation`, health and reflection. Prints `listening on HOST:PORT` on stdout
  * once it accepts requests; with `--http-port`, also the OpenAI-compatible HTTP API and
- * Prometheus metrics (docs/serving.md), and then `http listening on HOST:PORT`.
+ * Prometheus metrics (docs/serving.md) and the playground page at `/playground`, and then
+ * `http listening on HOST:PORT`.
  * `--random-init tiny|small|gpt2 [--seed N] [--vocab-size N] [--context N]` serves a seeded
  * random model with the byte codec instead (tests, benchmarks).
  */
@@ -35,7 +36,8 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --api-key-file F       require the key in this file in the request metadata; or
                          DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-cert F --tls-key F  serve TLS (gRPC)
-  --http-port P          also serve the OpenAI-compatible HTTP API and /metrics on P (0: a free one)
+  --http-port P          also serve the OpenAI-compatible HTTP API, /metrics and the playground
+                         (http://HOST:P/playground) on P (0: a free one)
   --http-host HOST       its interface (default: --host)
   --served-model-name N  the model's id in the HTTP API (default: the --checkpoint path as given)
 `;
