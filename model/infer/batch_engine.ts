@@ -22,8 +22,34 @@
  *   engine.release(slot); // the sequence fails; every other slot is untouched
  * }
  * ```
+ *
+ * @module
  */
-import type { Embeddings, NextToken, RowRequest } from "./engine.ts";
+
+/** What a sequence asks of a step. */
+export interface RowRequest {
+  /** Above 0: return softmax(logits / temperature). 0 (the default) is greedy. */
+  temperature?: number;
+  /** Return the logits even with a temperature (a repetition penalty changes them first). */
+  logits?: boolean;
+}
+
+/**
+ * What a step gives one sequence: the logits for a greedy row or one that asked for them, the
+ * probabilities for a row with a temperature. Only what some row needs is fetched from the
+ * session: a step's output is vocabulary-wide per row, and copying it out is a share of the step.
+ */
+export interface NextToken {
+  logits?: Float32Array;
+  /** softmax(logits / temperature), for a sequence given a temperature above 0. */
+  probs?: Float32Array;
+}
+
+/** Token embeddings (final LayerNorm output) and their mean. */
+export interface Embeddings {
+  tokens: Float32Array[];
+  mean: Float32Array;
+}
 
 /** What a scheduler needs from the model it serves. */
 export interface BatchEngine {

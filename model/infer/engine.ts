@@ -20,7 +20,7 @@
 import type { GptConfig } from "../gpt/mod.ts";
 import { InputError } from "../errors.ts";
 import { createSession, type Device, ort, resolveDevice } from "../runtime.ts";
-import type { BatchEngine } from "./batch_engine.ts";
+import type { BatchEngine, Embeddings, NextToken, RowRequest } from "./batch_engine.ts";
 import { DeviceKvCache } from "./device_kv_cache.ts";
 import { KvCache } from "./kv_cache.ts";
 import {
@@ -40,31 +40,6 @@ export interface EngineOptions {
   threads?: number;
   /** Decode attention variant (default `split`, the faster; see kv_graphs.ts). */
   attention?: DecodeAttention;
-}
-
-/** What a sequence asks of a step. */
-export interface RowRequest {
-  /** Above 0: return softmax(logits / temperature). 0 (the default) is greedy. */
-  temperature?: number;
-  /** Return the logits even with a temperature (a repetition penalty changes them first). */
-  logits?: boolean;
-}
-
-/**
- * What a step gives one sequence: the logits for a greedy row or one that asked for them, the
- * probabilities for a row with a temperature. Only what some row needs is fetched from the
- * session: a step's output is vocabulary-wide per row, and copying it out is a share of the step.
- */
-export interface NextToken {
-  logits?: Float32Array;
-  /** softmax(logits / temperature), for a sequence given a temperature above 0. */
-  probs?: Float32Array;
-}
-
-/** Token embeddings (final LayerNorm output) and their mean. */
-export interface Embeddings {
-  tokens: Float32Array[];
-  mean: Float32Array;
 }
 
 /** KV-cached inference over one model (the {@linkcode BatchEngine} a scheduler drives). */

@@ -8,14 +8,8 @@
  * const engine = await InferenceEngine.create(cfg, weights, { maxBatch: 8 });
  * ```
  */
-export {
-  type Embeddings,
-  type EngineOptions,
-  InferenceEngine,
-  type NextToken,
-  type RowRequest,
-} from "./engine.ts";
-export type { BatchEngine } from "./batch_engine.ts";
+export { type EngineOptions, InferenceEngine } from "./engine.ts";
+export type { BatchEngine, Embeddings, NextToken, RowRequest } from "./batch_engine.ts";
 export { DeviceKvCache } from "./device_kv_cache.ts";
 export { KvCache } from "./kv_cache.ts";
 export {

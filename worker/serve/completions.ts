@@ -4,7 +4,7 @@
  * server-sent events) carries them all. A client that goes away cancels every choice at once,
  * which frees their cache slots at the next step boundary, as a cancelled gRPC stream does.
  */
-import type { GenerationBackend } from "./handlers.ts";
+import type { GenerationBackend } from "./backend.ts";
 import { HttpError, toHttpError } from "./http_errors.ts";
 import type { TokenLogprob } from "./logprobs.ts";
 import { completionParams, type CompletionRequest, promptList } from "./openai_params.ts";

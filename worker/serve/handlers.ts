@@ -4,7 +4,6 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../model/errors.ts";
-import type { InferenceEngine } from "../../model/infer/mod.ts";
 import {
   DetokenizeRequest,
   GenerateRequest,
@@ -16,27 +15,9 @@ import { toGrpcError, UndecodableMessage } from "../../proto/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { embedTokens } from "./embedding.ts";
 import type { TokenLogprob } from "./logprobs.ts";
-import type { ServedEmbeddings } from "./neighbours.ts";
-import type { GenerateChunk, Scheduler } from "./scheduler.ts";
-import type { ServeMetrics } from "./serve_metrics.ts";
+import type { GenerationBackend } from "./backend.ts";
+import type { GenerateChunk } from "./scheduler.ts";
 import { type TextCodec, tokenText } from "./text_codec.ts";
-
-/** What the handlers serve; the gRPC and HTTP servers share one. */
-export interface GenerationBackend {
-  engine: InferenceEngine;
-  scheduler: Scheduler;
-  codec: TextCodec;
-  metrics: ServeMetrics;
-  /** Shown by ModelInfo, e.g. the checkpoint path. */
-  name: string;
-  /** The model's id in the OpenAI API (`/v1/models`, the `model` field). */
-  modelId: string;
-  device: string;
-  /** When set, every call must carry it as `authorization: Bearer KEY` (gRPC: or `x-api-key`). */
-  apiKey?: string;
-  /** The token embedding table, for `POST /v1/neighbours` (neighbours.ts). */
-  embeddings?: ServedEmbeddings;
-}
 
 type Unary = (
   call: grpc.ServerUnaryCall<unknown, unknown>,

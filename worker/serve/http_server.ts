@@ -19,7 +19,7 @@ import { serveHttp } from "../../model/web/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { checkModel, completions } from "./completions.ts";
 import { embedTokens } from "./embedding.ts";
-import type { GenerationBackend } from "./handlers.ts";
+import type { GenerationBackend } from "./backend.ts";
 import { errorResponse, HttpError, toHttpError } from "./http_errors.ts";
 import { neighbours } from "./neighbours.ts";
 import { CompletionRequest, EmbeddingRequest, parseOpenAi, promptList } from "./openai_params.ts";

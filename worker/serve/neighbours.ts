@@ -22,7 +22,7 @@ import {
 import { InputError } from "../../model/errors.ts";
 import type { WeightTable } from "../../model/infer/mod.ts";
 import { checkModel } from "./completions.ts";
-import type { GenerationBackend } from "./handlers.ts";
+import type { GenerationBackend, ServedEmbeddings } from "./backend.ts";
 import { HttpError } from "./http_errors.ts";
 import { parseOpenAi } from "./openai_params.ts";
 import { type TextCodec, tokenText } from "./text_codec.ts";
@@ -33,14 +33,6 @@ export const NeighboursRequest = z.object({
   input: z.string().min(1).max(1000).refine((s) => s.isWellFormed(), "must be well-formed Unicode"),
   k: z.number().int().min(1).max(100).nullish().transform((v) => v ?? 10),
 }).strict();
-
-/** The served model's token embeddings, and each token's id by its text. */
-export interface ServedEmbeddings {
-  /** Tokens are named as log-probability listings name them. */
-  table: TokenEmbeddings;
-  /** Token text → id, the lowest id where two tokens spell the same. */
-  ids: Map<string, number>;
-}
 
 /** The served model's token embedding table and the ids of its tokens' texts. */
 export function servedTokenEmbeddings(weights: WeightTable, codec: TextCodec): ServedEmbeddings {

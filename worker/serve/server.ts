@@ -15,7 +15,8 @@ import {
   healthService,
   type TlsFiles,
 } from "../../proto/mod.ts";
-import { type GenerationBackend, generationHandlers } from "./handlers.ts";
+import type { GenerationBackend } from "./backend.ts";
+import { generationHandlers } from "./handlers.ts";
 import { healthHandlers } from "./health.ts";
 import { addReflection } from "./reflection.ts";
 
