@@ -26,7 +26,7 @@ export type { ServedModel } from "./model_source.ts";
 export { Scheduler } from "./scheduler.ts";
 export type { FinishReason, GenerateChunk, SchedulerStats } from "./scheduler.ts";
 export { startServer } from "./server.ts";
-export { serveModel } from "./serve.ts";
+export { generationBackend, serveModel } from "./serve.ts";
 export type { ServedServer, ServeOptions } from "./serve.ts";
 export { startHttpServer } from "./http_server.ts";
 export type { HttpListenOptions, RunningHttpServer } from "./http_server.ts";

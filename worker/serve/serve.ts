@@ -13,6 +13,8 @@ import type { TlsFiles } from "../../proto/mod.ts";
 import { InferenceEngine } from "../../model/infer/mod.ts";
 import type { Logger } from "../../model/log.ts";
 import { silentLogger } from "../../model/log.ts";
+import type { GenerationBackend } from "./backend.ts";
+import type { Registry } from "../../model/metrics/mod.ts";
 import { startHttpServer } from "./http_server.ts";
 import { servedTokenEmbeddings } from "./neighbours.ts";
 import type { ServedModel } from "./model_source.ts";
@@ -51,6 +53,38 @@ export interface ServedServer {
   close(): void;
 }
 
+/**
+ * The scheduler, metrics and tables every transport of a server shares, over an engine already
+ * compiled for `model`. `registry` holds the metrics (default: the process-wide one, with
+ * prom-client's process series).
+ */
+export function generationBackend(
+  model: ServedModel,
+  engine: InferenceEngine,
+  o: Pick<ServeOptions, "maxQueue" | "device" | "apiKey" | "modelId" | "log"> & {
+    registry?: Registry;
+  } = {},
+): GenerationBackend {
+  const metrics = new ServeMetrics(o.registry);
+  const scheduler = new Scheduler(engine, model.codec, {
+    maxQueue: o.maxQueue ?? 64,
+    logger: o.log ?? silentLogger,
+    observer: metrics,
+  });
+  metrics.watch(scheduler);
+  return {
+    engine,
+    scheduler,
+    codec: model.codec,
+    metrics,
+    name: model.name,
+    modelId: o.modelId ?? model.name,
+    device: o.device ?? "cpu",
+    apiKey: o.apiKey,
+    embeddings: servedTokenEmbeddings(model.weights, model.codec),
+  };
+}
+
 /** Compiles `model` for its device and serves it until `close()`. */
 export async function serveModel(model: ServedModel, o: ServeOptions): Promise<ServedServer> {
   const device = o.device ?? "cpu";
@@ -60,24 +94,7 @@ export async function serveModel(model: ServedModel, o: ServeOptions): Promise<S
     threads: o.threads,
   });
   const log = o.log ?? silentLogger;
-  const metrics = new ServeMetrics();
-  const scheduler = new Scheduler(engine, model.codec, {
-    maxQueue: o.maxQueue ?? 64,
-    logger: log,
-    observer: metrics,
-  });
-  metrics.watch(scheduler);
-  const backend = {
-    engine,
-    scheduler,
-    codec: model.codec,
-    metrics,
-    name: model.name,
-    modelId: o.modelId ?? model.name,
-    device,
-    apiKey: o.apiKey,
-    embeddings: servedTokenEmbeddings(model.weights, model.codec),
-  };
+  const backend = generationBackend(model, engine, { ...o, device, log });
   const server = await startServer(backend, { host: o.host, port: o.port, tls: o.tls });
   const httpHost = o.httpHost ?? o.host;
   const http = o.httpPort === undefined

@@ -5,12 +5,10 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { InferenceEngine } from "../../../model/infer/mod.ts";
-import { silentLogger } from "../../../model/log.ts";
 import { Registry } from "../../../model/metrics/mod.ts";
 import { startHttpServer } from "../../../worker/serve/http_server.ts";
 import { randomModel } from "../../../worker/serve/model_source.ts";
-import { Scheduler } from "../../../worker/serve/scheduler.ts";
-import { ServeMetrics } from "../../../worker/serve/serve_metrics.ts";
+import { generationBackend } from "../../../worker/serve/serve.ts";
 
 Deno.test("32 streaming HTTP clients, half of them leaving midway, leave no slot, stream or timer behind", async () => {
   const model = randomModel("tiny", { seed: 3, vocabSize: 257, contextLength: 1024 });
@@ -19,22 +17,8 @@ Deno.test("32 streaming HTTP clients, half of them leaving midway, leave no slot
     threads: 1,
   });
   // A bare registry: prom-client's default process series would start a monitor of their own.
-  const metrics = new ServeMetrics(new Registry());
-  const scheduler = new Scheduler(engine, model.codec, {
-    maxQueue: 64,
-    logger: silentLogger,
-    observer: metrics,
-  });
-  metrics.watch(scheduler);
-  const backend = {
-    engine,
-    scheduler,
-    codec: model.codec,
-    metrics,
-    name: model.name,
-    modelId: model.name,
-    device: "cpu",
-  };
+  const backend = generationBackend(model, engine, { registry: new Registry() });
+  const { scheduler, metrics } = backend;
   const http = startHttpServer(backend, { host: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${http.port}/v1/completions`;
   const complete = (body: Record<string, unknown>, signal?: AbortSignal) =>
