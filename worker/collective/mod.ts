@@ -38,8 +38,9 @@ export {
   WIRE_BYTES,
   WireFormat,
 } from "./wire_dtype.ts";
-export { startTcpPeerServer, TcpPeerClient } from "./tcp/tcp_peer.ts";
+export { startTcpPeerServer } from "./tcp/peer_server.ts";
+export { TcpPeerClient } from "./tcp/peer_client.ts";
 export { sharedMemoryAvailable } from "./shm/shared_memory.ts";
-export type { TcpPeerServer } from "./tcp/tcp_peer.ts";
+export type { TcpPeerServer } from "./tcp/peer_server.ts";
 export { ProbeProcess, ProbeRing, spawnProbeRing } from "./probe/probe_ring.ts";
 export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";

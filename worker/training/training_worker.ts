@@ -18,7 +18,7 @@ import { Lease } from "./lease.ts";
 import { PeerClient } from "../collective/grpc/peer_client.ts";
 import { startPeerServer } from "../collective/grpc/peer_server.ts";
 import { sharedFloat32Array } from "../collective/shm/shm_slots.ts";
-import { startTcpPeerServer, TcpPeerClient } from "../collective/tcp/tcp_peer.ts";
+import { startTcpPeerServer, TcpPeerClient } from "../collective/mod.ts";
 import type { ChunkSink } from "../collective/chunk_sink.ts";
 import { ringAllReduce } from "../collective/ring_allreduce.ts";
 

@@ -18,7 +18,8 @@ import { ChunkMailbox } from "../chunk_mailbox.ts";
 import { PeerClient } from "../grpc/peer_client.ts";
 import { startPeerServer } from "../grpc/peer_server.ts";
 import { sharedFloat32Array } from "../shm/shm_slots.ts";
-import { startTcpPeerServer, TcpPeerClient } from "../tcp/tcp_peer.ts";
+import { startTcpPeerServer } from "../tcp/peer_server.ts";
+import { TcpPeerClient } from "../tcp/peer_client.ts";
 import { type Ring, ringAllReduce } from "../ring_allreduce.ts";
 import { ProbeCommand, probeInput, ProbePattern, probeValue, Transport } from "./protocol.ts";
 
