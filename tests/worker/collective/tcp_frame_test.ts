@@ -138,6 +138,14 @@ Deno.test("scanFrame on every prefix of a frame asks for more bytes, never reads
   }
 });
 
+Deno.test("a large payload is split off behind a step past 2^35, whose varint is 6 bytes long", () => {
+  const c = { ...chunk(8192), step: 2 ** 40 + 3 };
+  const wire = concat(encodeChunkHeader(c), c.payload);
+  const scan = scanFrame(wire, 0, wire.length, limits);
+  assert.equal(scan.kind, "split");
+  if (scan.kind === "split") assert.deepEqual(wire.subarray(scan.payloadStart), c.payload);
+});
+
 Deno.test("scanFrame refuses a length prefix past the size limit", () => {
   const prefix = new Uint8Array(5);
   const end = writeVarint(prefix, 0, limits.maxMessageBytes + 1);

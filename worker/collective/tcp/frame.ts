@@ -192,9 +192,9 @@ export function trailingPayload(
     p = key[1];
     const wire = key[0] % 8;
     if (wire === 0) {
-      const v = readVarint(buf, p, available);
-      if (!v) return INCOMPLETE;
-      p = v[1];
+      const after = skipVarint(buf, p, available);
+      if (after === undefined) return INCOMPLETE;
+      p = after;
     } else if (wire === 2) {
       const l = readVarint(buf, p, available);
       if (!l) return INCOMPLETE;
@@ -233,6 +233,18 @@ export function writeVarint(out: Uint8Array, p: number, v: number): number {
   }
   out[p++] = v;
   return p;
+}
+
+/**
+ * The index after a field's varint value at `p` (up to 10 bytes: a uint64 such as `step` may be
+ * longer than any length), or undefined when it is not all there yet.
+ */
+function skipVarint(buf: Uint8Array, p: number, end: number): number | undefined {
+  for (let i = 0; p < end; i++) {
+    if (i === 10) throw new RangeError("Malformed data-plane field");
+    if (buf[p++] < 0x80) return p;
+  }
+  return undefined;
 }
 
 /** A varint at `p` as [value, index after it], or undefined when it is not all there yet. */
