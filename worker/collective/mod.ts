@@ -21,12 +21,9 @@ export { startPeerServer } from "./grpc/peer_server.ts";
 export type { PeerServer, PeerServerOptions } from "./grpc/peer_server.ts";
 export { ChunkStream, PeerClient } from "./grpc/peer_client.ts";
 export type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
-export {
-  AllReduceError,
-  AllReduceOptions,
-  ringAllReduce,
-  SegmentLayout,
-} from "./ring_allreduce.ts";
+export { AllReduceError, AllReduceOptions, ringAllReduce } from "./ring_allreduce.ts";
+export { RingSchedule, SegmentLayout } from "./ring_schedule.ts";
+export type { RingStep } from "./ring_schedule.ts";
 export type { AllReduceStats, Ring } from "./ring_allreduce.ts";
 export {
   accumulateWire,
