@@ -38,6 +38,14 @@ export {
 export { startTcpPeerServer } from "./tcp/peer_server.ts";
 export { TcpPeerClient } from "./tcp/peer_client.ts";
 export { sharedMemoryAvailable } from "./shm/shared_memory.ts";
+export { sharedFloat16Array, sharedFloat32Array } from "./shm/shm_slots.ts";
 export type { TcpPeerServer } from "./tcp/peer_server.ts";
 export { ProbeProcess, ProbeRing, spawnProbeRing } from "./probe/probe_ring.ts";
+export type { ProbePlace, ProbeRingOptions } from "./probe/probe_ring.ts";
+export { EmulatedHosts, emulatedHostsUnavailable, parseRate } from "./probe/emulated_hosts.ts";
+export type { EmulatedHost, LinkShape } from "./probe/emulated_hosts.ts";
+export { hierarchicalAllReduce } from "./hierarchical_allreduce.ts";
+export type { HierarchicalRing, HostGroup } from "./hierarchical_allreduce.ts";
+export { reduceBuffer } from "./reduce_buffer.ts";
+export type { ReduceBuffer } from "./reduce_buffer.ts";
 export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";

@@ -22,14 +22,8 @@ import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, OutgoingChunk } from "./chunk_sink.ts";
 import { RingSchedule, type RingStep, SegmentLayout } from "./ring_schedule.ts";
-import {
-  accumulateWire,
-  copyWire,
-  encodeWire,
-  roundToWire,
-  WIRE_BYTES,
-  WireFormat,
-} from "./wire_dtype.ts";
+import { type ReduceBuffer, reduceBuffer } from "./reduce_buffer.ts";
+import { WIRE_BYTES, WireFormat } from "./wire_dtype.ts";
 
 /** How one all-reduce runs; defaults tuned on loopback (see docs/allreduce.md). */
 export const AllReduceOptions = z.object({
@@ -90,15 +84,21 @@ export class AllReduceError extends Error {
 
 /**
  * Sums (or averages) `buffer` in place across the ring; every rank ends with identical values.
- * Rejects with {@linkcode AllReduceError} when a peer fails, a deadline passes or `signal` aborts.
+ * An fp16 buffer (gradients cast to fp16 in the train-step graph) travels as fp16 without
+ * conversion; its `wire` defaults to fp16. Rejects with {@linkcode AllReduceError} when a peer
+ * fails, a deadline passes or `signal` aborts.
  */
 export async function ringAllReduce(
-  buffer: Float32Array,
+  buffer: Float32Array | Float16Array,
   ring: Ring,
   options: AllReduceOptions & { signal?: AbortSignal },
 ): Promise<AllReduceStats> {
   const { signal, ...rest } = options;
-  const opts = AllReduceOptions.parse(rest);
+  const opts = AllReduceOptions.parse({
+    ...rest,
+    wire: rest.wire ?? (buffer instanceof Float16Array ? "fp16" : undefined),
+  });
+  const elements = reduceBuffer(buffer, opts.wire);
   const started = performance.now();
   const n = ring.worldSize;
   if (n === 1) return { ms: performance.now() - started, chunksSent: 0, bytesSent: 0 };
@@ -125,7 +125,7 @@ export async function ringAllReduce(
   });
   const stats: AllReduceStats = { ms: 0, chunksSent: 0, bytesSent: 0 };
   const send = async (t: number, c: number) => {
-    const chunk = outgoingChunk(buffer, ring, opts, schedule.sent(t), c, layout);
+    const chunk = outgoingChunk(elements, ring, opts, schedule.sent(t), c, layout);
     await stream.write(chunk, stop.signal);
     stats.chunksSent++;
     stats.bytesSent += chunk.payload.length;
@@ -144,11 +144,11 @@ export async function ringAllReduce(
         );
         const [start, end] = layout.chunk(step.segment, c);
         checkFits(chunk, schedule.left, step, c, t, end - start, opts.wire);
-        const view = buffer.subarray(start, end);
-        if (schedule.reduces(t)) accumulateWire(view, chunk.payload, opts.wire);
-        else copyWire(view, chunk.payload, opts.wire);
+        if (schedule.reduces(t)) elements.add(start, end, chunk.payload);
+        else elements.copy(start, end, chunk.payload);
         payloadPool.release(chunk.payload);
-        if (schedule.completes(t)) finalize(view, opts.op === "mean" ? n : 1, opts.wire);
+        // Final on its owner now: scaled, and held exactly as the other ranks will decode it.
+        if (schedule.completes(t)) elements.finish(start, end, opts.op === "mean" ? n : 1);
         if (t + 1 < schedule.steps) await send(t + 1, c);
       }
     }
@@ -166,7 +166,9 @@ export async function ringAllReduce(
 }
 
 /** A controller that aborts when `signal` does, until `unlink` is called. */
-function followAbort(signal: AbortSignal | undefined): { stop: AbortController; unlink(): void } {
+export function followAbort(
+  signal: AbortSignal | undefined,
+): { stop: AbortController; unlink(): void } {
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -175,23 +177,14 @@ function followAbort(signal: AbortSignal | undefined): { stop: AbortController; 
 }
 
 /**
- * A chunk now final on its owner: divided by `divisor`, then rounded to the wire format so the
- * owner keeps exactly what every other rank will decode.
- */
-function finalize(view: Float32Array, divisor: number, wire: WireFormat): void {
-  if (divisor !== 1) { for (let i = 0; i < view.length; i++) view[i] /= divisor; }
-  roundToWire(view, wire);
-}
-
-/**
- * Chunk `c` of what `sent` names, ready for the stream. An fp32 chunk travels as a view of
- * `buffer`, not a copy: the transport may still be reading it when the ring loop goes on, and
- * that is safe because a region this rank sends is written again only with a value its left
- * neighbour derived from that send (the sum travels rightwards), so only after the send has left.
- * 16-bit encodings get a pooled array each, which the transport hands back once written.
+ * Chunk `c` of what `sent` names, ready for the stream. A chunk already in its wire format travels
+ * as a view of the buffer, not a copy: the transport may still be reading it when the ring loop
+ * goes on, and that is safe because a region this rank sends is written again only with a value
+ * its left neighbour derived from that send (the sum travels rightwards), so only after the send
+ * has left. Converted chunks get a pooled array each, which the transport hands back once written.
  */
 function outgoingChunk(
-  buffer: Float32Array,
+  elements: ReduceBuffer,
   ring: Ring,
   opts: z.output<typeof AllReduceOptions>,
   sent: RingStep,
@@ -199,10 +192,7 @@ function outgoingChunk(
   layout: SegmentLayout,
 ): OutgoingChunk {
   const [start, end] = layout.chunk(sent.segment, c);
-  const view = buffer.subarray(start, end);
-  const payload = opts.wire === "fp32"
-    ? encodeWire(view, "fp32")
-    : encodeWire(view, opts.wire, payloadPool.take(view.length * WIRE_BYTES[opts.wire]).buffer);
+  const payload = elements.encode(start, end);
   return {
     job_id: ring.jobId,
     ring_version: ring.ringVersion,
@@ -241,7 +231,8 @@ function checkFits(
   );
 }
 
-const WIRE_DTYPE = {
+/** Each wire format's name in `AllReduceChunk.dtype`. */
+export const WIRE_DTYPE = {
   fp32: "WIRE_DTYPE_FP32",
   fp16: "WIRE_DTYPE_FP16",
   bf16: "WIRE_DTYPE_BF16",

@@ -1,5 +1,5 @@
 /**
- * Spawns a ring of all-reduce probe processes (allreduce_main.ts) on this machine and drives them
+ * Spawns a ring of all-reduce probe processes (probe_main.ts) on this machine and drives them
  * with JSON-line commands. Used by the transport tests and `bench/allreduce.ts`.
  *
  * @example
@@ -8,9 +8,18 @@
  * const replies = await ring.all(() => ({ cmd: "allreduce", length: 1001, options: { step: 1 } }));
  * ```
  */
+import type { EmulatedHosts } from "./emulated_hosts.ts";
 import type { Transport } from "./protocol.ts";
 
 const PROBE = new URL("./probe_main.ts", import.meta.url);
+
+/** Where a probe runs: a command prefix (e.g. `ip netns exec NS`) and the address it binds. */
+export interface ProbePlace {
+  prefix: string[];
+  host: string;
+}
+
+const LOOPBACK: ProbePlace = { prefix: [], host: "127.0.0.1" };
 
 /** One probe process. */
 export class ProbeProcess {
@@ -83,6 +92,7 @@ export class ProbeRing {
     readonly job: string,
     readonly token: string,
     readonly transport: Transport,
+    readonly placeOf: (rank: number) => ProbePlace = () => LOOPBACK,
   ) {}
 
   /**
@@ -98,6 +108,7 @@ export class ProbeRing {
       this.job,
       this.token,
       this.transport,
+      this.placeOf(rank),
     );
     const n = this.procs.length;
     await this.all((r) => ({
@@ -105,6 +116,40 @@ export class ProbeRing {
       right: this.procs[(r + 1) % n].address,
       ringVersion,
     }));
+  }
+
+  /**
+   * Forms a two-level ring over `ranks`: grouped by `hostOf`, the lowest rank of each host its
+   * leader, the leaders in a ring by host. Replies in the order of `ranks`.
+   */
+  hierarchy(
+    hostOf: (rank: number) => number,
+    ringVersion = 0,
+    ranks: number[] = this.procs.map((p) => p.rank),
+  ): Promise<Record<string, unknown>[]> {
+    const groups = Map.groupBy([...ranks].sort((a, b) => a - b), hostOf);
+    const leaders = [...groups.keys()].sort((a, b) => a - b).map((h) => groups.get(h)![0]);
+    return this.all((rank) => {
+      const group = groups.get(hostOf(rank))!;
+      const index = group.indexOf(rank);
+      const host = leaders.indexOf(group[0]);
+      const address = (r: number) => this.procs[r].address;
+      return {
+        cmd: "hierarchy",
+        ringVersion,
+        worldSize: ranks.length,
+        index,
+        size: group.length,
+        peers: index === 0 ? group.map((r, i) => (i === 0 ? "" : address(r))) : [address(group[0])],
+        hosts: index === 0
+          ? {
+            rank: host,
+            worldSize: leaders.length,
+            right: address(leaders[(host + 1) % leaders.length]),
+          }
+          : undefined,
+      };
+    }, ranks);
   }
 
   /** Sends `commandFor(rank)` to every live rank at once; replies in rank order. */
@@ -124,24 +169,43 @@ export class ProbeRing {
   }
 }
 
+/** Where the probes of a ring run. */
+export interface ProbeRingOptions {
+  job?: string;
+  token?: string;
+  connect?: boolean;
+  transport?: Transport;
+  /** Emulated hosts to run in (else all on 127.0.0.1). */
+  hosts?: EmulatedHosts;
+  /** Which of `hosts` rank r runs on (default: host r). */
+  hostOf?: (rank: number) => number;
+}
+
 /**
- * Starts `worldSize` probes on 127.0.0.1 with port 0, waits for each `listening on HOST:PORT`, and
- * (unless `connect` is false) points each at its right neighbour.
+ * Starts `worldSize` probes with port 0 (on 127.0.0.1, or each in its emulated host), waits for
+ * each `listening on HOST:PORT`, and (unless `connect` is false) points each at its right
+ * neighbour.
  */
 export async function spawnProbeRing(
   worldSize: number,
-  options: { job?: string; token?: string; connect?: boolean; transport?: Transport } = {},
+  options: ProbeRingOptions = {},
 ): Promise<ProbeRing> {
   const job = options.job ?? "probe-job";
   const token = options.token ?? "probe-token";
   const transport = options.transport ?? "grpc";
+  const { hosts, hostOf = (r: number) => r } = options;
+  const placeOf = (rank: number): ProbePlace => {
+    if (!hosts) return LOOPBACK;
+    const h = hostOf(rank);
+    return { prefix: hosts.command(h), host: hosts.hosts[h].address };
+  };
   const procs = await Promise.all(
     Array.from(
       { length: worldSize },
-      (_, rank) => spawnProbe(rank, worldSize, job, token, transport),
+      (_, rank) => spawnProbe(rank, worldSize, job, token, transport, placeOf(rank)),
     ),
   );
-  const ring = new ProbeRing(procs, job, token, transport);
+  const ring = new ProbeRing(procs, job, token, transport, placeOf);
   if (options.connect ?? true) {
     await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
   }
@@ -154,9 +218,12 @@ async function spawnProbe(
   job: string,
   token: string,
   transport: Transport,
+  place: ProbePlace,
 ): Promise<ProbeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const [command, ...args] = [...place.prefix, Deno.execPath()];
+  const child = new Deno.Command(command, {
     args: [
+      ...args,
       "run",
       "--allow-all",
       PROBE.href,
@@ -170,6 +237,8 @@ async function spawnProbe(
       token,
       "--transport",
       transport,
+      "--host",
+      place.host,
     ],
     stdin: "piped",
     stdout: "piped",
