@@ -31,6 +31,11 @@ export interface TrainStepShape {
   /** Tokens per sequence; defaults to the context length. */
   sequenceLength?: number;
   precision: Precision;
+  /**
+   * The dtype of the gradient outputs: fp32 (default), or fp16 for an all-reduce that carries
+   * fp16 (a Cast at each output, so no loop outside the graph converts them).
+   */
+  gradients?: "fp32" | "fp16";
 }
 
 /** Builds the train-step graph: inputs `ids`, `targets`, `loss_scale` and every parameter. */
@@ -69,8 +74,9 @@ function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Gr
   const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
   g.output(loss, "loss_sum");
   if (lossScale) {
+    const half = shape.gradients === "fp16";
     gradients(g, g.mul(loss, lossScale), params).forEach((grad, i) =>
-      g.output(grad, `grad:${params[i].name}`)
+      g.output(half ? g.cast(grad, "float16") : grad, `grad:${params[i].name}`)
     );
   }
   return g;
@@ -128,7 +134,11 @@ class CompiledLoss {
         "bf16 needs the CUDA execution provider: onnxruntime's CPU provider has no bfloat16 kernels (not even Cast); use fp16 or fp32 on CPU",
       );
     }
-    const full = { ...shape, sequenceLength: shape.sequenceLength ?? cfg.contextLength };
+    const full = {
+      ...shape,
+      sequenceLength: shape.sequenceLength ?? cfg.contextLength,
+      gradients: shape.gradients ?? "fp32",
+    };
     const graph = build(cfg, full);
     const session = await createSession(graph.toModel(), { device, threads: options.threads });
     const dropoutSites = graph.inputs.filter((v) => v.name.startsWith(DROPOUT_INPUT));
@@ -203,8 +213,9 @@ export class TrainStep extends CompiledLoss {
   }
 
   /**
-   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads`; returns
-   * the summed (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids.
+   * Runs one micro-batch and adds its gradients (fp32 or fp16 outputs alike), multiplied by
+   * `lossScale`, into `grads` in fp32; returns the summed (unscaled) token loss. `ids` and
+   * `targets` hold microBatch × sequenceLength ids.
    * With dropout, `samples` names the global sample index of each row and `seed` the run's seed:
    * the masks are drawn from them (see {@linkcode drawDropoutMasks}).
    */
@@ -229,7 +240,7 @@ export class TrainStep extends CompiledLoss {
     }
     const out = await this.session.run(feeds);
     this.specs.forEach((s, i) => {
-      const grad = out[`grad:${s.name}`].data as Float32Array;
+      const grad = out[`grad:${s.name}`].data as Float32Array | Float16Array;
       const base = this.offsets[i];
       for (let j = 0; j < grad.length; j++) grads[base + j] += grad[j];
     });
