@@ -19,8 +19,12 @@ import type { Device } from "../runtime.ts";
 import { type TokenArray, WindowSampler } from "./batches.ts";
 import type { TrainConfig } from "./config.ts";
 
-/** Sums a buffer across all workers in place (the ring all-reduce; absent when training alone). */
-export type AllReduce = (buffer: Float32Array) => Promise<void>;
+/**
+ * Sums a buffer across all workers in place (the ring all-reduce; absent when training alone).
+ * `bucket` tells apart the buffers one step reduces: with an fp16 gradient wire, the gradients
+ * (bucket 0, fp16) and the loss (bucket 1, fp32).
+ */
+export type AllReduce = (buffer: Float32Array | Float16Array, bucket: number) => Promise<void>;
 
 /** What a trainer needs to start. */
 export interface TrainerInit {
@@ -39,6 +43,14 @@ export interface TrainerInit {
    * distributed worker passes one whose memory ring neighbours on its host read in place.
    */
   gradientBuffer?: (length: number) => Float32Array;
+  /**
+   * `fp16`: the all-reduce carries the gradients as fp16, which the train-step graph casts them
+   * to (half the bytes on the wire). Micro-batches still accumulate in fp32, and the loss is
+   * scaled dynamically as for fp16 compute, so small gradients do not underflow. Default `fp32`.
+   */
+  gradientWire?: "fp32" | "fp16";
+  /** Allocates the fp16 gradient buffer of an fp16 wire (default: an ordinary Float16Array). */
+  halfGradientBuffer?: (length: number) => Float16Array;
 }
 
 /** One optimizer step's record: a line of metrics.jsonl. */
@@ -73,6 +85,8 @@ export class Trainer {
   readonly #tokenizerJson: string;
   /** Gradients, then one extra slot carrying the loss sum through the same all-reduce. */
   readonly #gradsAndLoss: Float32Array;
+  /** With an fp16 gradient wire, what the all-reduce sums. */
+  readonly #halfGrads: Float16Array | undefined;
   readonly #ids: BigInt64Array;
   readonly #targets: BigInt64Array;
 
@@ -102,8 +116,12 @@ export class Trainer {
       })),
       { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
     );
-    this.#scaler = init.train.precision === "fp16" ? new LossScaler() : undefined;
+    const halfWire = init.gradientWire === "fp16";
+    this.#scaler = init.train.precision === "fp16" || halfWire ? new LossScaler() : undefined;
     this.#gradsAndLoss = (init.gradientBuffer ?? ((n) => new Float32Array(n)))(trainStep.size + 1);
+    this.#halfGrads = halfWire
+      ? (init.halfGradientBuffer ?? ((n) => new Float16Array(n)))(trainStep.size)
+      : undefined;
     this.#ids = new BigInt64Array(trainStep.tokens);
     this.#targets = new BigInt64Array(trainStep.tokens);
   }
@@ -114,6 +132,7 @@ export class Trainer {
       microBatch: init.train.microBatch,
       sequenceLength: init.train.sequenceLength,
       precision: init.train.precision,
+      gradients: init.gradientWire,
     };
     const options = { device: init.device, threads: init.threads };
     const trainStep = await TrainStep.create(init.model, shape, options);
@@ -198,7 +217,16 @@ export class Trainer {
     }
     if (injectOverflow) grads[0] = Infinity;
     grads[this.#trainStep.size] = lossSum;
-    if (allReduce) await allReduce(grads);
+    if (!allReduce) return;
+    if (!this.#halfGrads) return await allReduce(grads, 0);
+    // An fp16 wire: the micro-batches' fp32 sum in fp16 (past fp16's range it becomes inf, and the
+    // loss scaler skips the step), reduced, then back to fp32 for clipping and the optimizer.
+    const gradient = grads.subarray(0, this.#trainStep.size);
+    const half = this.#halfGrads;
+    half.set(gradient);
+    await allReduce(half, 0);
+    await allReduce(grads.subarray(this.#trainStep.size), 1);
+    for (let i = 0; i < half.length; i++) gradient[i] = half[i];
   }
 
   /** The second half: fp16 overflow check, clipping, AdamW; advances the step and data position. */
