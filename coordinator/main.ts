@@ -147,6 +147,7 @@ async function main(args: string[]): Promise<void> {
     checkpointEvery: job.train.checkpointEvery,
     hashEvery: job.hashEvery,
     evalEvery: job.train.evalEvery,
+    topology: job.topology,
     startStep,
     startDataPosition: (resumed?.state.data_position as number | undefined) ?? 0,
     log,
