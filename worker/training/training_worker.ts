@@ -15,12 +15,15 @@ import type { StepPlan, TlsFiles, Verdict } from "../../proto/mod.ts";
 import { ChunkMailbox } from "../collective/chunk_mailbox.ts";
 import { CoordinatorClient } from "./coordinator_client.ts";
 import { Lease } from "./lease.ts";
-import { PeerClient } from "../collective/grpc/peer_client.ts";
 import { startPeerServer } from "../collective/grpc/peer_server.ts";
 import { sharedFloat32Array } from "../collective/shm/shm_slots.ts";
-import { startTcpPeerServer, TcpPeerClient } from "../collective/mod.ts";
-import type { ChunkSink } from "../collective/chunk_sink.ts";
-import { ringAllReduce } from "../collective/ring_allreduce.ts";
+import {
+  type ChunkSink,
+  sharedFloat16Array,
+  startTcpPeerServer,
+  TcpPeerClient,
+} from "../collective/mod.ts";
+import { PeerLinks } from "./peer_links.ts";
 
 export interface TrainingWorkerOptions {
   coordinator: string;
@@ -133,7 +136,7 @@ async function session(
 
   try {
     const trainer = held.trainer ??= await createTrainer(o, client, id, job, manifest, log);
-    let right: (ChunkSink & { address: string; close(): void }) | undefined;
+    const links = new PeerLinks({ ...job, jobId: mailbox.jobId, token: o.token, tls: o.tls });
     let hash = "", valLoss = -1, lastStepMs = 0;
     let announced: ChunkSink | undefined; // the connection whose payload path was logged
     while (true) {
@@ -165,32 +168,16 @@ async function session(
       trainer.dataPosition = plan.data_position;
       ringVersion = plan.ring_version;
       abort = new AbortController();
-      if (plan.world_size > 1 && right?.address !== plan.right_address) {
-        right?.close();
-        right = job.transport === "tcp"
-          ? new TcpPeerClient(plan.right_address, {
-            jobId: mailbox.jobId,
-            token: o.token,
-            rank: plan.rank,
-            sharedMemory: job.sharedMemory,
-          })
-          : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
-      }
-      const ring = {
-        jobId: mailbox.jobId,
-        ringVersion: plan.ring_version,
-        rank: plan.rank,
-        worldSize: plan.world_size,
-        mailbox,
-        right: plan.world_size > 1 ? right : undefined,
-      };
+      const allReduce = links.allReduce(plan, mailbox);
       const started = performance.now();
       let ok = true, error = "";
       try {
-        await trainer.computeGradients((buf) =>
-          ringAllReduce(buf, ring, {
+        await trainer.computeGradients((buf, bucket) =>
+          allReduce(buf, {
             step: plan.step,
-            wire: job.wire,
+            bucket,
+            // fp16 gradients travel as they are; an fp32 buffer beside them (the loss) as fp32.
+            wire: buf instanceof Float16Array ? "fp16" : job.wire === "fp16" ? "fp32" : job.wire,
             signal: abort.signal,
             // A neighbour may still be computing when this rank is ready: allow for one step's
             // worth of it. A dead neighbour is found sooner, by its lease (the abort signal).
@@ -203,6 +190,7 @@ async function session(
         log.warn("step failed", { step: plan.step, error });
       }
       lastStepMs = performance.now() - started;
+      const right = links.right;
       if (ok && right instanceof TcpPeerClient && announced !== right) {
         announced = right;
         log.info("data plane", { right: right.address, payloads: await right.path() });
@@ -256,6 +244,10 @@ async function createTrainer(
     device: o.device,
     threads: o.threads,
     gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
+    gradientWire: job.wire === "fp16" ? "fp16" : "fp32",
+    halfGradientBuffer: job.transport === "tcp" && job.sharedMemory
+      ? sharedFloat16Array
+      : undefined,
   });
 }
 
