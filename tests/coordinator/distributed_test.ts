@@ -11,6 +11,7 @@ import { sharedMemoryAvailable } from "../../worker/collective/mod.ts";
 import { CoordinatorClient } from "../../worker/training/mod.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
+import { licenseShards } from "../_shards.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const job = {
@@ -23,26 +24,7 @@ const job = {
 };
 
 /** Shards of real English text made by the real ingest CLI, shared by the tests of this file. */
-const data = await Deno.makeTempDir();
-{
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `${root}ingest/main.ts`,
-      "--out",
-      data,
-      "--vocab-size",
-      "300",
-      "--val-fraction",
-      "0",
-      "/usr/share/common-licenses/GPL-3",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-}
+const data = await licenseShards(await Deno.makeTempDir());
 
 interface Proc {
   child: Deno.ChildProcess;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { EmulatedHosts, emulatedHostsUnavailable } from "../../worker/collective/mod.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
+import { licenseShards } from "../_shards.ts";
 
 const unavailable = await emulatedHostsUnavailable();
 if (unavailable) console.log(`Skipping the hierarchical job test: ${unavailable}`);
@@ -31,25 +32,6 @@ function spawnIn(hosts: EmulatedHosts, host: number, script: string, args: strin
   return { child, stdout, stderr: read(child.stderr) };
 }
 
-async function data(dir: string): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `${root}ingest/main.ts`,
-      "--out",
-      `${dir}/data`,
-      "--vocab-size",
-      "300",
-    ]
-      .concat(["--val-fraction", "0", "/usr/share/common-licenses/GPL-3"]),
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return `${dir}/data`;
-}
-
 Deno.test({
   name: "on 2 hosts × 2 workers the job trains on two levels, and a killed worker's ring re-forms",
   ignore: !!unavailable,
@@ -72,7 +54,7 @@ Deno.test({
       const run = `${dir}/run`;
       const coordinator = spawnIn(hosts, 0, "coordinator/main.ts", [
         "--data",
-        await data(dir),
+        await licenseShards(`${dir}/data`),
         "--out",
         run,
         "--config",
