@@ -37,7 +37,7 @@ import { runPeer, runPeerRanks } from "./_peer.ts";
 import { median, round } from "./_stats.ts";
 
 /** How each measured call is made. */
-interface Settings {
+export interface Settings {
   elements: number;
   chunkBytes: number;
   window: number;
@@ -46,13 +46,13 @@ interface Settings {
 }
 
 /** A wire variant: the buffer's element type and the format on the wire. */
-const VARIANTS = {
+export const VARIANTS = {
   fp32: { buffer: "fp32", wire: "fp32" },
   bf16: { buffer: "fp32", wire: "bf16" },
   fp16: { buffer: "fp32", wire: "fp16" },
   "fp16-grad": { buffer: "fp16", wire: "fp16" },
 } as const;
-type Variant = keyof typeof VARIANTS;
+export type Variant = keyof typeof VARIANTS;
 
 /** Runs the benchmark and prints its JSON. */
 export async function main(args: string[]): Promise<void> {
@@ -215,7 +215,7 @@ async function linkRuns(
 }
 
 /** One row: `calls` timed all-reduces of `wire` after `warmup` untimed ones. */
-async function measure(
+export async function measure(
   ring: ProbeRing,
   n: number,
   wire: Variant,
@@ -265,7 +265,7 @@ async function measure(
   };
 }
 
-function glooArgs(n: number, s: Settings): string[] {
+export function glooArgs(n: number, s: Settings): string[] {
   return [
     "allreduce",
     "--world",
@@ -279,7 +279,7 @@ function glooArgs(n: number, s: Settings): string[] {
   ];
 }
 
-function glooFigures(peer: Record<string, unknown>): Record<string, unknown> {
+export function glooFigures(peer: Record<string, unknown>): Record<string, unknown> {
   if (peer.unavailable) return peer;
   return {
     seconds_median: round(peer.seconds_median as number, 5),

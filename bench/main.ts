@@ -3,7 +3,15 @@
  *
  * Benchmarks compare against a peer measured in the same run and never assert on time.
  */
-const names = ["allreduce", "compiler", "decode", "ingest", "tokenizer", "train"] as const;
+const names = [
+  "allreduce",
+  "compiler",
+  "decode",
+  "ingest",
+  "scaling",
+  "tokenizer",
+  "train",
+] as const;
 
 const [name, ...rest] = Deno.args;
 if (!name || !(names as readonly string[]).includes(name)) {

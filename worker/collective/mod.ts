@@ -47,5 +47,7 @@ export type { EmulatedHost, LinkShape } from "./probe/emulated_hosts.ts";
 export { hierarchicalAllReduce } from "./hierarchical_allreduce.ts";
 export type { HierarchicalRing, HostGroup } from "./hierarchical_allreduce.ts";
 export { reduceBuffer } from "./reduce_buffer.ts";
+export { allReduceSeconds, fitRingCosts, stepPrediction } from "./scaling_model.ts";
+export type { AllReduceCase, RingCosts, StepCase } from "./scaling_model.ts";
 export type { ReduceBuffer } from "./reduce_buffer.ts";
 export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";
