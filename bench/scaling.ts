@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { GptConfig, presets } from "../model/gpt/mod.ts";
-import { lineChartSvg, type LineSeries } from "../model/plot/mod.ts";
+import { lineChartSvg, type LineSeries, PALETTE } from "../model/plot/mod.ts";
 import { TrainConfig, Trainer } from "../model/train/mod.ts";
 import {
   allReduceSeconds,
@@ -84,7 +84,7 @@ export async function main(args: string[]): Promise<void> {
     compute.push(await computeSeconds(preset));
   }
   const predictions = predict(compute, costs);
-  if (values.plots) await plot(values.plots, checks, predictions);
+  if (values.plots) await plot(values.plots, s.elements * 4, checks, predictions);
   console.log(JSON.stringify(
     {
       bench: "scaling",
@@ -241,31 +241,30 @@ function predict(
 /** The two SVG plots of docs/scaling.md. */
 async function plot(
   dir: string,
+  bytes: number,
   checks: Record<string, unknown>[],
   predictions: Record<string, unknown>[],
 ): Promise<void> {
   const series: LineSeries[] = [];
-  const keys = [...new Set(checks.map((r) => `${r.link} ${r.wire}`))];
-  for (const key of keys) {
-    const rows = checks.filter((r) => `${r.link} ${r.wire}` === key);
+  const shown = checks.filter((r) => r.wire === "fp32" || r.wire === "gloo fp32");
+  const keys = [...new Set(shown.map((r) => `${r.link} ${r.wire}`))];
+  keys.forEach((key, k) => {
+    const rows = shown.filter((r) => `${r.link} ${r.wire}` === key);
+    const color = PALETTE[k % PALETTE.length];
     if (rows[0].predicted_s !== undefined) {
-      series.push({
-        name: `${key} predicted`,
-        points: rows.map((r) => [r.hosts as number, r.predicted_s as number]),
-      });
+      const points = rows.map((r) => [r.hosts, r.predicted_s] as [number, number]);
+      series.push({ name: `${key} predicted`, points, color });
     }
-    // Measured points stand alone (NaN between them breaks the line into dots).
-    series.push({
-      name: `${key} measured`,
-      points: rows.flatMap((r) =>
-        [[r.hosts as number, r.measured_s as number], [NaN, NaN]] as [number, number][]
-      ),
-    });
-  }
+    // Measured points stand alone: NaN between them breaks the line into dots.
+    const points = rows.flatMap((r) => [[r.hosts, r.measured_s], [NaN, NaN]] as [number, number][]);
+    series.push({ name: `${key} measured`, points, color });
+  });
   await Deno.writeTextFile(
     `${dir}/scaling_allreduce.svg`,
     lineChartSvg({
-      title: "All-reduce of 40 MB on emulated hosts: predicted (lines) and measured (dots)",
+      title: `All-reduce of ${
+        bytes / 1e6
+      } MB fp32 on emulated hosts: model (lines), measured (dots)`,
       xLabel: "hosts",
       yLabel: "seconds",
       series,
@@ -283,7 +282,7 @@ async function plot(
   await Deno.writeTextFile(
     `${dir}/scaling_tokens.svg`,
     lineChartSvg({
-      title: "Predicted training tokens/s, hosts like this 2-core machine, fp32 wire",
+      title: "Predicted training tokens/s, each host like this 2-core machine, fp32 wire",
       xLabel: "hosts",
       yLabel: "tokens/s",
       series: tokenSeries,
