@@ -130,7 +130,12 @@ function run(cmd: ProbeCommand, probe: Probe): Promise<Record<string, unknown>> 
   switch (cmd.cmd) {
     case "connect":
       probe.ring.right?.close();
-      probe.ring.right = dial(probe, cmd.right, cmd.token, probe.transport === "shm");
+      probe.ring.right = dial(
+        probe,
+        cmd.right,
+        cmd.token,
+        cmd.sharedMemory ?? probe.transport === "shm",
+      );
       probe.ring.ringVersion = cmd.ringVersion;
       return {};
     case "hierarchy":

@@ -95,6 +95,11 @@ export class ProbeRing {
     readonly placeOf: (rank: number) => ProbePlace = () => LOOPBACK,
   ) {}
 
+  /** Whether the probes run in emulated hosts (not all on 127.0.0.1). */
+  get emulated(): boolean {
+    return this.procs.some((p) => this.placeOf(p.rank).prefix.length > 0);
+  }
+
   /**
    * Replaces rank `rank` with a fresh process (after a crash), then re-forms the ring under
    * `ringVersion` so chunks of the aborted ring can never mix with the new one.
@@ -110,11 +115,21 @@ export class ProbeRing {
       this.transport,
       this.placeOf(rank),
     );
+    await this.connect(ringVersion);
+  }
+
+  /**
+   * Points each rank at rank (r + 1) mod n; shared memory is offered only to a neighbour on the
+   * same (emulated) host.
+   */
+  connect(ringVersion = 0): Promise<Record<string, unknown>[]> {
     const n = this.procs.length;
-    await this.all((r) => ({
+    return this.all((r) => ({
       cmd: "connect",
       right: this.procs[(r + 1) % n].address,
       ringVersion,
+      sharedMemory: this.transport === "shm" &&
+        this.placeOf(r).host === this.placeOf((r + 1) % n).host,
     }));
   }
 
@@ -206,9 +221,7 @@ export async function spawnProbeRing(
     ),
   );
   const ring = new ProbeRing(procs, job, token, transport, placeOf);
-  if (options.connect ?? true) {
-    await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
-  }
+  if (options.connect ?? true) await ring.connect();
   return ring;
 }
 

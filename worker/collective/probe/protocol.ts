@@ -43,6 +43,8 @@ export const ProbeCommand = z.discriminatedUnion("cmd", [
     ringVersion: z.number().default(0),
     /** Present this token instead of the job's (to test refusal). */
     token: z.string().optional(),
+    /** Offer shared memory (default: when the transport is `shm`); false to another host. */
+    sharedMemory: z.boolean().optional(),
   }),
   z.object({
     cmd: z.literal("hierarchy"),
