@@ -3,8 +3,11 @@
  * reduce-scatter then an all-gather around the ring; it sends through a `ChunkSink` to the right
  * neighbour and takes from the `ChunkMailbox` its own server fills. Three transports carry the
  * chunks: `grpc/` (the peer service), `tcp/` (the data plane) and `shm/` (shared-memory slots
- * between neighbours on one host, negotiated over the TCP plane). `probe/` runs a ring of real
- * processes for tests and benchmarks.
+ * between neighbours on one host, negotiated over the TCP plane). `hierarchicalAllReduce` adds a
+ * level for several ranks a host (reduce to the host's leader, the leaders' ring, broadcast back),
+ * and `reduceBuffer` lets either reduce fp16 gradients as they are. `probe/` runs rings of real
+ * processes for tests and benchmarks, on 127.0.0.1 or in emulated hosts (network namespaces with
+ * shaped links); `scaling_model.ts` predicts step time on many hosts.
  *
  * @example
  * ```ts

@@ -126,7 +126,7 @@ async function* commandLines(): AsyncGenerator<string> {
   }
 }
 
-function run(cmd: ProbeCommand, probe: Probe): Promise<Record<string, unknown>> | object {
+function run(cmd: ProbeCommand, probe: Probe): Promise<object> | object {
   switch (cmd.cmd) {
     case "connect":
       probe.ring.right?.close();
