@@ -1,31 +1,39 @@
 import { createHash } from "node:crypto";
 
-/** A document's split and its position in the seeded order. */
-export interface SplitAssignment {
-  split: "train" | "val";
-  /** Uniform in [0, 1), from the seed and the document's text hash. */
-  u: number;
+/** A split name. */
+export type Split = "train" | "val";
+
+/**
+ * A document's place in [0, 1), from a hash of the seed and its text hash: it picks the split
+ * (val below `valFraction`) and orders documents within a split, so neither depends on file order
+ * or on which other files are present.
+ */
+export function splitPoint(textSha256: string, seed: number): number {
+  return createHash("sha256").update(`${seed}:${textSha256}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** The split of a document at `u`. */
+export function splitOf(u: number, valFraction: number): Split {
+  return u < valFraction ? "val" : "train";
 }
 
 /**
- * Assigns each document to train or val from a hash of the seed and its text hash, so the split does
- * not depend on file order or on which other files are present. With two or more documents and a
- * positive `valFraction`, each split gets at least one document.
+ * With two or more documents and a positive `valFraction`, each split gets at least one: when one
+ * split is empty, the document nearest to it moves (the lowest `u` to val, the highest to train).
+ * Returns the index to move and where, or undefined when both splits have documents.
  */
-export function assignSplits(
-  textHashes: readonly string[],
+export function balanceSplits(
+  points: readonly number[],
   valFraction: number,
-  seed: number,
-): SplitAssignment[] {
-  const out: SplitAssignment[] = textHashes.map((h) => {
-    const digest = createHash("sha256").update(`${seed}:${h}`).digest();
-    const u = digest.readUInt32BE(0) / 2 ** 32;
-    return { split: u < valFraction ? "val" : "train", u };
+): { index: number; to: Split } | undefined {
+  if (points.length < 2 || valFraction <= 0) return undefined;
+  let lo = 0, hi = 0, val = 0;
+  points.forEach((u, i) => {
+    if (u < valFraction) val++;
+    if (u < points[lo]) lo = i;
+    if (u >= points[hi]) hi = i;
   });
-  if (out.length >= 2 && valFraction > 0) {
-    const byU = [...out].sort((a, b) => a.u - b.u);
-    if (!out.some((a) => a.split === "val")) byU[0].split = "val";
-    if (!out.some((a) => a.split === "train")) byU[byU.length - 1].split = "train";
-  }
-  return out;
+  if (val === 0) return { index: lo, to: "val" };
+  if (val === points.length) return { index: hi, to: "train" };
+  return undefined;
 }

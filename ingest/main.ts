@@ -1,6 +1,6 @@
 /**
  * `deno task ingest --out DIR [--vocab-size N] [--val-fraction F] [--seed S] [--dump-text TEXTDIR]
- * [--tokenizer DIR|FILE] [--shard-tokens N] PATH...`
+ * [--tokenizer DIR|FILE] [--shard-tokens N] [--ocr-workers N] [--workers N] PATH...`
  *
  * Exit status: 0 when some inputs were usable, 1 when none were, 2 for a usage error.
  */
@@ -11,7 +11,8 @@ import { IngestOptions } from "./options.ts";
 import { NoUsableInputError, runIngest } from "./run_ingest.ts";
 
 const USAGE = `Usage: deno task ingest --out DIR [--vocab-size N] [--val-fraction F] [--seed S]
-       [--dump-text TEXTDIR] [--tokenizer DIR|FILE] [--shard-tokens N] [--ocr-workers N] PATH...
+       [--dump-text TEXTDIR] [--tokenizer DIR|FILE] [--shard-tokens N] [--ocr-workers N]
+       [--workers N] PATH...
 
   --tokenizer DIR|FILE   encode with this tokenizer instead of training one: a tokenizer.json, or
                          a model directory (tokenizer.json, or vocab.json + merges.txt)`;
@@ -32,6 +33,7 @@ export async function main(args: string[]): Promise<number> {
         tokenizer: { type: "string" },
         "shard-tokens": { type: "string" },
         "ocr-workers": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -64,6 +66,7 @@ export async function main(args: string[]): Promise<number> {
       tokenizer: v.tokenizer,
       shardTokens: num("shard-tokens", v["shard-tokens"]),
       ocrWorkers: num("ocr-workers", v["ocr-workers"]),
+      workers: num("workers", v.workers),
     });
     if (!checked.success) {
       const issue = checked.error.issues[0];

@@ -13,7 +13,7 @@ export { IngestOptions } from "./options.ts";
 export type { IngestOptionsInput } from "./options.ts";
 export { cleanText } from "./clean_text.ts";
 export { detectKind } from "./detect_kind.ts";
-export { extractPdf, PdfError } from "./extract_pdf.ts";
 export { OcrPool } from "./ocr_pool.ts";
+export { columnOrder } from "./reading_order.ts";
 export { walkInputs } from "./walk_inputs.ts";
 export { summaryLine } from "./summary_line.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MAX_WORDS } from "../model/tokenizer/mod.ts";
 
 /** Everything an ingest run needs; the CLI validates its flags into this. */
 export const IngestOptions = z.object({
@@ -22,6 +23,13 @@ export const IngestOptions = z.object({
   shardTokens: z.number().int().positive().default(1 << 20),
   /** OCR workers; one per core by default. */
   ocrWorkers: z.number().int().positive().optional(),
+  /** Threads that extract, clean and encode; one per core by default. */
+  workers: z.number().int().positive().optional(),
+  /**
+   * Distinct words tokenizer training holds; past it the rarest are dropped (and the manifest
+   * says so), which bounds memory whatever the corpus size.
+   */
+  maxTrainingWords: z.number().int().positive().default(DEFAULT_MAX_WORDS),
 }).strict();
 export type IngestOptions = z.infer<typeof IngestOptions>;
 export type IngestOptionsInput = z.input<typeof IngestOptions>;

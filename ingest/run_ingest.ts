@@ -1,25 +1,22 @@
 import { atomicWriteText } from "../model/atomic_write.ts";
-import { concatTokens, type Manifest, type ManifestFile } from "../model/data/mod.ts";
+import type { Manifest, ManifestFile } from "../model/data/mod.ts";
 import type { Logger } from "../model/log.ts";
 import { Progress } from "../model/progress.ts";
 import { sha256Hex } from "../model/sha256.ts";
-import {
-  type BpeTokenizer,
-  loadPretrainedTokenizer,
-  saveTokenizer,
-  trainBpe,
-} from "../model/tokenizer/mod.ts";
-import { assignSplits } from "./assign_splits.ts";
-import { cleanText } from "./clean_text.ts";
-import { type Extracted, extractFile } from "./extract_file.ts";
+import { countWords, saveTokenizer, WordCounts } from "../model/tokenizer/mod.ts";
+import { balanceSplits, type Split, splitOf } from "./assign_splits.ts";
+import { collectDocuments, type Collected, type DocRef } from "./collect_documents.ts";
+import { encodeShards } from "./encode_shards.ts";
+import { extractFiles, type ExtractStats } from "./extract_files.ts";
 import { OcrPool } from "./ocr_pool.ts";
 import { IngestOptions, type IngestOptionsInput } from "./options.ts";
+import { Semaphore } from "./semaphore.ts";
+import { removeStaleShards } from "./shard_writer.ts";
+import { readAt, SpillFile } from "./spill_file.ts";
 import { summaryLine } from "./summary_line.ts";
+import { tokenizerStage } from "./tokenizer_stage.ts";
 import { walkInputs } from "./walk_inputs.ts";
-import { removeStaleShards, writeShards } from "./write_shards.ts";
-
-/** Files read and extracted concurrently. */
-const FILES_IN_FLIGHT = 8;
+import { WorkerPool } from "./worker_pool.ts";
 
 /** None of the inputs gave usable text; the run wrote nothing. */
 export class NoUsableInputError extends Error {
@@ -41,6 +38,10 @@ export interface IngestResult {
   manifest: Manifest;
   /** Wall time in seconds. */
   seconds: number;
+  /** Wall time of each stage in seconds; `extract` includes the walk, OCR, cleaning, dedupe. */
+  stages: { extract: number; tokenizer: number; encode: number };
+  /** PDF pages and images read, and how many of them by OCR. */
+  pages: ExtractStats;
   /** The one-line summary. */
   summary: string;
 }
@@ -55,10 +56,13 @@ export interface IngestDeps {
 }
 
 /**
- * Ingests files and folders into token shards: walk, extract text by kind, clean, deduplicate,
- * split by document, train (or load) the tokenizer, encode with an end-of-text token after each
- * document, write shards, `tokenizer.json` and `manifest.json` atomically. Bad files are recorded
- * with a reason, never fatal; {@linkcode NoUsableInputError} when no file was usable.
+ * Ingests files and folders into token shards, in stages: walk; extract text by kind on worker
+ * threads (PDF pages in parallel, OCR for scanned pages and images), clean, deduplicate, and spill
+ * the kept text to disk; split by document; train (or load) the tokenizer from word counts; encode
+ * with an end-of-text token after each document and write shards as they fill; write
+ * `tokenizer.json` and `manifest.json` atomically. Memory stays bounded whatever the corpus size.
+ * Bad files are recorded with a reason, never fatal; {@linkcode NoUsableInputError} when no file
+ * was usable.
  *
  * @example
  * ```ts
@@ -73,179 +77,185 @@ export async function runIngest(
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const log = deps.log.child({ component: "ingest" });
-
   const entries = await walkInputs(opts.inputs, {
     excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
   });
+  const outExisted = await Deno.stat(opts.out).then(() => true, () => false);
+  await Deno.mkdir(opts.out, { recursive: true });
+  const spill = await SpillFile.create(opts.out);
+  const stats: ExtractStats = { pages: 0, ocrPages: 0 };
+  try {
+    let words = opts.tokenizer ? undefined : new WordCounts({ maxWords: opts.maxTrainingWords });
+    const collected = await extract(entries, opts, { spill, words, stats }, deps);
+    for (const f of collected.files) {
+      if (f.status === "skipped") log.warn("skipped", { path: f.path, reason: f.reason });
+    }
+    if (collected.docs.length === 0) throw new NoUsableInputError(collected.files);
+    const extracted = now();
+    const order = await split(collected, opts, spill, words);
+    const { tokenizer, sampled } = await tokenizerStage(opts, words, log);
+    words = undefined; // the counts can go before encoding starts
+    const tokenizerPath = `${opts.out}/tokenizer.json`;
+    await saveTokenizer(tokenizerPath, tokenizer);
+    if (tokenizer.endOfTextId < 0) throw new RangeError(`Tokenizer has no "<|endoftext|>" token`);
+    const dtype = tokenizer.vocabSize <= 65536 ? "uint16" : "uint32";
+    // The shards of an earlier run are overwritten from here on: its manifest no longer holds.
+    await Deno.remove(`${opts.out}/manifest.json`).catch(() => {});
+    const tokenized = now();
+    const bar = progress(deps, "encode", spill.size / 1e6);
+    const { shards, totals } = await encodeShards(order, collected.files, {
+      workers: opts.workers,
+      spill: spill.path,
+      tokenizer: tokenizerPath,
+      dtype,
+      out: opts.out,
+      shardTokens: opts.shardTokens,
+      onBatch: (bytes) => bar.tick(bytes / 1e6),
+    });
+    bar.done();
+    await removeStaleShards(opts.out, new Set(shards.map((s) => s.file)));
+    const manifest = await writeManifest(opts, {
+      dtype,
+      tokenizer: {
+        path: tokenizerPath,
+        vocabSize: tokenizer.vocabSize,
+        endOfTextId: tokenizer.endOfTextId,
+        sampled,
+      },
+      totals,
+      files: collected.files,
+      shards,
+    });
+    const end = now(), sec = (ms: number) => ms / 1000;
+    const stages = {
+      extract: sec(extracted - started),
+      tokenizer: sec(tokenized - extracted),
+      encode: sec(end - tokenized),
+    };
+    const seconds = sec(end - started);
+    return { manifest, seconds, stages, pages: stats, summary: summaryLine(manifest, seconds) };
+  } finally {
+    await spill.remove();
+    // A folder this run made and left empty (no usable input) goes too; a non-empty one stays.
+    if (!outExisted) await Deno.remove(opts.out).catch(() => {});
+  }
+}
+
+/**
+ * The extract stage: every file through the worker pool and the OCR pool, then deduplicated and
+ * stored in walk order, with a progress bar of bytes and files, and the share of pages read by OCR.
+ */
+async function extract(
+  entries: Awaited<ReturnType<typeof walkInputs>>,
+  opts: IngestOptions,
+  sinks: { spill: SpillFile; words?: WordCounts; stats: ExtractStats },
+  deps: IngestDeps,
+): Promise<Collected> {
   const sizes = await Promise.all(
     entries.map((e) => e.problem ? 0 : Deno.stat(e.path).then((s) => s.size, () => 0)),
   );
-  const totalMb = sizes.reduce((a, b) => a + b, 0) / 1e6;
-  const bar = new Progress({
-    label: "ingest",
-    total: totalMb,
-    unit: "MB",
-    ...(deps.progressTty !== undefined ? { tty: deps.progressTty } : {}),
-    ...(deps.progressWrite ? { write: deps.progressWrite } : {}),
-  });
+  const bar = progress(deps, "extract", sizes.reduce((a, b) => a + b, 0) / 1e6);
+  // Threads of their own, gone when extraction ends: their heaps (pdf.js, tesseract) with them.
+  const pool = new WorkerPool({ size: opts.workers });
   const ocr = new OcrPool(opts.ocrWorkers);
-  let extracted: Extracted[];
+  const stats = sinks.stats;
+  const rule = { seed: opts.seed, valFraction: opts.valFraction, countWords: !!sinks.words };
+  let done = 0;
   try {
-    let doneFiles = 0;
-    const tick = (i: number) => bar.tick(sizes[i] / 1e6, `files ${++doneFiles}/${entries.length}`);
-    // A few files in flight at once, so OCR (in its worker pool) overlaps with everything else,
-    // without opening every file of a large corpus at the same time.
-    extracted = await mapLimited(entries, FILES_IN_FLIGHT, async (e, i) => {
-      const result: Extracted = e.problem
-        ? {
-          file: {
-            path: e.relPath,
-            kind: "unreadable",
-            status: "skipped",
-            reason: e.problem,
-            bytes: 0,
-          },
-        }
-        : await extractFile(e.path, e.relPath, ocr);
-      tick(i);
-      return result;
+    const extracted = extractFiles(entries, {
+      pool,
+      ocr,
+      rule,
+      stats,
+      sizes,
+      renderSlots: new Semaphore(ocr.size + 1),
+    });
+    return await collectDocuments(extracted, {
+      spill: sinks.spill,
+      words: sinks.words,
+      dumpText: opts.dumpText,
+      onFile: (bytes) => {
+        const ocrShare = stats.ocrPages ? `  ocr ${stats.ocrPages}/${stats.pages} pages` : "";
+        bar.tick(bytes / 1e6, `files ${++done}/${entries.length}${ocrShare}`);
+      },
     });
   } finally {
+    pool.close();
     await ocr.close();
+    bar.done();
   }
-  bar.done();
+}
 
-  // Clean and deduplicate in walk order, so the first copy of a text wins deterministically.
-  const files: ManifestFile[] = [];
-  const docs: { index: number; text: string; hash: string }[] = [];
-  const seen = new Map<string, string>();
-  for (const { file, text } of extracted) {
-    const entry: ManifestFile = { ...file, characters: 0, tokens: 0 };
-    files.push(entry);
-    if (text === undefined || entry.status !== "ok") continue;
-    const cleaned = cleanText(text, { code: entry.kind === "code" });
-    entry.characters = countCodePoints(cleaned);
-    if (!cleaned) {
-      Object.assign(entry, { status: "skipped", reason: "no text after cleaning" });
-      continue;
-    }
-    const hash = await sha256Hex(new TextEncoder().encode(cleaned));
-    entry.textSha256 = hash;
-    const first = seen.get(hash);
-    if (first !== undefined) {
-      Object.assign(entry, { status: "skipped", reason: `duplicate of "${first}"` });
-      continue;
-    }
-    seen.set(hash, entry.path);
-    docs.push({ index: files.length - 1, text: cleaned, hash });
-  }
-  for (const f of files) {
-    if (f.status === "skipped") log.warn("skipped", { path: f.path, reason: f.reason });
-  }
-  if (docs.length === 0) throw new NoUsableInputError(files);
-
-  if (opts.dumpText) {
-    for (const d of docs) {
-      const path = `${opts.dumpText}/${files[d.index].path}.txt`;
-      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      await atomicWriteText(path, d.text + "\n");
+/**
+ * The split stage: each document's split from its split point, at least one document in each split
+ * (moving a document's word counts with it), and each split ordered by split point, then hash.
+ */
+async function split(
+  collected: Collected,
+  opts: IngestOptions,
+  spill: SpillFile,
+  words: WordCounts | undefined,
+): Promise<Record<Split, DocRef[]>> {
+  const splits = collected.docs.map((d) => splitOf(d.u, opts.valFraction));
+  const move = balanceSplits(collected.docs.map((d) => d.u), opts.valFraction);
+  if (move) {
+    splits[move.index] = move.to;
+    if (words) {
+      const d = collected.docs[move.index];
+      const file = await Deno.open(spill.path);
+      const text = new TextDecoder().decode(await readAt(file, d.offset, d.length));
+      file.close();
+      words.add(countWords(text), move.to === "train" ? 1 : -1);
     }
   }
-
-  const splits = assignSplits(docs.map((d) => d.hash), opts.valFraction, opts.seed);
-  docs.forEach((d, i) => (files[d.index].split = splits[i].split));
-  // Seeded document order within each split: sorted by the same hash that chose the split.
-  const order = docs.map((_, i) => i).sort((a, b) =>
-    splits[a].u - splits[b].u || docs[a].hash.localeCompare(docs[b].hash)
-  );
-
-  const tokenizer: BpeTokenizer = opts.tokenizer
-    ? await loadPretrainedTokenizer(opts.tokenizer)
-    : trainTokenizer(
-      order.filter((i) => splits[i].split === "train").map((i) => docs[i].text),
-      opts.vocabSize,
-      log,
-    );
-
-  await Deno.mkdir(opts.out, { recursive: true });
-  const tokenizerPath = `${opts.out}/tokenizer.json`;
-  await saveTokenizer(tokenizerPath, tokenizer);
-  const dtype = tokenizer.vocabSize <= 65536 ? "uint16" : "uint32";
-  const eot = tokenizer.endOfTextId;
-  if (eot < 0) throw new RangeError(`Tokenizer has no "<|endoftext|>" token`);
-
-  const perSplit: Record<"train" | "val", number[][]> = { train: [], val: [] };
-  for (const i of order) {
-    const ids = tokenizer.encodeOrdinary(docs[i].text);
-    ids.push(eot);
-    files[docs[i].index].tokens = ids.length;
-    perSplit[splits[i].split].push(ids);
+  const order: Record<Split, DocRef[]> = { train: [], val: [] };
+  collected.docs.forEach((d, i) => {
+    collected.files[d.file].split = splits[i];
+    order[splits[i]].push(d);
+  });
+  for (const docs of Object.values(order)) {
+    docs.sort((a, b) => a.u - b.u || a.sha256.localeCompare(b.sha256));
   }
-  const shards = [];
-  const totals = { train: 0, val: 0 };
-  for (const split of ["train", "val"] as const) {
-    const tokens = concatTokens(perSplit[split], dtype);
-    totals[split] = tokens.length;
-    shards.push(...await writeShards(opts.out, split, tokens, opts.shardTokens));
-  }
-  await removeStaleShards(opts.out, new Set(shards.map((s) => s.file)));
+  return order;
+}
 
+/** Writes `manifest.json` atomically, last, once everything it names is on disk. */
+async function writeManifest(
+  opts: IngestOptions,
+  run: Pick<Manifest, "dtype" | "totals" | "files" | "shards"> & {
+    tokenizer: Pick<Manifest["tokenizer"], "vocabSize" | "endOfTextId" | "sampled"> & {
+      path: string;
+    };
+  },
+): Promise<Manifest> {
+  const { path, vocabSize, endOfTextId, sampled } = run.tokenizer;
   const manifest: Manifest = {
     format: "denoformer-shards/1",
-    dtype,
+    dtype: run.dtype,
     shardTokens: opts.shardTokens,
     seed: opts.seed,
     valFraction: opts.valFraction,
     tokenizer: {
       file: "tokenizer.json",
-      sha256: await sha256Hex(await Deno.readFile(tokenizerPath)),
-      vocabSize: tokenizer.vocabSize,
-      endOfTextId: eot,
+      sha256: await sha256Hex(await Deno.readFile(path)),
+      vocabSize,
+      endOfTextId,
+      ...(sampled ? { sampled } : {}),
     },
-    totals,
-    files,
-    shards,
+    totals: run.totals,
+    files: run.files,
+    shards: run.shards,
   };
   await atomicWriteText(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-  const seconds = (now() - started) / 1000;
-  return { manifest, seconds, summary: summaryLine(manifest, seconds) };
+  return manifest;
 }
 
-function trainTokenizer(texts: string[], vocabSize: number, log: Logger): BpeTokenizer {
-  const t0 = performance.now();
-  const tok = trainBpe(texts, { vocabSize });
-  log.info("trained tokenizer", {
-    vocabSize: tok.vocabSize,
-    requested: vocabSize,
-    merges: tok.spec.merges.length,
-    ms: Math.round(performance.now() - t0),
+function progress(deps: IngestDeps, label: string, totalMb: number): Progress {
+  return new Progress({
+    label,
+    total: totalMb,
+    unit: "MB",
+    ...(deps.progressTty !== undefined ? { tty: deps.progressTty } : {}),
+    ...(deps.progressWrite ? { write: deps.progressWrite } : {}),
   });
-  return tok;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls pending; results keep the input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  return out;
-}
-
-function countCodePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++;
-  }
-  return n;
 }

@@ -6,12 +6,13 @@
 import { ZodError, type ZodType } from "zod";
 import { ChecksumError, InputError } from "./errors.ts";
 
-/** A positive integer flag, or undefined when absent. */
-export function intFlag(value: string | undefined, flag: string): number | undefined {
+/** An integer flag of at least `min` (default 0), or undefined when absent. */
+export function intFlag(value: string | undefined, flag: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new InputError(flag, `expected a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < min) {
+    const expected = min === 0 ? "a non-negative integer" : `an integer ≥ ${min}`;
+    throw new InputError(flag, `expected ${expected}, got "${value}"`);
   }
   return n;
 }

@@ -20,6 +20,8 @@ export const ManifestFile = z.object({
   invalidSequences: z.number().int().nonnegative().optional(),
   /** Pages, for PDFs. */
   pages: z.number().int().nonnegative().optional(),
+  /** PDF pages read by OCR (no text layer, or a few letters over a page-sized image), e.g. "1-3,7". */
+  ocrPages: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/).optional(),
   bytes: z.number().int().nonnegative(),
   /** Characters (code points) of cleaned text. */
   characters: z.number().int().nonnegative(),
@@ -57,6 +59,14 @@ export const Manifest = z.object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     vocabSize: z.number().int().positive(),
     endOfTextId: z.number().int().nonnegative(),
+    /**
+     * Present when training held more distinct words than `maxWords` and dropped the rarest:
+     * words seen at most `droppedAtMost` times in the documents counted so far at that point.
+     */
+    sampled: z.object({
+      maxWords: z.number().int().positive(),
+      droppedAtMost: z.number().int().positive(),
+    }).strict().optional(),
   }).strict(),
   totals: z.object({
     train: z.number().int().nonnegative(),

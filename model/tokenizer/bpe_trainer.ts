@@ -12,16 +12,20 @@ export interface BpeTrainOptions {
 }
 
 /**
- * Learns byte-level BPE merges from `texts`: count the pre-tokens once, then repeatedly merge the
- * most frequent adjacent pair (ties: the pair with the smaller ids), updating only the words that
- * contain it. Deterministic: the same texts give the same tokenizer.
+ * Learns byte-level BPE merges from `texts` or from pre-token counts gathered beforehand with
+ * {@linkcode WordCounts}: repeatedly merge the most frequent adjacent pair (ties: the pair with the
+ * smaller ids), updating only the words that contain it. Deterministic: the same counts give the
+ * same tokenizer, whatever order the words were counted in.
  *
  * @example
  * ```ts
  * const tok = trainBpe(["the cat sat on the mat"], { vocabSize: 300 });
  * ```
  */
-export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeTokenizer {
+export function trainBpe(
+  input: Iterable<string> | WordCounts,
+  opts: BpeTrainOptions,
+): BpeTokenizer {
   const specials = opts.specialTokens ?? DEFAULT_SPECIAL_TOKENS;
   const minFrequency = Math.max(1, opts.minFrequency ?? 2);
   const targetMerges = opts.vocabSize - 256 - specials.length;
@@ -30,67 +34,24 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeTok
       `Vocabulary size ${opts.vocabSize} is below 256 bytes + ${specials.length} special tokens`,
     );
   }
-  const stride = opts.vocabSize;
-  const { words, counts } = countWords(texts);
-
-  const pairCount = new Map<number, number>();
-  const where = new Map<number, Set<number>>();
-  for (let w = 0; w < words.length; w++) {
-    const sym = words[w];
-    for (let i = 0; i + 1 < sym.length; i++) {
-      const key = sym[i] * stride + sym[i + 1];
-      pairCount.set(key, (pairCount.get(key) ?? 0) + counts[w]);
-      let set = where.get(key);
-      if (!set) where.set(key, set = new Set());
-      set.add(w);
-    }
+  let counted = input instanceof WordCounts ? input : undefined;
+  if (!counted) {
+    counted = new WordCounts({ maxWords: Infinity });
+    for (const text of input as Iterable<string>) counted.addText(text);
   }
-  const heap = new PairHeap();
-  for (const [key, count] of pairCount) heap.push(count, key);
-
+  const pairs = new PairIndex(counted, opts.vocabSize);
   const tokens: Uint8Array[] = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
   const merges: [number, number][] = [];
-  while (merges.length < targetMerges && heap.size > 0) {
-    const [count, key] = heap.pop();
-    const actual = pairCount.get(key) ?? 0;
-    if (actual !== count) {
-      if (actual > 0) heap.push(actual, key);
-      continue;
-    }
-    if (count < minFrequency) break;
-    const a = Math.floor(key / stride), b = key % stride;
-    const id = tokens.length;
+  while (merges.length < targetMerges) {
+    const best = pairs.mostFrequent();
+    if (!best || best.count < minFrequency) break;
+    const { a, b } = best;
     const bytes = new Uint8Array(tokens[a].length + tokens[b].length);
     bytes.set(tokens[a]);
     bytes.set(tokens[b], tokens[a].length);
+    pairs.merge(a, b, tokens.length);
     tokens.push(bytes);
     merges.push([a, b]);
-
-    const delta = new Map<number, number>();
-    const add = (k: number, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
-    for (const w of where.get(key) ?? []) {
-      const sym = words[w];
-      if (!containsPair(sym, a, b)) continue;
-      const c = counts[w];
-      for (let i = 0; i + 1 < sym.length; i++) add(sym[i] * stride + sym[i + 1], -c);
-      const merged = mergePair(sym, a, b, id);
-      words[w] = merged;
-      for (let i = 0; i + 1 < merged.length; i++) {
-        const k = merged[i] * stride + merged[i + 1];
-        add(k, c);
-        let set = where.get(k);
-        if (!set) where.set(k, set = new Set());
-        set.add(w);
-      }
-    }
-    where.delete(key);
-    for (const [k, d] of delta) {
-      if (d === 0) continue;
-      const next = (pairCount.get(k) ?? 0) + d;
-      if (next > 0) pairCount.set(k, next);
-      else pairCount.delete(k);
-      if (d > 0) heap.push(next, k);
-    }
   }
   const first = tokens.length;
   return new BpeTokenizer({
@@ -100,41 +61,227 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeTok
   });
 }
 
-function countWords(texts: Iterable<string>): { words: Int32Array[]; counts: number[] } {
-  const freq = new Map<string, number>();
-  for (const text of texts) {
-    const re = new RegExp(GPT2_PATTERN.source, "gu");
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      freq.set(m[0], (freq.get(m[0]) ?? 0) + 1);
+/**
+ * Words as symbol sequences, with the count of every adjacent pair and the words each pair occurs
+ * in, kept up to date as pairs merge; a lazy max-heap finds the most frequent pair. All symbols
+ * live in one array and merge in place, and the word lists are plain arrays that may hold a word
+ * twice or a word that lost the pair (a stamp per word skips repeats, a scan skips the rest): no
+ * allocation per merged word and no set per pair, with the same merges a set per pair would give.
+ */
+class PairIndex {
+  #symbols: Int32Array;
+  #start: Int32Array;
+  #length: Int32Array;
+  #counts: Float64Array;
+  #stride: number;
+  #pairCount = new Map<number, number>();
+  #where = new Map<number, number[]>();
+  #visited: Int32Array;
+  #merges = 0;
+  #heap = new PairHeap();
+
+  constructor(counted: WordCounts, stride: number) {
+    this.#stride = stride;
+    const n = counted.size;
+    this.#start = new Int32Array(n);
+    this.#length = new Int32Array(n);
+    this.#counts = new Float64Array(n);
+    this.#visited = new Int32Array(n);
+    let total = 0;
+    for (const [word] of counted.entries()) total += utf8Length(word);
+    this.#symbols = new Int32Array(total);
+    const encoder = new TextEncoder();
+    let scratch = new Uint8Array(256), at = 0, w = 0;
+    for (const [word, count] of counted.entries()) {
+      if (scratch.length < 3 * word.length) scratch = new Uint8Array(3 * word.length);
+      const { written } = encoder.encodeInto(word, scratch);
+      this.#symbols.set(scratch.subarray(0, written), at);
+      this.#start[w] = at;
+      this.#length[w] = written;
+      this.#counts[w] = count;
+      for (let i = at; i + 1 < at + written; i++) {
+        const key = this.#symbols[i] * stride + this.#symbols[i + 1];
+        this.#pairCount.set(key, (this.#pairCount.get(key) ?? 0) + count);
+        this.#occursIn(key, w);
+      }
+      at += written;
+      w++;
+    }
+    for (const [key, count] of this.#pairCount) this.#heap.push(count, key);
+  }
+
+  /** Takes the most frequent pair (ties: the smaller key) off the heap; undefined when none is left. */
+  mostFrequent(): { a: number; b: number; count: number } | undefined {
+    while (this.#heap.size > 0) {
+      const [count, key] = this.#heap.pop();
+      const actual = this.#pairCount.get(key) ?? 0;
+      if (actual === count) {
+        return { a: Math.floor(key / this.#stride), b: key % this.#stride, count };
+      }
+      if (actual > 0) this.#heap.push(actual, key);
+    }
+    return undefined;
+  }
+
+  /** Replaces every `a b` with `id` in the words holding it, updating the pair counts. */
+  merge(a: number, b: number, id: number): void {
+    const stride = this.#stride, key = a * stride + b, stamp = ++this.#merges, sym = this.#symbols;
+    const delta = new Map<number, number>();
+    const add = (k: number, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
+    for (const w of this.#where.get(key) ?? []) {
+      if (this.#visited[w] === stamp) continue;
+      this.#visited[w] = stamp;
+      const from = this.#start[w], to = from + this.#length[w];
+      if (!containsPair(sym, from, to, a, b)) continue;
+      const c = this.#counts[w];
+      for (let i = from; i + 1 < to; i++) add(sym[i] * stride + sym[i + 1], -c);
+      const end = mergeInPlace(sym, from, to, a, b, id);
+      this.#length[w] = end - from;
+      for (let i = from; i + 1 < end; i++) {
+        const k = sym[i] * stride + sym[i + 1];
+        add(k, c);
+        if (sym[i] === id || sym[i + 1] === id) this.#occursIn(k, w); // only new pairs
+      }
+    }
+    this.#where.delete(key);
+    for (const [k, d] of delta) {
+      if (d === 0) continue;
+      const next = (this.#pairCount.get(k) ?? 0) + d;
+      if (next > 0) this.#pairCount.set(k, next);
+      else {
+        this.#pairCount.delete(k);
+        this.#where.delete(k);
+      }
+      if (d > 0) this.#heap.push(next, k);
     }
   }
-  const encoder = new TextEncoder();
-  const words: Int32Array[] = [];
-  const counts: number[] = [];
-  for (const [word, count] of freq) {
-    words.push(Int32Array.from(encoder.encode(word)));
-    counts.push(count);
+
+  #occursIn(key: number, w: number): void {
+    const list = this.#where.get(key);
+    if (!list) this.#where.set(key, [w]);
+    else if (list[list.length - 1] !== w) list.push(w);
   }
-  return { words, counts };
 }
 
-function containsPair(sym: Int32Array, a: number, b: number): boolean {
-  for (let i = 0; i + 1 < sym.length; i++) if (sym[i] === a && sym[i + 1] === b) return true;
+/**
+ * How often each pre-token (GPT-2 pattern) occurs, gathered document by document so that training
+ * never needs every document at once. Past `maxWords` distinct words, the rarest are dropped, as
+ * word2vec's `ReduceVocab` does: every word seen at most once so far, then at most twice, and so on,
+ * until a quarter of the room is free (the next time starting from the last threshold). That bounds memory whatever the corpus size; the merges then
+ * come from the frequent words alone, and {@linkcode droppedAtMost} says that it happened.
+ *
+ * @example
+ * ```ts
+ * const counts = new WordCounts();
+ * for (const doc of docs) counts.addText(doc);
+ * const tok = trainBpe(counts, { vocabSize: 8192 });
+ * ```
+ */
+export class WordCounts {
+  readonly maxWords: number;
+  #counts = new Map<string, number>();
+  #dropped = 0;
+
+  constructor(opts: { maxWords?: number } = {}) {
+    this.maxWords = opts.maxWords ?? DEFAULT_MAX_WORDS;
+  }
+
+  /** Distinct words held. */
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  /** 0 when every word was kept; else words seen at most this many times were dropped. */
+  get droppedAtMost(): number {
+    return this.#dropped;
+  }
+
+  /** Counts the pre-tokens of `text`. */
+  addText(text: string): void {
+    this.add(countWords(text));
+  }
+
+  /** Adds counts made elsewhere (e.g. by {@linkcode countWords} on another thread), or takes them away with `sign` -1. */
+  add(counts: ReadonlyMap<string, number>, sign: 1 | -1 = 1): void {
+    const held = this.#counts;
+    for (const [word, n] of counts) {
+      const next = (held.get(word) ?? 0) + sign * n;
+      if (next > 0) held.set(word, next);
+      else held.delete(word);
+    }
+    if (held.size > this.maxWords) this.#reduce();
+  }
+
+  /** The words and their counts. */
+  entries(): IterableIterator<[string, number]> {
+    return this.#counts.entries();
+  }
+
+  #reduce(): void {
+    const target = Math.floor(this.maxWords * 0.75);
+    // Start from the last threshold: the words that came since and were seen no more often.
+    for (let t = Math.max(1, this.#dropped); this.#counts.size > target; t++) {
+      for (const [word, n] of this.#counts) if (n <= t) this.#counts.delete(word);
+      this.#dropped = t;
+    }
+  }
+}
+
+/** Distinct words a {@linkcode WordCounts} holds by default before dropping the rarest. */
+export const DEFAULT_MAX_WORDS = 1 << 19;
+
+/** Pre-token counts of one text. */
+export function countWords(text: string): Map<string, number> {
+  const freq = new Map<string, number>();
+  const re = new RegExp(GPT2_PATTERN.source, "gu");
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    freq.set(m[0], (freq.get(m[0]) ?? 0) + 1);
+  }
+  return freq;
+}
+
+function containsPair(sym: Int32Array, from: number, to: number, a: number, b: number): boolean {
+  for (let i = from; i + 1 < to; i++) if (sym[i] === a && sym[i + 1] === b) return true;
   return false;
 }
 
-function mergePair(sym: Int32Array, a: number, b: number, id: number): Int32Array {
-  const out = new Int32Array(sym.length);
-  let n = 0;
-  for (let i = 0; i < sym.length; i++) {
-    if (i + 1 < sym.length && sym[i] === a && sym[i + 1] === b) {
-      out[n++] = id;
+/** Replaces each `a b` in `sym[from, to)` with `id`, shifting the rest left; returns the new end. */
+function mergeInPlace(
+  sym: Int32Array,
+  from: number,
+  to: number,
+  a: number,
+  b: number,
+  id: number,
+): number {
+  let out = from;
+  for (let i = from; i < to; i++) {
+    if (i + 1 < to && sym[i] === a && sym[i + 1] === b) {
+      sym[out++] = id;
       i++;
     } else {
-      out[n++] = sym[i];
+      sym[out++] = sym[i];
     }
   }
-  return out.subarray(0, n);
+  return out;
+}
+
+/** Bytes of `s` in UTF-8 (lone surrogates count as the three bytes of U+FFFD). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Max-heap of (count, pair key); ties go to the smaller key, so training is deterministic. */

@@ -19,7 +19,7 @@ export {
   PAD,
 } from "./bpe_tokenizer.ts";
 export type { BpeSpec } from "./bpe_tokenizer.ts";
-export { trainBpe } from "./bpe_trainer.ts";
+export { countWords, DEFAULT_MAX_WORDS, trainBpe, WordCounts } from "./bpe_trainer.ts";
 export type { BpeTrainOptions } from "./bpe_trainer.ts";
 export {
   fromTokenizerJson,

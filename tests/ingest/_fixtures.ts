@@ -1,58 +1,118 @@
 /**
- * Real test files made from scratch: a multi-page PDF (hand-written PDF objects with the standard
- * Helvetica font) and a PNG of text drawn with a 5×7 bitmap font, scaled up and deflated with
- * node:zlib. No external tools.
+ * Real test files made from scratch: PDFs (hand-written PDF objects with the standard Helvetica
+ * font, text placed where asked, scanned pages as embedded images) and PNGs and TIFFs of text drawn
+ * with a 5×7 bitmap font, scaled up and deflated with node:zlib. No external tools.
  */
 import { crc32, deflateSync } from "node:zlib";
 import { concatBytes } from "../../model/bytes.ts";
 
+/** 8-bit grayscale pixels, row by row, 0 black. */
+export interface GrayImage {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+/** A page laid out by hand: text runs where they are placed, and/or an image covering it. */
+export interface PagePlan {
+  /** Width and height in points; US Letter by default. */
+  size?: [number, number];
+  /** Text in content-stream order, Helvetica; `x`, `y` place the baseline, from the bottom left. */
+  runs?: { x: number; y: number; text: string; size?: number }[];
+  /** A grayscale image (a scan) stretched over the whole page, drawn under the text. */
+  image?: GrayImage;
+}
+
 /**
- * A valid PDF with one page per entry of `pages`, each a list of lines, in Helvetica 12pt. With
- * `passwordProtected`, the trailer carries a standard-security /Encrypt dictionary whose user
- * password is not empty, so readers must ask for a password.
+ * A valid PDF with one page per entry of `pages`: a list of lines (Helvetica 12pt from the top
+ * left, one `Tj` per line) or a {@linkcode PagePlan}. With `passwordProtected`, the trailer
+ * carries a standard-security /Encrypt dictionary whose user password is not empty, so readers
+ * must ask for a password.
  */
-export function makePdf(pages: string[][], opts: { passwordProtected?: boolean } = {}): Uint8Array {
-  const objects: string[] = [];
-  const n = pages.length;
-  // 1: catalog, 2: pages, 3: font, then per page: page object, content stream.
-  objects[1] = "<< /Type /Catalog /Pages 2 0 R >>";
-  const kids = pages.map((_, i) => `${4 + 2 * i} 0 R`).join(" ");
-  objects[2] = `<< /Type /Pages /Kids [${kids}] /Count ${n} >>`;
-  objects[3] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>";
-  pages.forEach((lines, i) => {
-    const content = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"];
-    for (const line of lines) content.push(`(${escapePdf(line)}) Tj T*`);
-    content.push("ET");
+export function makePdf(
+  pages: (string[] | PagePlan)[],
+  opts: { passwordProtected?: boolean } = {},
+): Uint8Array {
+  const objects: Uint8Array[] = [];
+  const obj = (body: string | Uint8Array) => {
+    objects.push(typeof body === "string" ? latin1(body) : body);
+    return objects.length; // object numbers start at 1
+  };
+  const catalog = obj("<< /Type /Catalog /Pages 2 0 R >>");
+  const tree = obj(""); // filled in once the kids are known
+  const font = obj(
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+  );
+  const kids = pages.map((page) => {
+    const pageObj = obj(""); // filled in below, so that numbering matches page, then contents
+    const plan = Array.isArray(page) ? {} : page;
+    const [w, h] = plan.size ?? [612, 792];
+    const content: string[] = Array.isArray(page) ? linesContent(page) : [];
+    let xobject = "";
+    if (plan.image) {
+      const { width, height, pixels } = plan.image;
+      const data = new Uint8Array(deflateSync(pixels));
+      const im = obj(concatBytes([
+        latin1(
+          `<< /Type /XObject /Subtype /Image /Width ${width} /Height ${height} ` +
+            `/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode ` +
+            `/Length ${data.length} >>\nstream\n`,
+        ),
+        data,
+        latin1("\nendstream"),
+      ]));
+      xobject = ` /XObject << /Im1 ${im} 0 R >>`;
+      content.push(`q ${w} 0 0 ${h} 0 0 cm /Im1 Do Q`);
+    }
+    for (const r of plan.runs ?? []) {
+      content.push(
+        `BT /F1 ${r.size ?? 12} Tf 1 0 0 1 ${r.x} ${r.y} Tm (${escapePdf(r.text)}) Tj ET`,
+      );
+    }
     const stream = content.join("\n");
-    objects[4 + 2 * i] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] ` +
-      `/Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`;
-    objects[5 + 2 * i] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
+    const contents = obj(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+    objects[pageObj - 1] = latin1(
+      `<< /Type /Page /Parent ${tree} 0 R /MediaBox [0 0 ${w} ${h}] ` +
+        `/Resources << /Font << /F1 ${font} 0 R >>${xobject} >> /Contents ${contents} 0 R >>`,
+    );
+    return pageObj;
   });
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  for (let i = 1; i < objects.length; i++) {
-    offsets[i] = out.length;
-    out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
-  }
+  objects[tree - 1] = latin1(
+    `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(" ")}] /Count ${kids.length} >>`,
+  );
   let encrypt = "";
   if (opts.passwordProtected) {
-    const id = objects.length;
-    offsets[id] = out.length;
     const hex = (n: number) => "<" + "a5".repeat(n) + ">";
-    out += `${id} 0 obj\n<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${
-      hex(32)
-    } /P -4 >>\nendobj\n`;
-    objects.push("");
+    const id = obj(`<< /Filter /Standard /V 1 /R 2 /O ${hex(32)} /U ${hex(32)} /P -4 >>`);
     encrypt = ` /Encrypt ${id} 0 R /ID [${hex(16)} ${hex(16)}]`;
   }
-  const xref = out.length;
-  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
-  for (let i = 1; i < objects.length; i++) {
-    out += `${String(offsets[i]).padStart(10, "0")} 00000 n \n`;
-  }
-  out +=
-    `trailer\n<< /Size ${objects.length} /Root 1 0 R${encrypt} >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(out);
+  const parts: Uint8Array[] = [latin1("%PDF-1.4\n")];
+  let at = parts[0].length;
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(at);
+    const part = concatBytes([latin1(`${i + 1} 0 obj\n`), body, latin1("\nendobj\n")]);
+    parts.push(part);
+    at += part.length;
+  });
+  let xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) xref += `${String(o).padStart(10, "0")} 00000 n \n`;
+  xref += `trailer\n<< /Size ${objects.length + 1} /Root ${catalog} 0 R${encrypt} >>\n` +
+    `startxref\n${at}\n%%EOF\n`;
+  parts.push(latin1(xref));
+  return concatBytes(parts);
+}
+
+/** Lines in Helvetica 12pt, 14pt apart from the top left of a Letter page, one `Tj` each. */
+function linesContent(lines: string[]): string[] {
+  const content = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"];
+  for (const line of lines) content.push(`(${escapePdf(line)}) Tj T*`);
+  content.push("ET");
+  return content;
+}
+
+function latin1(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
 function escapePdf(s: string): string {
@@ -143,9 +203,9 @@ export function encodePng(width: number, height: number, pixels: Uint8Array): Ui
   ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit, grayscale, deflate, adaptive filtering, no interlace
   return concatBytes([
     Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", new Uint8Array(deflateSync(raw))),
-    chunk("IEND", new Uint8Array(0)),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", new Uint8Array(deflateSync(raw))),
+    pngChunk("IEND", new Uint8Array(0)),
   ]);
 }
 
@@ -221,7 +281,8 @@ export function encodeTiff(width: number, height: number, pixels: Uint8Array): U
   return out;
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/** A PNG chunk with its length and CRC. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, data.length);

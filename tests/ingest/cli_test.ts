@@ -20,7 +20,7 @@ Deno.test("CLI ingests a folder, prints one summary line and exits 0", async () 
     );
     assert.match(
       r.stderr,
-      /ingest {2}\[#+\] {2}[\d.]+\/[\d.]+ MB {2}100%/,
+      /extract {2}\[#+\] {2}[\d.]+\/[\d.]+ MB {2}100%/,
       "plain progress line off a terminal",
     );
     const manifest = JSON.parse(await Deno.readTextFile(`${dir}/out/manifest.json`));
@@ -43,6 +43,7 @@ Deno.test("CLI exits 1 with a clear message when no input is usable", async () =
       /No usable inputs: all 2 file\(s\) were skipped \(empty file \(0 bytes\); binary data \(NUL bytes\) despite the \.txt extension\)/,
     );
     assert.equal(r.stdout, "");
+    assert.equal(await Deno.stat(`${dir}/out`).catch(() => null), null, "no output folder left");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,7 +4,7 @@ import type { IngestResult } from "../../ingest/mod.ts";
 import { loadTokens, readManifest, streamShards } from "../../model/data/mod.ts";
 import { ChecksumError } from "../../model/errors.ts";
 import { silentLogger } from "../../model/log.ts";
-import { loadTokenizer } from "../../model/tokenizer/mod.ts";
+import { loadTokenizer, trainBpe } from "../../model/tokenizer/mod.ts";
 import { charAccuracy } from "./_fixtures.ts";
 import {
   buildCorpus,
@@ -19,6 +19,7 @@ import {
 // One corpus and one full run (OCR included) shared by the tests below: OCR is the slow part.
 const root = await Deno.makeTempDir({ prefix: "ingest_test_" });
 let first: Promise<IngestResult> | undefined;
+const progressLines: string[] = [];
 function ingestOnce(): Promise<IngestResult> {
   first ??= (async () => {
     await buildCorpus(`${root}/in`);
@@ -30,8 +31,10 @@ function ingestOnce(): Promise<IngestResult> {
         shardTokens: 64,
         vocabSize: 400,
         seed: 3,
+        workers: 2,
+        ocrWorkers: 2,
       },
-      { log: silentLogger, progressWrite: () => {} },
+      { log: silentLogger, progressTty: false, progressWrite: (s) => progressLines.push(s) },
     );
   })();
   return first;
@@ -79,6 +82,24 @@ Deno.test("a multi-page PDF, PNG and TIFF images of text, a code file and a text
   const uni = entry(result, `docs/${UNICODE_NAME}`);
   assert.equal(uni.status, "ok");
   assert.equal(await Deno.readTextFile(`${root}/text/docs/${UNICODE_NAME}.txt`), UNICODE_TEXT);
+
+  // The progress line counts files and the pages OCR read: three images of six pages and images.
+  const extractDone = progressLines.filter((l) => l.startsWith("extract")).at(-1);
+  assert.match(extractDone ?? "", /100% .* files 20\/20 {2}ocr 3\/6 pages\n$/);
+});
+
+Deno.test("the tokenizer is the one trainBpe learns from the train split's texts", async () => {
+  const result = await ingestOnce();
+  const texts = [];
+  for (const f of result.manifest.files) {
+    if (f.split === "train") {
+      texts.push((await Deno.readTextFile(`${root}/text/${f.path}.txt`)).slice(0, -1));
+    }
+  }
+  const direct = trainBpe(texts, { vocabSize: 400 });
+  const ingested = await loadTokenizer(`${root}/out/tokenizer.json`);
+  assert.deepEqual(ingested.spec.merges, direct.spec.merges);
+  assert.equal(result.manifest.tokenizer.sampled, undefined);
 });
 
 Deno.test("every bad input gets a reason in the manifest and the run goes on", async () => {
@@ -141,10 +162,18 @@ Deno.test("shards verify, split by document, and decode back to the documents", 
   assert.ok(ok.some((f) => f.split === "val") && ok.some((f) => f.split === "train"));
 });
 
-Deno.test("a re-run over the same inputs writes byte-identical shards and manifest", async () => {
+Deno.test("a re-run over the same inputs, on one worker thread instead of two, writes byte-identical shards and manifest", async () => {
   const result = await ingestOnce();
   const again = await runIngest(
-    { out: `${root}/out2`, inputs: [`${root}/in`], shardTokens: 64, vocabSize: 400, seed: 3 },
+    {
+      out: `${root}/out2`,
+      inputs: [`${root}/in`],
+      shardTokens: 64,
+      vocabSize: 400,
+      seed: 3,
+      workers: 1,
+      ocrWorkers: 1,
+    },
     { log: silentLogger, progressWrite: () => {} },
   );
   assert.deepEqual(again.manifest.shards, result.manifest.shards);
@@ -185,7 +214,7 @@ Deno.test("a corrupted shard is named by the reader", async () => {
   await assert.rejects(loadTokens(dir, "train"), ChecksumError);
 });
 
-Deno.test("on a terminal the progress bar redraws one line with MB/s, ETA and files done", async () => {
+Deno.test("on a terminal the progress bars redraw one line each, with MB/s, ETA and files done", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await buildCorpus(`${dir}/in`, { images: false, bad: false });
@@ -195,13 +224,35 @@ Deno.test("on a terminal the progress bar redraws one line with MB/s, ETA and fi
       { log: silentLogger, progressTty: true, progressWrite: (s) => out.push(s) },
     );
     assert.ok(out.length >= 5);
-    assert.ok(out.every((s) => s.startsWith("\r\x1b[2Kingest  [")));
-    assert.match(out.at(-1)!, /100% {2}[\d.]+ MB\/s {2}0:\d\d {2}files 4\/4\n$/);
+    const redraw = "\r\x1b[2K";
+    assert.ok(
+      out.every((s) => s.startsWith(`${redraw}extract  [`) || s.startsWith(`${redraw}encode  [`)),
+    );
+    const extracted = out.filter((s) => s.includes("extract")).at(-1)!;
+    assert.match(extracted, /100% {2}[\d.]+ MB\/s {2}0:\d\d {2}files 4\/4\n$/);
+    assert.ok(out.at(-1)!.startsWith(`${redraw}encode  [########################]`), out.at(-1)!);
     // Streaming the val split gives the same tokens as loading it whole.
     const streamed: number[] = [];
     for await (const { tokens } of streamShards(`${dir}/out`, "val")) streamed.push(...tokens);
     assert.deepEqual(streamed, [...await loadTokens(`${dir}/out`, "val")]);
     assert.equal(streamed.length, r.manifest.totals.val);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("when tokenizer training must drop rare words, the manifest says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await buildCorpus(`${dir}/in`, { images: false, bad: false });
+    const r = await runIngest(
+      { out: `${dir}/out`, inputs: [`${dir}/in`], vocabSize: 300, maxTrainingWords: 12 },
+      { log: silentLogger, progressWrite: () => {} },
+    );
+    const sampled = (await readManifest(`${dir}/out`)).tokenizer.sampled;
+    assert.deepEqual(sampled, r.manifest.tokenizer.sampled);
+    assert.equal(sampled?.maxWords, 12);
+    assert.ok((sampled?.droppedAtMost ?? 0) >= 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -26,6 +26,8 @@ export type { ServedModel } from "./model_source.ts";
 export { Scheduler } from "./scheduler.ts";
 export type { FinishReason, GenerateChunk, SchedulerStats } from "./scheduler.ts";
 export { startServer } from "./server.ts";
+export { serveModel } from "./serve.ts";
+export type { ServedServer, ServeOptions } from "./serve.ts";
 export { startHttpServer } from "./http_server.ts";
 export type { HttpListenOptions, RunningHttpServer } from "./http_server.ts";
 export { ServeMetrics } from "./serve_metrics.ts";

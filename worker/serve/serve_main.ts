@@ -12,20 +12,13 @@
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../../model/errors.ts";
-import type { PresetName } from "../../model/gpt/mod.ts";
-import { presets } from "../../model/gpt/mod.ts";
-import { InferenceEngine } from "../../model/infer/mod.ts";
+import { PresetName } from "../../model/gpt/mod.ts";
 import { jsonLogger } from "../../model/log.ts";
-import { parseFlags, runCli, secretFlag } from "../../model/cli.ts";
+import { intFlag, parseFlags, runCli, secretFlag } from "../../model/cli.ts";
 import { TlsFiles, tlsFlags } from "../../proto/mod.ts";
 import { parseDevice } from "../../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./model_source.ts";
-import { Scheduler } from "./scheduler.ts";
-import { startServer } from "./server.ts";
-import { startHttpServer } from "./http_server.ts";
-import { ServeMetrics } from "./serve_metrics.ts";
-
-const log = jsonLogger({ component: "serve" });
+import { serveModel } from "./serve.ts";
 
 const usage = `Usage: deno task serve --checkpoint PATH [options]
 
@@ -75,55 +68,32 @@ async function main(args: string[]): Promise<void> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (f.help) {
-    console.log(usage);
-    return;
-  }
-  const model = await loadModel(f);
-  const device = f.device!;
-  parseDevice(device);
-  const engine = await InferenceEngine.create(model.cfg, model.weights, {
-    maxBatch: int(f["max-batch"]!, "--max-batch", 1),
-    device,
-    threads: f.threads ? int(f.threads, "--threads", 1) : undefined,
-  });
-  const metrics = new ServeMetrics();
-  const scheduler = new Scheduler(engine, model.codec, {
-    maxQueue: int(f["max-queue"]!, "--max-queue", 0),
-    logger: log,
-    observer: metrics,
-  });
-  metrics.watch(scheduler);
+  if (f.help) return console.log(usage);
+  parseDevice(f.device!);
   const tls = f["tls-cert"] || f["tls-key"]
     ? parseFlags(TlsFiles, { certPath: f["tls-cert"], keyPath: f["tls-key"] }, tlsFlags)
     : undefined;
-  const backend = {
-    engine,
-    scheduler,
-    codec: model.codec,
-    metrics,
-    name: model.name,
-    modelId: f["served-model-name"] ?? f.checkpoint ?? model.name,
-    device,
+  const model = await loadModel(f);
+  const served = await serveModel(model, {
+    host: f.host!,
+    port: intFlag(f.port, "--port")!,
+    tls,
+    httpPort: intFlag(f["http-port"], "--http-port"),
+    httpHost: f["http-host"],
+    maxBatch: intFlag(f["max-batch"], "--max-batch", 1),
+    maxQueue: intFlag(f["max-queue"], "--max-queue"),
+    threads: intFlag(f.threads, "--threads", 1),
+    device: f.device,
     apiKey: await secretFlag(f, "api-key", "DENOFORMER_API_KEY"),
-  };
-  const server = await startServer(
-    backend,
-    {
-      host: f.host!,
-      port: int(f.port!, "--port", 0),
-      tls,
-    },
-  );
-  const httpHost = f["http-host"] ?? f.host!;
-  const http = f["http-port"] === undefined
-    ? undefined
-    : startHttpServer(backend, { host: httpHost, port: int(f["http-port"], "--http-port", 0) });
-  log.info("serving", { model: model.name, ...model.cfg, maxBatch: engine.maxBatch });
-  console.log(`listening on ${f.host}:${server.port}`);
-  if (http) console.log(`http listening on ${httpHost}:${http.port}`);
+    modelId: f["served-model-name"] ?? f.checkpoint ?? model.name,
+    log: jsonLogger({ component: "serve" }),
+  });
+  console.log(`listening on ${f.host}:${served.port}`);
+  if (served.httpPort !== undefined) {
+    console.log(`http listening on ${served.httpHost}:${served.httpPort}`);
+  }
   const stop = () => {
-    server.close();
+    served.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
@@ -132,24 +102,16 @@ async function main(args: string[]): Promise<void> {
 
 async function loadModel(f: Record<string, string | boolean | undefined>): Promise<ServedModel> {
   if (typeof f.checkpoint === "string") return await checkpointModel(f.checkpoint);
-  const preset = f["random-init"];
-  if (typeof preset !== "string") {
+  if (f["random-init"] === undefined) {
     throw new InputError("--checkpoint", "give a checkpoint directory (or --random-init PRESET)");
   }
-  if (!(preset in presets)) {
-    throw new InputError("--random-init", `expected one of ${Object.keys(presets).join(", ")}`);
+  const preset = PresetName.safeParse(f["random-init"]);
+  if (!preset.success) {
+    throw new InputError("--random-init", `expected one of ${PresetName.options.join(", ")}`);
   }
-  return randomModel(preset as PresetName, {
-    seed: int(String(f.seed), "--seed", 0),
-    vocabSize: f["vocab-size"] ? int(String(f["vocab-size"]), "--vocab-size", 1) : undefined,
-    contextLength: f.context ? int(String(f.context), "--context", 1) : undefined,
+  return randomModel(preset.data, {
+    seed: intFlag(String(f.seed), "--seed")!,
+    vocabSize: intFlag(f["vocab-size"] as string | undefined, "--vocab-size", 1),
+    contextLength: intFlag(f.context as string | undefined, "--context", 1),
   });
-}
-
-function int(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    throw new InputError(flag, `expected an integer ≥ ${min}, got "${text}"`);
-  }
-  return n;
 }
