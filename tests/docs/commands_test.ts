@@ -1,8 +1,9 @@
 /**
  * Every command in docs/*.md and README.md runs as written, as far as a test can tell without the hours a real
  * run takes: each `deno task X …` line in a shell code block names a task in deno.json, each of its
- * `--flags` (and its subcommand, for tasks with commands) appears in that task's `--help`, and every
- * name a TypeScript block imports from the repo is really exported there.
+ * `--flags` (and its subcommand, for tasks with commands) appears in that task's `--help` (a task
+ * that chains commands is given no arguments, and not run), and every name a TypeScript block
+ * imports from the repo is really exported there.
  */
 import assert from "node:assert/strict";
 
@@ -88,6 +89,16 @@ Deno.test("every `deno task` command in docs names a real task and only flags it
     const task = words[2];
     if (!(task in TASKS)) {
       problems.push(`${where}: no task "${task}" in deno.json`);
+      continue;
+    }
+    // Arguments reach only the last command of a chain, so `--help` would run the others (for
+    // `test`, the whole suite, this file included) and flags in docs could not mean what they say.
+    if (/&&|\|\||;/.test(TASKS[task])) {
+      if (command.replace(/\s+#.*$/, "").split(/\s+/).length > 3) {
+        problems.push(
+          `${where}: task "${task}" chains commands; its arguments reach the last only`,
+        );
+      }
       continue;
     }
     const text = await help(task);
