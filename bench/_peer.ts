@@ -15,13 +15,10 @@ export async function runPeer(
   } catch {
     return { unavailable: `${peersDir}/${script} not found` };
   }
-  const env = { ...Deno.env.toObject(), OMP_WAIT_POLICY: "PASSIVE" };
-  delete (env as Record<string, string | undefined>).OPENBLAS_CORETYPE;
-  delete (env as Record<string, string | undefined>).OPENBLAS_L2_SIZE;
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
       args: [`${peersDir}/${script}`, ...args],
-      env,
+      env: tunedEnv(),
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",
@@ -37,5 +34,80 @@ export async function runPeer(
     return JSON.parse(text.split("\n").pop()!);
   } catch (err) {
     return { unavailable: (err as Error).message };
+  }
+}
+
+/** The tuned environment of the peers' README: no OpenBLAS core override, passive OpenMP waits. */
+function tunedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    OMP_WAIT_POLICY: "PASSIVE",
+    ...extra,
+  };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/**
+ * The peer's gloo all-reduce (`torch_allreduce_bench.py allreduce`), one process a rank, rank r
+ * started behind `prefixes[r]` (e.g. `ip netns exec NS`, to run in an emulated host) and meeting
+ * at `master` ("host:port", on rank 0's host), through `_gloo_rank.py`, which runs the peer's own
+ * rank function. Returns what the peer script would print for these times, or why it could not run.
+ */
+export async function runPeerRanks(
+  prefixes: string[][],
+  master: string,
+  args: string[],
+  peersDir = Deno.env.get("DENOFORMER_PEERS") ?? defaultPeers,
+): Promise<Record<string, unknown>> {
+  const flags = Object.fromEntries(
+    args.slice(1).flatMap((a, i, all) => (i % 2 === 0 ? [[a.slice(2), all[i + 1]]] : [])),
+  );
+  const shim = new URL("./_gloo_rank.py", import.meta.url).pathname;
+  const ranks = prefixes.map((prefix, rank) => {
+    const [command, ...rest] = [...prefix, "/usr/bin/python3"];
+    return new Deno.Command(command, {
+      args: [
+        ...rest,
+        shim,
+        "--peers",
+        peersDir,
+        "--rank",
+        String(rank),
+        "--master",
+        master,
+        ...args.slice(1),
+      ],
+      env: tunedEnv({ GLOO_SOCKET_IFNAME: "eth0" }),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  });
+  // A rank that never meets the others would hang the benchmark: all go after 10 minutes.
+  const timer = setTimeout(() => ranks.forEach((r) => r.kill("SIGKILL")), 600_000);
+  try {
+    const outs = await Promise.all(ranks.map((r) => r.output()));
+    const failed = outs.find((o) => o.code !== 0);
+    if (failed) {
+      const why = new TextDecoder().decode(failed.stderr).trim().split("\n").pop();
+      return { unavailable: `exit ${failed.code}: ${why}` };
+    }
+    const result = JSON.parse(new TextDecoder().decode(outs[0].stdout).trim().split("\n").pop()!);
+    const times = result.times as number[];
+    const world = Number(flags.world), bytes = Number(flags.elements) * 4;
+    const seconds = [...times].sort((a, b) => a - b)[times.length >> 1];
+    return {
+      seconds_median: seconds,
+      alg_bw_GBps: bytes / seconds / 1e9,
+      bus_bw_GBps: (bytes / seconds / 1e9) * 2 * (world - 1) / world,
+      sum_correct: result.correct,
+      seconds_each: times,
+    };
+  } catch (err) {
+    return { unavailable: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }

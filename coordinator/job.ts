@@ -17,6 +17,7 @@
 import { InputError } from "../model/errors.ts";
 import type { Logger } from "../model/log.ts";
 import type { StepPlan, Verdict } from "../proto/mod.ts";
+import { ringPlaces, type Topology } from "./topology.ts";
 
 /** One committed or aborted step, as RUN/data_ranges.jsonl records it. */
 export interface StepRecord {
@@ -82,6 +83,8 @@ export interface JobOptions {
   evalEvery: number;
   /** Consecutive aborts by a rank's own error after which the job fails (default 5). */
   maxStepFailures?: number;
+  /** Flat ring or two levels by host (default flat; see topology.ts). */
+  topology?: Topology;
   /** Where a resumed job starts. */
   startStep?: number;
   startDataPosition?: number;
@@ -369,6 +372,7 @@ export class Job {
     if (ring.length < this.#o.minWorkers) return this.#askState(ring[0]);
     const next = this.committedStep + 1;
     const version = ++this.ringVersion;
+    const places = ringPlaces(ring.map((m) => m.peerAddress), this.#o.topology ?? "flat");
     this.#inFlight = {
       step: this.committedStep,
       version,
@@ -384,7 +388,7 @@ export class Job {
         rank,
         world_size: ring.length,
         ring_version: version,
-        right_address: ring[(rank + 1) % ring.length].peerAddress,
+        ...places[rank],
         load_state: m.haveStep !== this.committedStep,
         report_hash: next % this.#o.hashEvery === 0 || next >= this.#stopAt,
         evaluate: rank === 0 && this.#o.evalEvery > 0 &&
@@ -539,6 +543,11 @@ const emptyPlan: StepPlan = {
   evaluate: false,
   upload_state: false,
   error: "",
+  local_size: 0,
+  local_index: 0,
+  local_peers: [],
+  host_rank: 0,
+  host_count: 0,
 };
 
 const abortVerdict: Verdict = { commit: false, upload_state: false };

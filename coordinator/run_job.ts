@@ -227,6 +227,7 @@ function jobState(
     checkpointEvery: train.checkpointEvery,
     hashEvery: o.job.hashEvery,
     evalEvery: train.evalEvery,
+    topology: o.job.topology,
     startStep: run.startStep,
     startDataPosition: (run.resumed?.state.data_position as number | undefined) ?? 0,
     log,

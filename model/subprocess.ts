@@ -32,25 +32,31 @@ export const SERVE_FLAGS: readonly string[] = ["--unstable-no-legacy-abort"];
 export interface DenoRunOptions extends Omit<Deno.CommandOptions, "args"> {
   /** Flags for `deno run`, before the script (e.g. {@linkcode SERVE_FLAGS}). */
   denoFlags?: readonly string[];
+  /**
+   * A command that runs Deno in another context, its argv before Deno's (`ip netns exec NS` for a
+   * network namespace, `unshare -rm` for a mount namespace).
+   */
+  prefix?: readonly string[];
 }
 
 /**
- * `deno run --allow-all SCRIPT ARGS…` with this Deno. `script` is a path relative to the project
- * root, an absolute path, or a URL.
+ * `deno run --allow-all SCRIPT ARGS…` with this Deno (after `prefix`, when given). `script` is a
+ * path relative to the project root, an absolute path, or a URL.
  */
 export function denoRun(
   script: string | URL,
   args: readonly string[],
-  { denoFlags = [], ...options }: DenoRunOptions = {},
+  { denoFlags = [], prefix = [], ...options }: DenoRunOptions = {},
 ): Deno.Command {
   const path = script instanceof URL
     ? script.href
     : script.startsWith("/")
     ? script
     : projectPath(script);
-  return new Deno.Command(Deno.execPath(), {
+  const [command, ...before] = [...prefix, Deno.execPath()];
+  return new Deno.Command(command, {
     ...options,
-    args: ["run", "--allow-all", ...denoFlags, path, ...args],
+    args: [...before, "run", "--allow-all", ...denoFlags, path, ...args],
   });
 }
 

@@ -20,6 +20,12 @@ export interface StepPlan {
   evaluate: boolean;
   upload_state: boolean;
   error: string;
+  /** Two-level ring (0: flat): see `StepPlan` in coordinator.proto. */
+  local_size: number;
+  local_index: number;
+  local_peers: string[];
+  host_rank: number;
+  host_count: number;
 }
 
 /** `Verdict`: the answer to a rank's report: apply the update or not, and whether to upload the state after. */

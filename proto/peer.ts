@@ -34,7 +34,12 @@ export const WireDtype = z.enum(["WIRE_DTYPE_FP32", "WIRE_DTYPE_FP16", "WIRE_DTY
 export type WireDtype = z.infer<typeof WireDtype>;
 
 /** Ring phases as protobufjs names them in decoded messages. */
-export const RingPhase = z.enum(["RING_PHASE_REDUCE_SCATTER", "RING_PHASE_ALL_GATHER"]);
+export const RingPhase = z.enum([
+  "RING_PHASE_REDUCE_SCATTER",
+  "RING_PHASE_ALL_GATHER",
+  "RING_PHASE_LOCAL_REDUCE",
+  "RING_PHASE_LOCAL_BROADCAST",
+]);
 export type RingPhase = z.infer<typeof RingPhase>;
 
 /** Bytes per value of each wire dtype. */

@@ -49,6 +49,12 @@ export interface TrainStepShape {
   frozen?: readonly string[];
   /** The device layout (see the module doc); the host layout when absent. */
   onDevice?: boolean;
+  /**
+   * The dtype of the gradient outputs (host layout): fp32 (default), or fp16 for an all-reduce
+   * that carries fp16 (a Cast at each output, so no loop outside the graph converts them). The
+   * device layout accumulates its flat gradients in fp32 and refuses fp16.
+   */
+  gradients?: "fp32" | "fp16";
 }
 
 /**
@@ -95,11 +101,17 @@ function lossGraph(cfg: GptConfig, shape: TrainStepShape, training: boolean): Gr
     const { loss } = g.softmaxCrossEntropyLoss(scores, g.reshape(targets, [b * t]), "sum");
     g.output(loss, "loss_sum");
     if (lossScale) {
+      const half = shape.gradients === "fp16";
       gradients(g, g.mul(loss, lossScale), trainable.map(([, v]) => v)).forEach((grad, i) =>
-        g.output(grad, `grad:${trainable[i][0]}`)
+        g.output(half ? g.cast(grad, "float16") : grad, `grad:${trainable[i][0]}`)
       );
     }
     return g;
+  }
+  if (lossScale && shape.gradients === "fp16") {
+    throw new Error(
+      'The device layout accumulates its gradients in fp32: gradients "fp16" is for the host layout only',
+    );
   }
   const { loss, grad } = crossEntropySum(g, scores, g.reshape(targets, [b * t]));
   if (!lossScale) {

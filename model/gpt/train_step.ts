@@ -1,6 +1,7 @@
 /**
  * The train step, compiled once: fp32 master weights and a micro-batch in; the summed
- * cross-entropy and fp32 gradients out (graphs in train_graph.ts).
+ * cross-entropy and fp32 gradients out, or fp16 ones for an fp16 all-reduce (graphs in
+ * train_graph.ts).
  *
  * The loss is a sum scaled by a `loss_scale` input, so the caller can normalise by the token count
  * of the whole optimizer step (correct gradient accumulation) and apply the fp16 loss scale in one
@@ -85,6 +86,7 @@ class CompiledLoss {
       sequenceLength: shape.sequenceLength ?? cfg.contextLength,
       frozen: shape.frozen ?? [],
       onDevice: shape.onDevice ?? false,
+      gradients: shape.gradients ?? "fp32",
     };
     const graph = build(cfg, full);
     const session = await createSession(graph.toModel(), {
@@ -251,9 +253,10 @@ export class TrainStep extends GradientStep {
   }
 
   /**
-   * Runs one micro-batch and adds its gradients, multiplied by `lossScale`, into `grads` (laid out
-   * as {@linkcode gradOffsets}); returns the summed (unscaled) token loss. `ids` and `targets`
-   * hold microBatch × sequenceLength ids; `rows` names the samples for the dropout masks.
+   * Runs one micro-batch and adds its gradients (fp32 or fp16 outputs alike), multiplied by
+   * `lossScale`, into `grads` in fp32 (laid out as {@linkcode gradOffsets}); returns the summed
+   * (unscaled) token loss. `ids` and `targets` hold microBatch × sequenceLength ids; `rows` names
+   * the samples for the dropout masks.
    */
   async accumulate(
     params: Float32Array,
@@ -270,7 +273,7 @@ export class TrainStep extends GradientStep {
       loss_scale: new ort.Tensor("float32", Float32Array.of(lossScale), []),
     });
     this.trainable.forEach((s, i) => {
-      const grad = out[`grad:${s.name}`].data as Float32Array;
+      const grad = out[`grad:${s.name}`].data as Float32Array | Float16Array;
       const base = this.gradOffsets[i];
       for (let j = 0; j < grad.length; j++) grads[base + j] += grad[j];
     });

@@ -10,5 +10,5 @@ export { heatmapSvg } from "./heatmap.ts";
 export type { HeatmapOptions } from "./heatmap.ts";
 export { scatterSvg } from "./scatter.ts";
 export type { ScatterOptions, ScatterPoint } from "./scatter.ts";
-export { escapeXml } from "./_svg.ts";
+export { escapeXml, PALETTE } from "./_svg.ts";
 export { imageFormat, writeImage } from "./write_image.ts";

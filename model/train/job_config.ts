@@ -35,8 +35,18 @@ const JobFields = z
      * instead of through the socket; the socket still carries everything else.
      */
     sharedMemory: z.boolean().default(true),
-    /** Float format of gradients on the ring; accumulation is always fp32. */
+    /**
+     * Float format of gradients on the ring; accumulation is always fp32. `fp16` gradients are
+     * cast in the train-step graph and travel without conversion (with dynamic loss scaling);
+     * `bf16` is converted chunk by chunk (onnxruntime's CPU provider has no bf16 kernels).
+     */
     wire: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
+    /**
+     * How the ring is laid out: `hierarchical` reduces inside each host (workers whose addresses
+     * share a host) to a leader, runs the ring across the leaders, and broadcasts back; `auto`
+     * does so when there are several hosts and several workers on one of them; `flat` never.
+     */
+    topology: z.enum(["auto", "flat", "hierarchical"]).default("auto"),
     /** Ranks compare weight hashes every N steps (and at the end). */
     hashEvery: z.number().int().positive().default(10),
   })

@@ -36,8 +36,12 @@ import type { TrainConfig } from "./config.ts";
 import { DeviceTraining } from "./device_training.ts";
 import { frozenParams } from "./freeze.ts";
 
-/** Sums a buffer across all workers in place (the ring all-reduce; absent when training alone). */
-export type AllReduce = (buffer: Float32Array) => Promise<void>;
+/**
+ * Sums a buffer across all workers in place (the ring all-reduce; absent when training alone).
+ * `bucket` tells apart the buffers one step reduces: with an fp16 gradient wire, the gradients
+ * (bucket 0, fp16) and the loss (bucket 1, fp32).
+ */
+export type AllReduce = (buffer: Float32Array | Float16Array, bucket: number) => Promise<void>;
 
 /** What a trainer needs to start. */
 export interface TrainerInit {
@@ -61,6 +65,15 @@ export interface TrainerInit {
    * distributed worker passes one whose memory ring neighbours on its host read in place.
    */
   gradientBuffer?: (length: number) => Float32Array;
+  /**
+   * `fp16`: the all-reduce carries the gradients as fp16, which the train-step graph casts them
+   * to (half the bytes on the wire; on webgpu the fp32 sum comes down from GPU memory and is
+   * converted on the host). Micro-batches still accumulate in fp32, and the loss is scaled
+   * dynamically as for fp16 compute, so small gradients do not underflow. Default `fp32`.
+   */
+  gradientWire?: "fp32" | "fp16";
+  /** Allocates the fp16 gradient buffer of an fp16 wire (default: an ordinary Float16Array). */
+  halfGradientBuffer?: (length: number) => Float16Array;
 }
 
 /** One optimizer step's record: a line of metrics.jsonl. */
@@ -97,6 +110,8 @@ export class Trainer {
   readonly #tokenizerJson: string;
   /** Gradients, then one extra slot carrying the loss sum through the same all-reduce. */
   readonly #gradsAndLoss: Float32Array;
+  /** With an fp16 gradient wire, what the all-reduce sums. */
+  readonly #halfGrads: Float16Array | undefined;
   readonly #ids: BigInt64Array;
   readonly #targets: BigInt64Array;
 
@@ -137,10 +152,14 @@ export class Trainer {
       })),
       { beta1: init.train.beta1, beta2: init.train.beta2, weightDecay: init.train.weightDecay },
     );
-    this.#scaler = init.train.precision === "fp16" ? new LossScaler() : undefined;
+    const halfWire = init.gradientWire === "fp16";
+    this.#scaler = init.train.precision === "fp16" || halfWire ? new LossScaler() : undefined;
     this.#gradsAndLoss = (init.gradientBuffer ?? ((n) => new Float32Array(n)))(
       trainStep.gradSize + 1,
     );
+    this.#halfGrads = halfWire
+      ? (init.halfGradientBuffer ?? ((n) => new Float16Array(n)))(trainStep.gradSize)
+      : undefined;
     this.#ids = new BigInt64Array(trainStep.tokens);
     this.#targets = new BigInt64Array(trainStep.tokens);
   }
@@ -159,7 +178,8 @@ export class Trainer {
     const device = resolveDevice(init.device);
     const options = { device, threads: init.threads };
     if (device.kind !== "webgpu") {
-      const trainStep = await TrainStep.create(init.model, shape, options);
+      const host = { ...shape, gradients: init.gradientWire };
+      const trainStep = await TrainStep.create(init.model, host, options);
       const evalStep = init.valTokens
         ? await EvalStep.create(init.model, shape, options)
         : undefined;
@@ -284,7 +304,24 @@ export class Trainer {
       grads[size] = await this.#accumulateOnHost(grads.subarray(0, size));
     }
     if (injectOverflow) grads[0] = Infinity;
-    if (allReduce) await allReduce(grads);
+    if (allReduce) await this.#reduce(allReduce, grads);
+  }
+
+  /**
+   * Sums the gradients and the loss across workers. An fp16 wire reduces the micro-batches' fp32
+   * sum as fp16 (past fp16's range it becomes inf, and the loss scaler skips the step), the loss
+   * as a second, fp32 bucket, then brings the gradients back to fp32 for clipping and the
+   * optimizer. On webgpu the gradients come down from GPU memory as fp32 and take the same path.
+   */
+  async #reduce(allReduce: AllReduce, grads: Float32Array): Promise<void> {
+    if (!this.#halfGrads) return await allReduce(grads, 0);
+    const size = this.#trainStep.gradSize;
+    const gradient = grads.subarray(0, size);
+    const half = this.#halfGrads;
+    half.set(gradient);
+    await allReduce(half, 0);
+    await allReduce(grads.subarray(size), 1);
+    for (let i = 0; i < half.length; i++) gradient[i] = half[i];
   }
 
   /** This worker's micro-batches on the host: gradients added into `grads`; returns the loss sum. */

@@ -21,31 +21,23 @@ export interface Proc {
   address: Promise<string>;
 }
 
+/** How {@linkcode spawn} runs a process. */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Collect stderr (else it is dropped). */
+  stderr?: boolean;
+  /** A command that runs Deno elsewhere: a mount or network namespace (denoRun's `prefix`). */
+  wrap?: string[];
+}
+
 /** Runs one of this project's entry points, collecting its output. */
-export function spawn(
-  script: string,
-  args: string[],
-  options: { env?: Record<string, string>; stderr?: boolean; wrap?: string[] } = {},
-): Proc {
-  const child = (options.wrap
-    ? new Deno.Command(options.wrap[0], {
-      args: [
-        ...options.wrap.slice(1),
-        Deno.execPath(),
-        "run",
-        "--allow-all",
-        projectPath(script),
-        ...args,
-      ],
-      env: options.env,
-      stdout: "piped",
-      stderr: options.stderr ? "piped" : "null",
-    })
-    : denoRun(script, args, {
-      env: options.env,
-      stdout: "piped",
-      stderr: options.stderr ? "piped" : "null",
-    })).spawn();
+export function spawn(script: string, args: string[], options: SpawnOptions = {}): Proc {
+  const child = denoRun(script, args, {
+    prefix: options.wrap,
+    env: options.env,
+    stdout: "piped",
+    stderr: options.stderr ? "piped" : "null",
+  }).spawn();
   let found: (a: string) => void = () => {};
   const address = new Promise<string>((r) => (found = r));
   const stdout = (async () => {
@@ -107,7 +99,7 @@ export function coordinator(
   run: string,
   config: string,
   args: string[],
-  options: { stderr?: boolean; wrap?: string[] } = {},
+  options: SpawnOptions = {},
 ): Proc {
   return spawn(
     "coordinator/main.ts",
@@ -137,11 +129,12 @@ export function worker(
   name: string,
   token: string,
   args: string[] = [],
+  options: Omit<SpawnOptions, "env"> = {},
 ): Proc {
   return spawn(
     "worker/training/worker_main.ts",
     [...workerArgs(address, name, `${run}/cache-${name}`), ...args],
-    { env: { DENOFORMER_TOKEN: token } },
+    { ...options, env: { DENOFORMER_TOKEN: token } },
   );
 }
 

@@ -3,8 +3,11 @@
  * reduce-scatter then an all-gather around the ring; it sends through a `ChunkSink` to the right
  * neighbour and takes from the `ChunkMailbox` its own server fills. Three transports carry the
  * chunks: `grpc/` (the peer service), `tcp/` (the data plane) and `shm/` (shared-memory slots
- * between neighbours on one host, negotiated over the TCP plane). `probe/` runs a ring of real
- * processes for tests and benchmarks.
+ * between neighbours on one host, negotiated over the TCP plane). `hierarchicalAllReduce` adds a
+ * level for several ranks a host (reduce to the host's leader, the leaders' ring, broadcast back),
+ * and `reduceBuffer` lets either reduce fp16 gradients as they are. `probe/` runs rings of real
+ * processes for tests and benchmarks, on 127.0.0.1 or in emulated hosts (network namespaces with
+ * shaped links); `scaling_model.ts` predicts step time on many hosts.
  *
  * @example
  * ```ts
@@ -21,12 +24,9 @@ export { startPeerServer } from "./grpc/peer_server.ts";
 export type { PeerServer, PeerServerOptions } from "./grpc/peer_server.ts";
 export { ChunkStream, PeerClient } from "./grpc/peer_client.ts";
 export type { ChunkSink, ChunkStreamOptions, ChunkWriter, OutgoingChunk } from "./chunk_sink.ts";
-export {
-  AllReduceError,
-  AllReduceOptions,
-  ringAllReduce,
-  SegmentLayout,
-} from "./ring_allreduce.ts";
+export { AllReduceError, AllReduceOptions, ringAllReduce } from "./ring_allreduce.ts";
+export { RingSchedule, SegmentLayout } from "./ring_schedule.ts";
+export type { RingStep } from "./ring_schedule.ts";
 export type { AllReduceStats, Ring } from "./ring_allreduce.ts";
 export {
   accumulateWire,
@@ -38,9 +38,19 @@ export {
   WIRE_BYTES,
   WireFormat,
 } from "./wire_dtype.ts";
-export { startTcpPeerServer, TcpPeerClient } from "./tcp/tcp_peer.ts";
+export { startTcpPeerServer } from "./tcp/peer_server.ts";
+export { TcpPeerClient } from "./tcp/peer_client.ts";
 export { sharedMemoryAvailable } from "./shm/shared_memory.ts";
-export { sharedFloat32Array } from "./shm/shm_slots.ts";
-export type { TcpPeerServer } from "./tcp/tcp_peer.ts";
+export { sharedFloat16Array, sharedFloat32Array } from "./shm/shm_slots.ts";
+export type { TcpPeerServer } from "./tcp/peer_server.ts";
 export { ProbeProcess, ProbeRing, spawnProbeRing } from "./probe/probe_ring.ts";
+export type { ProbePlace, ProbeRingOptions } from "./probe/probe_ring.ts";
+export { EmulatedHosts, emulatedHostsUnavailable, parseRate } from "./probe/emulated_hosts.ts";
+export type { EmulatedHost, LinkShape } from "./probe/emulated_hosts.ts";
+export { hierarchicalAllReduce } from "./hierarchical_allreduce.ts";
+export type { HierarchicalRing, HostGroup } from "./hierarchical_allreduce.ts";
+export { reduceBuffer } from "./reduce_buffer.ts";
+export { allReduceSeconds, fitRingCosts, stepPrediction } from "./scaling_model.ts";
+export type { AllReduceCase, RingCosts, StepCase } from "./scaling_model.ts";
+export type { ReduceBuffer } from "./reduce_buffer.ts";
 export { probeInput, ProbePattern, probeValue, Transport } from "./probe/protocol.ts";

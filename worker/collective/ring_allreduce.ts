@@ -2,9 +2,7 @@
  * Ring all-reduce over the peer service: reduce-scatter, then all-gather, chunked and pipelined.
  *
  * The buffer is cut into `worldSize` segments (sizes differ by at most one element) and each
- * segment into chunks. In reduce-scatter round r, rank k sends segment (k − r) mod n to its right
- * neighbour and adds segment (k − r − 1) mod n from its left one; after n − 1 rounds it holds the
- * full sum of segment (k + 1) mod n. All-gather passes the finished segments on around the ring.
+ * segment into chunks; `RingSchedule` says which segment each pipeline step sends and receives.
  * A chunk is forwarded as soon as it is reduced, so all rounds overlap (the pipeline), and several
  * chunks are in flight on the stream at once (`window`).
  *
@@ -18,19 +16,14 @@
  * ```
  */
 import { z } from "zod";
-import type { RingPhase } from "../../proto/mod.ts";
+import type { AllReduceChunk } from "../../proto/mod.ts";
 import { MAX_CHUNK_BYTES } from "../../proto/mod.ts";
 import { payloadPool } from "./buffer_pool.ts";
 import type { ChunkMailbox, CollectiveId } from "./chunk_mailbox.ts";
 import type { ChunkSink, OutgoingChunk } from "./chunk_sink.ts";
-import {
-  accumulateWire,
-  copyWire,
-  encodeWire,
-  roundToWire,
-  WIRE_BYTES,
-  WireFormat,
-} from "./wire_dtype.ts";
+import { RingSchedule, type RingStep, SegmentLayout } from "./ring_schedule.ts";
+import { type ReduceBuffer, reduceBuffer } from "./reduce_buffer.ts";
+import { WIRE_BYTES, WireFormat } from "./wire_dtype.ts";
 
 /** How one all-reduce runs; defaults tuned on loopback (see docs/allreduce.md). */
 export const AllReduceOptions = z.object({
@@ -91,43 +84,39 @@ export class AllReduceError extends Error {
 
 /**
  * Sums (or averages) `buffer` in place across the ring; every rank ends with identical values.
- * Rejects with {@linkcode AllReduceError} when a peer fails, a deadline passes or `signal` aborts.
+ * An fp16 buffer (gradients cast to fp16 in the train-step graph) travels as fp16 without
+ * conversion; its `wire` defaults to fp16. Rejects with {@linkcode AllReduceError} when a peer
+ * fails, a deadline passes or `signal` aborts.
  */
 export async function ringAllReduce(
-  buffer: Float32Array,
+  buffer: Float32Array | Float16Array,
   ring: Ring,
   options: AllReduceOptions & { signal?: AbortSignal },
 ): Promise<AllReduceStats> {
   const { signal, ...rest } = options;
-  const opts = AllReduceOptions.parse(rest);
+  const opts = AllReduceOptions.parse({
+    ...rest,
+    wire: rest.wire ?? (buffer instanceof Float16Array ? "fp16" : undefined),
+  });
+  const elements = reduceBuffer(buffer, opts.wire);
   const started = performance.now();
   const n = ring.worldSize;
   if (n === 1) return { ms: performance.now() - started, chunksSent: 0, bytesSent: 0 };
   if (!ring.right) throw new Error(`Ring of ${n} ranks needs a right neighbour`);
 
-  const k = ring.rank;
-  const left = (k - 1 + n) % n;
-  const layout = new SegmentLayout(
-    buffer.length,
+  const chunkElements = Math.floor(opts.chunkBytes / WIRE_BYTES[opts.wire]);
+  const schedule = new RingSchedule(
+    ring.rank,
     n,
-    Math.floor(opts.chunkBytes / WIRE_BYTES[opts.wire]),
+    new SegmentLayout(buffer.length, n, chunkElements),
   );
+  const layout = schedule.layout;
   const id: CollectiveId = { ringVersion: ring.ringVersion, step: opts.step, bucket: opts.bucket };
-  const totalSteps = 2 * (n - 1);
-  const phaseOf = (t: number): RingPhase =>
-    t < n - 1 ? "RING_PHASE_REDUCE_SCATTER" : "RING_PHASE_ALL_GATHER";
-  const roundOf = (t: number) => (t < n - 1 ? t : t - (n - 1));
-  // Segment received at pipeline step t; the one sent at step t + 1 is the same segment.
-  const recvSegment = (t: number) => mod(t < n - 1 ? k - t - 1 : k - roundOf(t), n);
-  const sendSegment = (t: number) => (t === 0 ? k : recvSegment(t - 1));
   const deadline = Date.now() + opts.timeoutMs;
   const waitMs = () => Math.max(1, Math.min(opts.chunkTimeoutMs, deadline - Date.now()));
 
   // One controller for the step: the caller's signal or a failed outgoing stream stop every wait.
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal!.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  if (signal?.aborted) onAbort();
+  const { stop, unlink } = followAbort(signal);
   const stream = ring.right.openChunkStream({
     deadline,
     window: opts.window,
@@ -135,127 +124,116 @@ export async function ringAllReduce(
     onError: (err) => stop.abort(err),
   });
   const stats: AllReduceStats = { ms: 0, chunksSent: 0, bytesSent: 0 };
-
-  // An fp32 chunk travels as a view of `buffer`, not a copy: the transport may still be reading
-  // it when this returns to the loop, and that is safe because a region this rank sends is
-  // written again only with a value its left neighbour derived from that send (the sum travels
-  // rightwards), so only after the send has left. 16-bit encodings get a pooled array each,
-  // which the transport hands back once written.
   const send = async (t: number, c: number) => {
-    const segment = sendSegment(t);
-    const [start, end] = layout.chunk(segment, c);
-    const view = buffer.subarray(start, end);
-    const payload = opts.wire === "fp32"
-      ? encodeWire(view, "fp32")
-      : encodeWire(view, opts.wire, payloadPool.take(view.length * WIRE_BYTES[opts.wire]).buffer);
-    const chunk: OutgoingChunk = {
-      job_id: ring.jobId,
-      ring_version: ring.ringVersion,
-      step: opts.step,
-      bucket: opts.bucket,
-      phase: phaseOf(t),
-      round: roundOf(t),
-      segment,
-      chunk_index: c,
-      sender_rank: k,
-      dtype: WIRE_DTYPE[opts.wire],
-      element_count: end - start,
-      payload,
-    };
+    const chunk = outgoingChunk(elements, ring, opts, schedule.sent(t), c, layout);
     await stream.write(chunk, stop.signal);
     stats.chunksSent++;
-    stats.bytesSent += payload.length;
+    stats.bytesSent += chunk.payload.length;
   };
 
   try {
-    for (let c = 0; c < layout.chunkCount(sendSegment(0)); c++) await send(0, c);
-    for (let t = 0; t < totalSteps; t++) {
-      const segment = recvSegment(t);
-      for (let c = 0; c < layout.chunkCount(segment); c++) {
+    for (let c = 0; c < layout.chunkCount(schedule.sent(0).segment); c++) await send(0, c);
+    for (let t = 0; t < schedule.steps; t++) {
+      const step = schedule.received(t);
+      for (let c = 0; c < layout.chunkCount(step.segment); c++) {
         const chunk = await ring.mailbox.take(
           id,
-          { phase: phaseOf(t), round: roundOf(t), chunkIndex: c },
+          { phase: step.phase, round: step.round, chunkIndex: c },
           waitMs(),
           stop.signal,
         );
-        const [start, end] = layout.chunk(segment, c);
-        if (
-          chunk.sender_rank !== left || chunk.segment !== segment ||
-          chunk.dtype !== WIRE_DTYPE[opts.wire] || chunk.element_count !== end - start
-        ) {
-          payloadPool.release(chunk.payload);
-          throw new Error(
-            `Chunk ${c} of round ${t} does not fit: got sender ${chunk.sender_rank}, segment ` +
-              `${chunk.segment}, ${chunk.element_count} ${chunk.dtype}; expected sender ${left}, ` +
-              `segment ${segment}, ${end - start} ${WIRE_DTYPE[opts.wire]}`,
-          );
-        }
-        const view = buffer.subarray(start, end);
-        if (t < n - 1) accumulateWire(view, chunk.payload, opts.wire);
-        else copyWire(view, chunk.payload, opts.wire);
+        const [start, end] = layout.chunk(step.segment, c);
+        checkFits(chunk, schedule.left, step, c, t, end - start, opts.wire);
+        if (schedule.reduces(t)) elements.add(start, end, chunk.payload);
+        else elements.copy(start, end, chunk.payload);
         payloadPool.release(chunk.payload);
-        if (t === n - 2) {
-          // This chunk is now final on its owner: scale, then round to the wire format so the
-          // owner keeps exactly what every other rank will decode.
-          if (opts.op === "mean") { for (let i = 0; i < view.length; i++) view[i] /= n; }
-          roundToWire(view, opts.wire);
-        }
-        if (t + 1 < totalSteps) await send(t + 1, c);
+        // Final on its owner now: scaled, and held exactly as the other ranks will decode it.
+        if (schedule.completes(t)) elements.finish(start, end, opts.op === "mean" ? n : 1);
+        if (t + 1 < schedule.steps) await send(t + 1, c);
       }
     }
     await stream.finish(waitMs(), stop.signal);
   } catch (err) {
     const cause = stream.error ?? err;
     stream.cancel();
-    throw new AllReduceError(k, n, opts.step, cause);
+    throw new AllReduceError(ring.rank, n, opts.step, cause);
   } finally {
-    signal?.removeEventListener("abort", onAbort);
+    unlink();
     ring.mailbox.close(id);
   }
   stats.ms = performance.now() - started;
   return stats;
 }
 
-const WIRE_DTYPE = {
+/** A controller that aborts when `signal` does, until `unlink` is called. */
+export function followAbort(
+  signal: AbortSignal | undefined,
+): { stop: AbortController; unlink(): void } {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  return { stop, unlink: () => signal?.removeEventListener("abort", onAbort) };
+}
+
+/**
+ * Chunk `c` of what `sent` names, ready for the stream. A chunk already in its wire format travels
+ * as a view of the buffer, not a copy: the transport may still be reading it when the ring loop
+ * goes on, and that is safe because a region this rank sends is written again only with a value
+ * its left neighbour derived from that send (the sum travels rightwards), so only after the send
+ * has left. Converted chunks get a pooled array each, which the transport hands back once written.
+ */
+function outgoingChunk(
+  elements: ReduceBuffer,
+  ring: Ring,
+  opts: z.output<typeof AllReduceOptions>,
+  sent: RingStep,
+  c: number,
+  layout: SegmentLayout,
+): OutgoingChunk {
+  const [start, end] = layout.chunk(sent.segment, c);
+  const payload = elements.encode(start, end);
+  return {
+    job_id: ring.jobId,
+    ring_version: ring.ringVersion,
+    step: opts.step,
+    bucket: opts.bucket,
+    phase: sent.phase,
+    round: sent.round,
+    segment: sent.segment,
+    chunk_index: c,
+    sender_rank: ring.rank,
+    dtype: WIRE_DTYPE[opts.wire],
+    element_count: end - start,
+    payload,
+  };
+}
+
+/** Throws (handing the payload back) unless `chunk` is the one pipeline step `t` expects. */
+function checkFits(
+  chunk: AllReduceChunk,
+  left: number,
+  step: RingStep,
+  c: number,
+  t: number,
+  elements: number,
+  wire: WireFormat,
+): void {
+  if (
+    chunk.sender_rank === left && chunk.segment === step.segment &&
+    chunk.dtype === WIRE_DTYPE[wire] && chunk.element_count === elements
+  ) return;
+  payloadPool.release(chunk.payload);
+  throw new Error(
+    `Chunk ${c} of round ${t} does not fit: got sender ${chunk.sender_rank}, segment ` +
+      `${chunk.segment}, ${chunk.element_count} ${chunk.dtype}; expected sender ${left}, ` +
+      `segment ${step.segment}, ${elements} ${WIRE_DTYPE[wire]}`,
+  );
+}
+
+/** Each wire format's name in `AllReduceChunk.dtype`. */
+export const WIRE_DTYPE = {
   fp32: "WIRE_DTYPE_FP32",
   fp16: "WIRE_DTYPE_FP16",
   bf16: "WIRE_DTYPE_BF16",
 } as const;
-
-/** Segment and chunk boundaries: segment s is [⌊sL/n⌋, ⌊(s+1)L/n⌋), cut into chunks. */
-export class SegmentLayout {
-  constructor(
-    readonly length: number,
-    readonly segments: number,
-    readonly chunkElements: number,
-  ) {
-    if (chunkElements < 1) {
-      throw new RangeError(`chunkElements must be positive, got ${chunkElements}`);
-    }
-  }
-
-  /** [start, end) of segment `s`. */
-  segment(s: number): [number, number] {
-    return [
-      Math.floor((s * this.length) / this.segments),
-      Math.floor(((s + 1) * this.length) / this.segments),
-    ];
-  }
-
-  /** Number of chunks segment `s` is cut into (0 for an empty segment). */
-  chunkCount(s: number): number {
-    const [start, end] = this.segment(s);
-    return Math.ceil((end - start) / this.chunkElements);
-  }
-
-  /** [start, end) of chunk `c` of segment `s`, as buffer indices. */
-  chunk(s: number, c: number): [number, number] {
-    const [start, end] = this.segment(s);
-    const from = start + c * this.chunkElements;
-    return [from, Math.min(end, from + this.chunkElements)];
-  }
-}
-
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
-}

@@ -96,7 +96,11 @@ export function bf16ToF32(src: Uint16Array): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
-function decodeView(
+/**
+ * `count` values of `format` in `bytes` as floats: a view (copied first when unaligned), or for
+ * bf16 a reused scratch array that the next decode overwrites.
+ */
+export function decodeView(
   bytes: Uint8Array,
   format: WireFormat,
   count: number,

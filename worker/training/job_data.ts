@@ -9,7 +9,7 @@ import type { Logger } from "../../model/log.ts";
 import { sha256Hex } from "../../model/sha256.ts";
 import { type JobConfig, jobModel, Trainer } from "../../model/train/mod.ts";
 import { atomicWriteFile } from "../../model/atomic_write.ts";
-import { sharedFloat32Array } from "../collective/mod.ts";
+import { sharedFloat16Array, sharedFloat32Array } from "../collective/mod.ts";
 import type { CoordinatorClient } from "./coordinator_client.ts";
 
 /** Where a worker keeps its data and runs its trainer. */
@@ -49,6 +49,10 @@ export async function createTrainer(
     device: o.device,
     threads: o.threads,
     gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
+    gradientWire: job.wire === "fp16" ? "fp16" : "fp32",
+    halfGradientBuffer: job.transport === "tcp" && job.sharedMemory
+      ? sharedFloat16Array
+      : undefined,
   });
   // A fine-tuning job's first weights live on the coordinator (its state of step 0 until a newer).
   if (job.initFrom) {

@@ -1,8 +1,9 @@
 /**
  * A training worker: joins the coordinator, fetches and verifies its data, then runs steps as the
- * coordinator plans them: micro-batches, ring all-reduce with its neighbours, and the update only
- * once every rank reported success. A lease (heartbeat) runs beside it on a thread of its own; when
- * the ring version moves, the step in flight is aborted, never waited out.
+ * coordinator plans them: micro-batches, all-reduce with its peers (the ring, or two levels by
+ * host), and the update only once every rank reported success. A lease (heartbeat) runs beside it
+ * on a thread of its own; when the ring version moves, the step in flight is aborted, never waited
+ * out.
  */
 import { decodeTrainingState, encodeTrainingState } from "../../model/checkpoint/mod.ts";
 import { Manifest } from "../../model/data/mod.ts";
@@ -12,8 +13,6 @@ import type { StepPlan, TlsFiles, Verdict } from "../../proto/mod.ts";
 import {
   ChunkMailbox,
   type ChunkSink,
-  PeerClient,
-  ringAllReduce,
   startPeerServer,
   startTcpPeerServer,
   TcpPeerClient,
@@ -21,6 +20,7 @@ import {
 import { CoordinatorClient } from "./coordinator_client.ts";
 import { createTrainer } from "./job_data.ts";
 import { Lease } from "./lease.ts";
+import { PeerLinks, type PlannedAllReduce } from "./peer_links.ts";
 
 export interface TrainingWorkerOptions {
   coordinator: string;
@@ -146,9 +146,6 @@ interface Joined {
   heartbeat_ms: number;
 }
 
-/** A link to the right neighbour that knows its address. */
-type RightLink = ChunkSink & { address: string; close(): void };
-
 /**
  * One membership of the job, from Join to "done": each step is planned by the coordinator, run
  * (micro-batches and the ring), reported, and applied only once the coordinator commits it.
@@ -157,7 +154,10 @@ class Membership {
   readonly log: Logger;
   #ringVersion = 0;
   #abort = new AbortController();
-  #right: RightLink | undefined;
+  /** Connections to the peers the plans name, kept from step to step. */
+  readonly #links: PeerLinks;
+  /** The all-reduce of the adopted plan: the flat ring or two levels by host. */
+  #allReduce: PlannedAllReduce | undefined;
   /** The link whose payload path (socket or shared memory) was logged. */
   #announced: ChunkSink | undefined;
   /** Reported with the next AwaitStep, when the plan asked for them. */
@@ -179,6 +179,13 @@ class Membership {
     readonly manifest: Manifest,
   ) {
     this.log = o.log.child({ worker: id });
+    this.#links = new PeerLinks({
+      jobId: mailbox.jobId,
+      token: o.token,
+      transport: job.transport,
+      sharedMemory: job.sharedMemory,
+      tls: o.tls,
+    });
   }
 
   /** Joins the job with this worker's peer addresses and device. */
@@ -213,9 +220,10 @@ class Membership {
     }
   }
 
-  /** Aborts the step in flight, if any: this membership is over. */
+  /** Aborts the step in flight, if any, and closes the peer links: this membership is over. */
   close(): void {
     this.#abort.abort();
+    this.#links.close();
   }
 
   /** Runs planned steps until the coordinator says the job is done. */
@@ -292,37 +300,23 @@ class Membership {
     trainer.dataPosition = plan.data_position;
     this.#ringVersion = plan.ring_version;
     this.#abort = new AbortController();
-    if (plan.world_size > 1) this.#dialRight(plan);
+    this.#connectPeers(plan);
   }
 
-  /** Connects to the plan's right neighbour, unless already connected to it. */
-  #dialRight(plan: StepPlan): void {
-    if (this.#right?.address === plan.right_address) return;
-    this.#right?.close();
-    const { o, job } = this;
-    this.#right = job.transport === "tcp"
-      ? new TcpPeerClient(plan.right_address, {
-        jobId: this.mailbox.jobId,
-        token: o.token,
-        rank: plan.rank,
-        sharedMemory: job.sharedMemory,
-      })
-      : new PeerClient(plan.right_address, { token: o.token, tls: o.tls });
+  /**
+   * Connects to the peers the plan names, keeping the connections it already has: the right
+   * neighbour on the flat ring; on two levels (the coordinator grouped ranks by host) a member's
+   * leader, or a leader's members and the next host's leader.
+   */
+  #connectPeers(plan: StepPlan): void {
+    this.#allReduce = this.#links.allReduce(plan, this.mailbox);
   }
 
   /** The step's micro-batches and all-reduce; returns why it failed, or undefined. */
   async #runStep(trainer: Trainer, plan: StepPlan): Promise<string | undefined> {
-    const ring = {
-      jobId: this.mailbox.jobId,
-      ringVersion: plan.ring_version,
-      rank: plan.rank,
-      worldSize: plan.world_size,
-      mailbox: this.mailbox,
-      right: plan.world_size > 1 ? this.#right : undefined,
-    };
+    const allReduce = this.#allReduce!;
     const options = {
       step: plan.step,
-      wire: this.job.wire,
       signal: this.#abort.signal,
       // A neighbour may still be computing when this rank is ready: allow for one step's worth
       // of it, and before the first step, whose length nobody knows yet, for a long one (a loaded
@@ -332,17 +326,23 @@ class Membership {
         Math.max(MIN_NEIGHBOUR_WAIT_MS, this.job.deadAfterMs, 2 * this.#lastStepMs),
       ),
     };
+    // fp16 gradients travel as they are; an fp32 buffer beside them (the loss) as fp32.
+    const wire = (buf: Float32Array | Float16Array) =>
+      buf instanceof Float16Array ? "fp16" : this.job.wire === "fp16" ? "fp32" : this.job.wire;
     try {
       this.#reduced = { ms: 0, bytesSent: 0 };
-      await trainer.computeGradients(async (buf) => {
-        this.#reduced = await ringAllReduce(buf, ring, options);
+      await trainer.computeGradients(async (buf, bucket) => {
+        // The whole reduce (both levels), summed over the step's buckets.
+        const stats = await allReduce(buf, { ...options, bucket, wire: wire(buf) });
+        this.#reduced.ms += stats.ms;
+        this.#reduced.bytesSent += stats.bytesSent;
       });
     } catch (err) {
       const error = String((err as Error).message);
       this.log.warn("step failed", { step: plan.step, error });
       return error;
     }
-    const right = this.#right;
+    const right = this.#links.right;
     if (right instanceof TcpPeerClient && this.#announced !== right) {
       this.#announced = right;
       this.log.info("data plane", { right: right.address, payloads: await right.path() });

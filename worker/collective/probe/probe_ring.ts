@@ -1,5 +1,5 @@
 /**
- * Spawns a ring of all-reduce probe processes (allreduce_main.ts) on this machine and drives them
+ * Spawns a ring of all-reduce probe processes (probe_main.ts) on this machine and drives them
  * with JSON-line commands. Used by the transport tests and `bench/allreduce.ts`.
  *
  * @example
@@ -8,10 +8,19 @@
  * const replies = await ring.all(() => ({ cmd: "allreduce", length: 1001, options: { step: 1 } }));
  * ```
  */
+import type { EmulatedHosts } from "./emulated_hosts.ts";
 import type { Transport } from "./protocol.ts";
 import { denoRun } from "../../../model/subprocess.ts";
 
 const PROBE = new URL("./probe_main.ts", import.meta.url);
+
+/** Where a probe runs: a command prefix (e.g. `ip netns exec NS`) and the address it binds. */
+export interface ProbePlace {
+  prefix: string[];
+  host: string;
+}
+
+const LOOPBACK: ProbePlace = { prefix: [], host: "127.0.0.1" };
 
 /** One probe process. */
 export class ProbeProcess {
@@ -84,7 +93,13 @@ export class ProbeRing {
     readonly job: string,
     readonly token: string,
     readonly transport: Transport,
+    readonly placeOf: (rank: number) => ProbePlace = () => LOOPBACK,
   ) {}
+
+  /** Whether the probes run in emulated hosts (not all on 127.0.0.1). */
+  get emulated(): boolean {
+    return this.procs.some((p) => this.placeOf(p.rank).prefix.length > 0);
+  }
 
   /**
    * Replaces rank `rank` with a fresh process (after a crash), then re-forms the ring under
@@ -99,13 +114,58 @@ export class ProbeRing {
       this.job,
       this.token,
       this.transport,
+      this.placeOf(rank),
     );
+    await this.connect(ringVersion);
+  }
+
+  /**
+   * Points each rank at rank (r + 1) mod n; shared memory is offered only to a neighbour on the
+   * same (emulated) host.
+   */
+  connect(ringVersion = 0): Promise<Record<string, unknown>[]> {
     const n = this.procs.length;
-    await this.all((r) => ({
+    return this.all((r) => ({
       cmd: "connect",
       right: this.procs[(r + 1) % n].address,
       ringVersion,
+      sharedMemory: this.transport === "shm" &&
+        this.placeOf(r).host === this.placeOf((r + 1) % n).host,
     }));
+  }
+
+  /**
+   * Forms a two-level ring over `ranks`: grouped by `hostOf`, the lowest rank of each host its
+   * leader, the leaders in a ring by host. Replies in the order of `ranks`.
+   */
+  hierarchy(
+    hostOf: (rank: number) => number,
+    ringVersion = 0,
+    ranks: number[] = this.procs.map((p) => p.rank),
+  ): Promise<Record<string, unknown>[]> {
+    const groups = Map.groupBy([...ranks].sort((a, b) => a - b), hostOf);
+    const leaders = [...groups.keys()].sort((a, b) => a - b).map((h) => groups.get(h)![0]);
+    return this.all((rank) => {
+      const group = groups.get(hostOf(rank))!;
+      const index = group.indexOf(rank);
+      const host = leaders.indexOf(group[0]);
+      const address = (r: number) => this.procs[r].address;
+      return {
+        cmd: "hierarchy",
+        ringVersion,
+        worldSize: ranks.length,
+        index,
+        size: group.length,
+        peers: index === 0 ? group.map((r, i) => (i === 0 ? "" : address(r))) : [address(group[0])],
+        hosts: index === 0
+          ? {
+            rank: host,
+            worldSize: leaders.length,
+            right: address(leaders[(host + 1) % leaders.length]),
+          }
+          : undefined,
+      };
+    }, ranks);
   }
 
   /** Sends `commandFor(rank)` to every live rank at once; replies in rank order. */
@@ -125,27 +185,44 @@ export class ProbeRing {
   }
 }
 
+/** Where the probes of a ring run. */
+export interface ProbeRingOptions {
+  job?: string;
+  token?: string;
+  connect?: boolean;
+  transport?: Transport;
+  /** Emulated hosts to run in (else all on 127.0.0.1). */
+  hosts?: EmulatedHosts;
+  /** Which of `hosts` rank r runs on (default: host r). */
+  hostOf?: (rank: number) => number;
+}
+
 /**
- * Starts `worldSize` probes on 127.0.0.1 with port 0, waits for each `listening on HOST:PORT`, and
- * (unless `connect` is false) points each at its right neighbour.
+ * Starts `worldSize` probes with port 0 (on 127.0.0.1, or each in its emulated host), waits for
+ * each `listening on HOST:PORT`, and (unless `connect` is false) points each at its right
+ * neighbour.
  */
 export async function spawnProbeRing(
   worldSize: number,
-  options: { job?: string; token?: string; connect?: boolean; transport?: Transport } = {},
+  options: ProbeRingOptions = {},
 ): Promise<ProbeRing> {
   const job = options.job ?? "probe-job";
   const token = options.token ?? "probe-token";
   const transport = options.transport ?? "grpc";
+  const { hosts, hostOf = (r: number) => r } = options;
+  const placeOf = (rank: number): ProbePlace => {
+    if (!hosts) return LOOPBACK;
+    const h = hostOf(rank);
+    return { prefix: hosts.command(h), host: hosts.hosts[h].address };
+  };
   const procs = await Promise.all(
     Array.from(
       { length: worldSize },
-      (_, rank) => spawnProbe(rank, worldSize, job, token, transport),
+      (_, rank) => spawnProbe(rank, worldSize, job, token, transport, placeOf(rank)),
     ),
   );
-  const ring = new ProbeRing(procs, job, token, transport);
-  if (options.connect ?? true) {
-    await ring.all((r) => ({ cmd: "connect", right: procs[(r + 1) % worldSize].address }));
-  }
+  const ring = new ProbeRing(procs, job, token, transport, placeOf);
+  if (options.connect ?? true) await ring.connect();
   return ring;
 }
 
@@ -155,6 +232,7 @@ async function spawnProbe(
   job: string,
   token: string,
   transport: Transport,
+  place: ProbePlace,
 ): Promise<ProbeProcess> {
   const child = denoRun(PROBE, [
     "--rank",
@@ -167,7 +245,9 @@ async function spawnProbe(
     token,
     "--transport",
     transport,
-  ], { stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+    "--host",
+    place.host,
+  ], { prefix: place.prefix, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
   const stderr: string[] = [];
   (async () => {
     for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {

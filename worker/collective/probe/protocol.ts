@@ -43,10 +43,33 @@ export const ProbeCommand = z.discriminatedUnion("cmd", [
     ringVersion: z.number().default(0),
     /** Present this token instead of the job's (to test refusal). */
     token: z.string().optional(),
+    /** Offer shared memory (default: when the transport is `shm`); false to another host. */
+    sharedMemory: z.boolean().optional(),
+  }),
+  z.object({
+    cmd: z.literal("hierarchy"),
+    ringVersion: z.number().default(0),
+    /** Ranks over all hosts (the survivors, after a death). */
+    worldSize: z.number().int().min(1),
+    /** This rank's index on its host (0: the host's leader) and the ranks there. */
+    index: z.number().int().min(0),
+    size: z.number().int().min(1),
+    /** A member: [its leader's address]. The leader: each member's address by index ("" at 0). */
+    peers: z.array(z.string()),
+    /** The leader only: its place in the ring of hosts. */
+    hosts: z.object({
+      rank: z.number().int().min(0),
+      worldSize: z.number().int().min(1),
+      right: z.string(),
+    }).optional(),
   }),
   z.object({
     cmd: z.literal("allreduce"),
     length: z.number().int().min(0),
+    /** The element type of the reduced buffer: fp16 as gradients cast to fp16 in the graph. */
+    buffer: z.enum(["fp32", "fp16"]).default("fp32"),
+    /** Through the two-level ring of the last `hierarchy` command, not the flat one. */
+    hierarchical: z.boolean().default(false),
     pattern: ProbePattern.default("ints"),
     seed: z.number().int().default(0),
     repeat: z.number().int().min(1).default(1),
@@ -71,3 +94,7 @@ export const ProbeCommand = z.discriminatedUnion("cmd", [
   z.object({ cmd: z.literal("exit") }),
 ]);
 export type ProbeCommand = z.infer<typeof ProbeCommand>;
+export type HierarchyCommand = Extract<ProbeCommand, { cmd: "hierarchy" }>;
+export type AllReduceCommand = Extract<ProbeCommand, { cmd: "allreduce" }>;
+export type P2pSendCommand = Extract<ProbeCommand, { cmd: "p2pSend" }>;
+export type P2pReceiveCommand = Extract<ProbeCommand, { cmd: "p2pReceive" }>;

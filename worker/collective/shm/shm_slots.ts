@@ -51,6 +51,12 @@ export function sharedFloat32Array(length: number): Float32Array<ArrayBuffer> {
   return new Float32Array(memory, SLOT_BASE, length);
 }
 
+/** {@linkcode sharedFloat32Array} for fp16 values (gradients cast to fp16 in the graph). */
+export function sharedFloat16Array(length: number): Float16Array<ArrayBuffer> {
+  const words = sharedFloat32Array(Math.ceil(length / 2));
+  return new Float16Array(words.buffer, words.byteOffset, length);
+}
+
 /** Where `payload` lies when it is a view of a {@linkcode sharedFloat32Array}; else undefined. */
 export function registeredRegion(
   payload: Uint8Array,
