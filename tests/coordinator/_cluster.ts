@@ -4,7 +4,7 @@
  * make sure none outlives its test.
  */
 import assert from "node:assert/strict";
-import { denoRun, projectPath } from "../../model/subprocess.ts";
+import { denoRun } from "../../model/subprocess.ts";
 import { ingestLicence, tinyJob, workerArgs } from "../_tiny_job.ts";
 
 /** Shards of real English text made by the real ingest CLI, shared by a test file's tests. */

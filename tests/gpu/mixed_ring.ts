@@ -82,7 +82,10 @@ for (const wire of ["fp32", "fp16"] as const) {
       const summary = await readSummary(`${dir}/run`) as Awaited<ReturnType<typeof readSummary>> & {
         workers: Record<string, { device: string }>;
       };
-      assert.deepEqual(Object.values(summary.workers).map((w) => w.device).sort(), ["cpu", "webgpu"]);
+      assert.deepEqual(Object.values(summary.workers).map((w) => w.device).sort(), [
+        "cpu",
+        "webgpu",
+      ]);
       assert.deepEqual(
         summary.weight_hash_checks,
         [1, 2, 3].map((step) => ({
