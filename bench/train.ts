@@ -212,7 +212,9 @@ export async function distributed(preset: "tiny" | "small", workers: number, ste
       const lines = (await Deno.readTextFile(`${out}/metrics.jsonl`)).trim().split("\n").map((l) =>
         JSON.parse(l)
       );
-      return median(lines.filter((l) => l.step > 2).map((l) => l.tokens_per_s));
+      // Step lines only: a run also logs each step's learning rate and loss scale on a line of its own.
+      const steps = lines.filter((l) => l.step > 2 && typeof l.tokens_per_s === "number");
+      return median(steps.map((l) => l.tokens_per_s));
     };
     const many = await measure(workers, 1), one = await measure(1, workers);
     const ddpMany = await runPeer("torch_allreduce_bench.py", [
