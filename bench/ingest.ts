@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { round } from "./_stats.ts";
 import { realisticText } from "./tokenizer.ts";
 import { runIngest } from "../ingest/mod.ts";
+import { InputError } from "../model/errors.ts";
 import { silentLogger } from "../model/log.ts";
 import { charAccuracy, makePdf } from "../tests/ingest/_fixtures.ts";
 import { drawLayout, scannedPage } from "../tests/ingest/_pages.ts";
@@ -34,6 +35,9 @@ export async function main(args: string[]): Promise<void> {
     },
   });
   const workers = Number(values.workers);
+  if (!(Number(values.scans) >= 2)) {
+    throw new InputError("--scans", "give 2 or more: the scanned pages are split over two PDFs");
+  }
   const dir = await Deno.makeTempDir({ prefix: "bench_ingest_" });
   try {
     const pdf = await pdfText(`${dir}/pdf`, Number(values.files), Number(values.pages), workers);
