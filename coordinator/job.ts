@@ -50,6 +50,8 @@ export interface JobObserver {
   stepEnded(record: StepRecord): void;
   valLoss(step: number, loss: number): void;
   workerStep(worker: string, stats: WorkerStepStats): void;
+  /** The job went back to step `to`: the steps after it are replayed. */
+  rewound(to: number): void;
   /** A worker joined, on `device` (as it reported it: "cpu", "cuda:0"…). */
   workerJoined(worker: string, device: string): void;
   /** A worker's lease expired: it is gone from the job. */
@@ -432,6 +434,7 @@ export class Job {
     this.committedStep = to;
     this.dataPosition = this.#stateDataPosition;
     for (const s of steps) this.#hashes.delete(s);
+    this.#o.observer?.rewound(to);
     void this.#written(() => this.#o.onRewind?.({ rewind_to: to, replayed_steps: steps, reason }));
   }
 

@@ -68,7 +68,9 @@ export type TrainingEvent =
   | { kind: "workers"; alive: number; snapshot: TrainingSnapshot }
   | { kind: "joined"; worker: string; device: string; snapshot: TrainingSnapshot }
   | { kind: "lost"; worker: string; snapshot: TrainingSnapshot }
-  | { kind: "checkpoint"; step: number; seconds: number; snapshot: TrainingSnapshot };
+  | { kind: "checkpoint"; step: number; seconds: number; snapshot: TrainingSnapshot }
+  /** The job went back to step `to`; the steps after it will be committed again. */
+  | { kind: "rewind"; to: number; snapshot: TrainingSnapshot };
 
 /** The job's numbers: in process, and as a Prometheus registry. */
 export class TrainingMetrics implements JobObserver {
@@ -176,6 +178,14 @@ export class TrainingMetrics implements JobObserver {
       const { step, lr, lossScale } = w;
       this.#emit({ kind: "schedule", step, lr, lossScale, snapshot: this.snapshot() });
     }
+  }
+
+  rewound(to: number): void {
+    this.#s.step = to;
+    // The replayed steps report their learning rate again.
+    this.#scheduleStep = to;
+    this.#series.step.set(to);
+    this.#emit({ kind: "rewind", to, snapshot: this.snapshot() });
   }
 
   /** A newcomer takes the place of the longest-dead worker not yet replaced. */

@@ -44,6 +44,9 @@ async function apply(view: RunView, run: string, e: TrainingEvent): Promise<void
     case "schedule":
       view.addLine(scheduleLine(e));
       break;
+    case "rewind":
+      view.rewind(e.to);
+      break;
     case "checkpoint": {
       // Older ones may have gone (the job's keepLast): the list says so rather than forgets them.
       const dir = `${run}/checkpoints`;

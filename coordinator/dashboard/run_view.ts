@@ -165,6 +165,18 @@ export class RunView {
     this.#changed();
   }
 
+  /**
+   * Drops the history after step `to`, as the coordinator drops those lines from metrics.jsonl when
+   * the job goes back to its latest state: the replayed steps come again. Pages reload the rows.
+   */
+  rewind(to: number): void {
+    this.rows = this.rows.filter((row) => row[0]! <= to);
+    for (const step of this.#tokensAt.keys()) if (step > to) this.#tokensAt.delete(step);
+    this.state.step = Math.min(this.state.step, to);
+    this.generation++;
+    this.#changed();
+  }
+
   /** Forgets everything the run's files said (they were rewritten), keeping name, live and links. */
   restart(): void {
     const { name, live, links } = this.state;

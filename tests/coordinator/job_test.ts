@@ -1,6 +1,8 @@
 /** The job's state machine on its own: what a rank's repeated failure of one step does. */
 import assert from "node:assert/strict";
-import { Job } from "../../coordinator/job.ts";
+import { Job, type RewindRecord } from "../../coordinator/job.ts";
+import { TrainingMetrics } from "../../coordinator/metrics.ts";
+import { Registry } from "../../model/metrics/mod.ts";
 import { silentLogger } from "../../model/log.ts";
 
 function job(records: { committed: boolean; reason?: string }[]) {
@@ -63,4 +65,39 @@ Deno.test("failures that a commit separates do not add up", async () => {
   assert.equal(j.committedStep, 1);
   assert.equal(settled, false, "the job goes on");
   assert.deepEqual(records.map((r) => r.committed), [false, false, true, false, false]);
+});
+
+Deno.test("with no live worker holding the committed weights the job goes back, and tells its observer", async () => {
+  let clock = 0;
+  const metrics = new TrainingMetrics({ tokensPerWorkerStep: 8, registry: new Registry() });
+  const rewinds: number[] = [], records: RewindRecord[] = [];
+  metrics.subscribe((e) => e.kind === "rewind" && rewinds.push(e.to));
+  const j = new Job({
+    steps: 3,
+    samplesPerWorker: 4,
+    minWorkers: 1,
+    deadAfterMs: 1000,
+    checkpointEvery: 0,
+    hashEvery: 100,
+    evalEvery: 0,
+    log: silentLogger,
+    now: () => clock,
+    observer: metrics,
+    onStep: () => {},
+    onRewind: (r) => void records.push(r),
+    onValLoss: () => {},
+    onState: () => {},
+  });
+  const a = j.join("a", "127.0.0.1:1");
+  const plan = await j.awaitStep(a, 0, "");
+  assert.equal((await j.reportReduced(a, 0, plan.ring_version, true, 2.5, "")).commit, true);
+  j.awaitStep(a, 1, "").catch(() => {}); // a holds step 1's weights, then goes silent
+  clock += 5000;
+  j.expireLeases(250);
+  const b = j.join("b", "127.0.0.1:2");
+  const next = await j.awaitStep(b, 0, "");
+  assert.deepEqual([next.step, next.data_position], [0, 0], "step 1 is trained again, on its data");
+  assert.deepEqual(rewinds, [0]);
+  assert.deepEqual(records.map((r) => [r.rewind_to, r.replayed_steps]), [[0, [1]]]);
+  assert.equal(metrics.snapshot().step, 0);
 });
