@@ -10,7 +10,7 @@
  * Exits with 0 when every process succeeded, else with the first failure's exit code.
  */
 import { reportAndExit } from "../../model/cli.ts";
-import { AgentControl, AgentSpec } from "./agent_spec.ts";
+import { AgentControl, AgentSpec } from "./agent_protocol.ts";
 import { readLines } from "./lines.ts";
 import { Supervisor } from "./supervise.ts";
 

@@ -2,7 +2,7 @@
  * `deno task launch --hosts …`: checks every host, starts the coordinator (here, or on a named
  * host), then one host agent per host over ssh that runs that host's workers, one per slot.
  */
-import type { AgentSpec } from "./agent_spec.ts";
+import type { AgentSpec } from "./agent_protocol.ts";
 import { deviceFor, type DeviceKind } from "./device.ts";
 import type { HostSlots } from "./hosts.ts";
 import { type Part, startPart } from "./part.ts";

@@ -3,7 +3,7 @@
  * srun step. Each is detached from the launcher's terminal, so Ctrl-C reaches the launcher alone
  * and it decides what each part hears.
  */
-import type { AgentSpec } from "./agent_spec.ts";
+import type { AgentSpec } from "./agent_protocol.ts";
 import { readLines, stderrLine, stdoutLine } from "./lines.ts";
 
 export interface Part {

@@ -4,7 +4,7 @@
  * way it ends (success, failure, Ctrl-C, SIGTERM), every part is stopped before this returns.
  */
 import { stderrLine } from "./lines.ts";
-import type { AgentSpec } from "./agent_spec.ts";
+import type { AgentSpec } from "./agent_protocol.ts";
 import type { Part } from "./part.ts";
 import { scripts } from "./scripts.ts";
 
