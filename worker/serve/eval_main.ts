@@ -1,5 +1,5 @@
 /**
- * `deno task eval --server HOST:PORT --data FILE [--window N] [--stride S] [--api-key KEY]
+ * `deno task eval --server HOST:PORT --data FILE [--window N] [--stride S] [--api-key-file F]
  * [--tls-ca PEM [--tls-server-name NAME]]`
  *
  * Perplexity and bits per byte of a text file through a server's log-probabilities (echo with
@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../../model/errors.ts";
-import { intFlag, runCli } from "../../model/cli.ts";
+import { intFlag, runCli, secretFlag } from "../../model/cli.ts";
 import { Progress } from "../../model/progress.ts";
 import { GenerationClient } from "./client.ts";
 import { textPerplexity } from "./perplexity.ts";
@@ -20,7 +20,8 @@ const usage = `Usage: deno task eval --server HOST:PORT --data FILE [options]
   --window N           tokens per request (default and at most: the model's context)
   --stride S           new tokens scored per window (default: the window less one, so windows
                        do not overlap; smaller gives each token more context)
-  --api-key KEY        sent as the authorization metadata
+  --api-key-file F     file holding the key sent as the authorization metadata; or
+                       DENOFORMER_API_KEY, or --api-key KEY (shows in ps)
   --tls-ca F --tls-server-name NAME   verify a TLS server
 `;
 
@@ -36,6 +37,7 @@ async function main(args: string[]): Promise<void> {
       window: { type: "string" },
       stride: { type: "string" },
       "api-key": { type: "string" },
+      "api-key-file": { type: "string" },
       "tls-ca": { type: "string" },
       "tls-server-name": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -52,12 +54,9 @@ async function main(args: string[]): Promise<void> {
       `cannot read "${f.data}" as UTF-8 text: ${(err as Error).message}`,
     );
   }
-  const window = intFlag(f.window, "--window");
-  if (window !== undefined && window < 2) {
-    throw new InputError("--window", `expected at least 2, got ${window}`);
-  }
+  const window = intFlag(f.window, "--window", 2);
   const client = new GenerationClient(f.server!, {
-    apiKey: f["api-key"],
+    apiKey: await secretFlag(f, "api-key", "DENOFORMER_API_KEY"),
     tlsCaPath: f["tls-ca"],
     tlsServerName: f["tls-server-name"],
   });
