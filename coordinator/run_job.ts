@@ -89,13 +89,8 @@ export async function runCoordinator(o: CoordinatorOptions): Promise<JobOutcome>
     onAbort: () => children.forEach((c) => c.kill("SIGKILL")),
   });
   const metrics = new TrainingMetrics({ tokensPerWorkerStep: tokensPerWorker(o.job, run.model) });
-  const job = jobState(o, run, files, view, log, metrics);
-  // Workers report a step's learning rate and loss scale after it commits: a line of its own.
-  metrics.subscribe((e) => {
-    if (e.kind !== "schedule") return;
-    files.write(`${o.run}/metrics.jsonl`, () => run.log.write(scheduleLine(e)))
-      .catch((err: Error) => job.fail(err));
-  });
+  const job = jobState(o, run, files, log, metrics);
+  writeMetricsLines(metrics, `${o.run}/metrics.jsonl`, { run, files, view, job });
   const config = { ...o.job, model: run.model };
   await files.write(
     `${o.run}/job.json`,
@@ -208,12 +203,33 @@ function tokensPerWorker(job: JobConfig, model: GptConfig): number {
   return train.microBatch * train.gradAccum * (train.sequenceLength ?? model.contextLength);
 }
 
-/** The job's state machine, wired to the run's files and the terminal. */
+/**
+ * RUN/metrics.jsonl's step and schedule lines, written as the metrics hear of them: a committed
+ * step's line carries the snapshot after it (tokens, tokens/s), and the learning rate and loss
+ * scale the workers applied come on a line of their own once they report them. Step lines also
+ * move the terminal's bar.
+ */
+function writeMetricsLines(
+  metrics: TrainingMetrics,
+  path: string,
+  o: { run: OpenRun; files: RunFiles; view: RunConsole; job: Job },
+): void {
+  metrics.subscribe((e) => {
+    let line;
+    if (e.kind === "step" && e.record.committed) {
+      line = stepLine(e.record, e.snapshot);
+      o.view.step(line);
+    } else if (e.kind === "schedule") line = scheduleLine(e);
+    else return;
+    o.files.write(path, () => o.run.log.write(line)).catch((err: Error) => o.job.fail(err));
+  });
+}
+
+/** The job's state machine, wired to the run's files. */
 function jobState(
   o: CoordinatorOptions,
   run: OpenRun,
   files: RunFiles,
-  view: RunConsole,
   log: Logger,
   observer: TrainingMetrics,
 ): Job {
@@ -232,14 +248,8 @@ function jobState(
     startDataPosition: (run.resumed?.state.data_position as number | undefined) ?? 0,
     log,
     observer,
-    onStep: async (r: StepRecord) => {
-      await files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n"));
-      if (!r.committed) return;
-      // The observer heard of the step first, so its snapshot includes it.
-      const m = stepLine(r, observer.snapshot());
-      await files.write(metrics, () => run.log.write(m));
-      view.step(m);
-    },
+    onStep: (r: StepRecord) =>
+      files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n")),
     onRewind: async (r) => {
       await files.write(run.ranges, (path) => appendText(path, JSON.stringify(r) + "\n"));
       // As on resume, the loss curve drops the points of the steps that are replayed.

@@ -162,6 +162,14 @@ Deno.test("killing one of 3 workers mid-run: the job finishes and no sample is l
       committed.map((r) => r.step),
       "the loss curve continues",
     );
+    // Each step's line counts the samples of that step too: every sample is a 32-token context.
+    const steps = metrics.filter((m) => "loss" in m);
+    assert.deepEqual(
+      steps.map((m) => m.tokens),
+      committed.map((r) => r.ranges.at(-1)!.end * tinyJob.model.contextLength),
+      "tokens seen at each step",
+    );
+    assert.ok(steps.every((m) => m.tokens_per_s > 0), "every step line has its tokens/s");
   }, { train: { ...tinyJob.train, checkpointEvery: 4 } });
 });
 
