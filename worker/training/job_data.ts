@@ -40,6 +40,7 @@ export async function createTrainer(
   };
   const train = await split("train"), val = await split("val");
   log.info("data ready", { trainTokens: train.length, valTokens: val.length });
+  const shared = job.transport === "tcp" && job.sharedMemory;
   const trainer = await Trainer.create({
     model: jobModel(job, manifest.tokenizer.vocabSize),
     train: job.train,
@@ -48,11 +49,11 @@ export async function createTrainer(
     tokenizerJson,
     device: o.device,
     threads: o.threads,
-    gradientBuffer: job.transport === "tcp" && job.sharedMemory ? sharedFloat32Array : undefined,
+    // In shared memory goes what neighbours read: the fp16 copy on an fp16 wire (its fp32 sum then
+    // stays private, and the one-value loss bucket is copied), else the fp32 gradients and loss.
+    gradientBuffer: shared && job.wire !== "fp16" ? sharedFloat32Array : undefined,
     gradientWire: job.wire === "fp16" ? "fp16" : "fp32",
-    halfGradientBuffer: job.transport === "tcp" && job.sharedMemory
-      ? sharedFloat16Array
-      : undefined,
+    halfGradientBuffer: shared ? sharedFloat16Array : undefined,
   });
   // A fine-tuning job's first weights live on the coordinator (its state of step 0 until a newer).
   if (job.initFrom) {

@@ -318,6 +318,9 @@ class Membership {
     const options = {
       step: plan.step,
       signal: this.#abort.signal,
+      // An fp16 wire's gradients are a Float16Array, which travels as fp16, and its loss bucket as
+      // fp32: the all-reduce's own choice for each buffer.
+      wire: this.job.wire === "fp16" ? undefined : this.job.wire,
       // A neighbour may still be computing when this rank is ready: allow for one step's worth
       // of it, and before the first step, whose length nobody knows yet, for a long one (a loaded
       // machine can slow one rank by seconds). A dead neighbour is found sooner, by its lease
@@ -326,14 +329,11 @@ class Membership {
         Math.max(MIN_NEIGHBOUR_WAIT_MS, this.job.deadAfterMs, 2 * this.#lastStepMs),
       ),
     };
-    // fp16 gradients travel as they are; an fp32 buffer beside them (the loss) as fp32.
-    const wire = (buf: Float32Array | Float16Array) =>
-      buf instanceof Float16Array ? "fp16" : this.job.wire === "fp16" ? "fp32" : this.job.wire;
     try {
       this.#reduced = { ms: 0, bytesSent: 0 };
       await trainer.computeGradients(async (buf, bucket) => {
         // The whole reduce (both levels), summed over the step's buckets.
-        const stats = await allReduce(buf, { ...options, bucket, wire: wire(buf) });
+        const stats = await allReduce(buf, { ...options, bucket });
         this.#reduced.ms += stats.ms;
         this.#reduced.bytesSent += stats.bytesSent;
       });
