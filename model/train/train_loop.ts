@@ -41,7 +41,7 @@ export async function trainLoop(trainer: Trainer, o: TrainLoopOptions): Promise<
     o.checkpoints
       ? await saveCheckpoint(o.checkpoints, await trainer.checkpointContents(), { keepLast })
       : undefined;
-  let last: StepMetrics | undefined;
+  let last: StepMetrics | undefined, saved: SavedCheckpoint | undefined, savedStep = -1;
   while (trainer.step < steps && !o.view.stopRequested) {
     const m = last = await trainer.trainStep();
     await o.log.write(m);
@@ -51,11 +51,13 @@ export async function trainLoop(trainer: Trainer, o: TrainLoopOptions): Promise<
       if (val !== undefined) await o.log.write({ step: m.step, val_loss: val });
     }
     if (checkpointEvery && m.step % checkpointEvery === 0) {
-      await save();
+      saved = await save();
+      savedStep = m.step;
       await o.log.plot(o.title);
     }
   }
-  const saved = await save();
+  // A run that ends on a checkpoint step has written its last checkpoint already.
+  if (savedStep !== trainer.step) saved = await save();
   await o.log.plot(o.title);
   return { last, saved };
 }
