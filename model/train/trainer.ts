@@ -212,11 +212,6 @@ export class Trainer {
     await this.#device?.syncToHost();
   }
 
-  /** Where the weights live between steps: `webgpu` keeps them in GPU memory. */
-  get onDevice(): boolean {
-    return this.#device !== undefined;
-  }
-
   /** Frees the sessions and, on webgpu, the device memory. */
   async release(): Promise<void> {
     if (this.#device) return await this.#device.release();
