@@ -105,6 +105,9 @@ export async function serveModel(model: ServedModel, o: ServeOptions): Promise<S
     port: server.port,
     httpPort: http?.port,
     httpHost: http ? httpHost : undefined,
-    close: () => server.close(),
+    close: () => {
+      server.close();
+      void http?.close();
+    },
   };
 }
