@@ -9,6 +9,7 @@
  * const lp = tokenLogprob(next.logits, token, 5); // { logprob: -2.31, top: [{ id, logprob }…] }
  * ```
  */
+import { largest } from "./sampling.ts";
 
 /** The most alternatives a request may ask for (OpenAI's limit for completions). */
 export const MAX_LOGPROBS = 5;
@@ -22,7 +23,7 @@ export interface TokenLogprob {
 }
 
 /** The log-probability of `token` under `logits` and the `k` most likely tokens. */
-export function tokenLogprob(logits: ArrayLike<number>, token: number, k: number): TokenLogprob {
+export function tokenLogprob(logits: Float32Array, token: number, k: number): TokenLogprob {
   const lse = logSumExp(logits);
   return {
     logprob: logits[token] - lse,
@@ -52,19 +53,4 @@ export function logSumExp(x: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
   return max + Math.log(sum);
-}
-
-/** Indices of the `k` largest entries, largest first; one pass with insertion (k is at most 5). */
-function largest(x: ArrayLike<number>, k: number): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < x.length && k > 0; i++) {
-    if (best.length === k && x[i] <= x[best[k - 1]]) continue;
-    let at = best.length === k ? k - 1 : best.length;
-    while (at > 0 && x[best[at - 1]] < x[i]) {
-      best[at] = best[at - 1];
-      at--;
-    }
-    best[at] = i;
-  }
-  return best;
 }

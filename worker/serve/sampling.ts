@@ -116,10 +116,10 @@ function ranksBefore(scores: Float32Array, a: number, b: number): boolean {
 }
 
 /**
- * The `k` best-ranked indices, best first: one pass keeping them in a min-heap whose root is the
- * worst kept, so most indices cost one comparison.
+ * The `k` best-ranked indices, best first (ties to the lower index): one pass keeping them in a
+ * min-heap whose root is the worst kept, so most indices cost one comparison.
  */
-function largest(scores: Float32Array, k: number): number[] {
+export function largest(scores: Float32Array, k: number): number[] {
   const heap: number[] = [];
   const worse = (a: number, b: number) => ranksBefore(scores, b, a);
   for (let i = 0; i < scores.length; i++) {
