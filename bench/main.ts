@@ -9,12 +9,14 @@ const benchmarks = {
     "--delay",
   compiler: "building, serialising and loading the GPT-2 train step: --repeats --precision",
   decode: "KV-cached decoding against PyTorch: --preset --batches --streams --threads --prompt " +
-    "--attention --no-cache-steps --no-peer --skip-server",
-  ingest: "PDF text extraction against pdftotext: --pages --files",
+    "--attention --no-cache-steps --device --peer-device --no-peer --skip-server",
+  ingest: "PDF text against pdftotext, OCR against the tesseract CLI, peak RSS: --files --pages " +
+    "--scans --mb --workers",
   scaling: "the scaling model fitted and checked on emulated hosts: --hosts --links --wires " +
     "--elements --calls --presets --plots --no-peer",
   tokenizer: "BPE training and encoding against @huggingface/tokenizers: --mb --vocab",
-  train: "training tokens/s against PyTorch: --presets --precisions --threads --no-peer --workers",
+  train: "training tokens/s against PyTorch: --presets --precisions --threads --device --steps " +
+    "--peer-device --no-peer --workers",
 } as const;
 
 const [name, ...rest] = Deno.args;

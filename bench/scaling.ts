@@ -27,6 +27,7 @@ import {
   type RingCosts,
   spawnProbeRing,
   stepPrediction,
+  WIRE_BYTES,
 } from "../worker/collective/mod.ts";
 import {
   glooArgs,
@@ -114,7 +115,7 @@ async function fitCosts(
   for (const [w, wire] of wires.entries()) {
     const tiny = await measure(ring, 2, wire, 100 + w, { ...s, elements: 256, calls: 21 }, false);
     const large = await measure(ring, 2, wire, 200 + w, s, false);
-    const bytes = s.elements * (VARIANTS[wire].wire === "fp32" ? 4 : 2);
+    const bytes = s.elements * WIRE_BYTES[VARIANTS[wire].wire];
     // The fastest call of each: the ring's own cost, least disturbed by whatever else runs on
     // this shared machine (the checks below compare medians with it).
     const fastest = (row: Record<string, unknown>) => Math.min(...(row.seconds_each as number[]));
@@ -144,7 +145,7 @@ async function checkModel(
         const predicted = allReduceSeconds({
           ...costs[wire],
           hosts: h,
-          bytes: s.elements * (VARIANTS[wire].wire === "fp32" ? 4 : 2),
+          bytes: s.elements * WIRE_BYTES[VARIANTS[wire].wire],
           linkBitsPerSec: parseRate(link),
           sharedCores: cores,
         });
@@ -211,7 +212,7 @@ function predict(
   for (const c of compute) {
     for (const [wire, cost] of Object.entries(costs)) {
       const bytes = (c.gradient_elements as number) *
-        (VARIANTS[wire as Variant].wire === "fp32" ? 4 : 2);
+        WIRE_BYTES[VARIANTS[wire as Variant].wire];
       for (const link of PREDICT_LINKS) {
         const points = PREDICT_HOSTS.map((h) => {
           const p = stepPrediction({
