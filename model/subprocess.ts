@@ -109,3 +109,17 @@ export async function readUntil(
   })().catch(() => {});
   return seen;
 }
+
+/** The lines of `stream` (without their newline; a last line without one is still a line). */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let end: number;
+    while ((end = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, end).replace(/\r$/, "");
+      pending = pending.slice(end + 1);
+    }
+  }
+  if (pending) yield pending;
+}

@@ -11,7 +11,7 @@
  */
 import { reportAndExit } from "../../model/cli.ts";
 import { AgentControl, AgentSpec } from "./agent_protocol.ts";
-import { readLines } from "./lines.ts";
+import { readLines } from "../../model/subprocess.ts";
 import { Supervisor } from "./supervise.ts";
 
 if (import.meta.main) await main().catch(reportAndExit);

@@ -1,21 +1,8 @@
 /**
- * Text lines from a byte stream, and line-at-a-time writers, for the launcher's protocol and the
+ * Line-at-a-time writers and relays for the launcher's protocol and the
  * output it relays: whole lines never interleave, whichever process wrote them.
  */
-
-/** The lines of `stream` (without their newline; a last line without one is still a line). */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    let end: number;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, end).replace(/\r$/, "");
-      pending = pending.slice(end + 1);
-    }
-  }
-  if (pending) yield pending;
-}
+import { readLines } from "../../model/subprocess.ts";
 
 /** Writes whole lines to `out` one after another; a closed `out` (the reader went away) is ignored. */
 export function lineWriter(out: { write(p: Uint8Array): Promise<number> }): (line: string) => void {

@@ -4,7 +4,7 @@
  * and it decides what each part hears.
  */
 import type { AgentSpec } from "./agent_protocol.ts";
-import { readLines, stderrLine, stdoutLine } from "./lines.ts";
+import { relayLines, stderrLine, stdoutLine } from "./lines.ts";
 
 export interface Part {
   /** Who it is in the launcher's messages, e.g. `gpu1` or `workers`. */
@@ -42,11 +42,11 @@ export function startPart(name: string, command: string, args: string[], o: Part
     stdin?.write(encoder.encode(JSON.stringify(message) + "\n")).catch(() => {});
   if (o.spec) send(o.spec);
   const relayed = Promise.all([
-    relay(child.stdout, (line) => {
+    relayLines(child.stdout, "", (line) => {
       stdoutLine(line);
       o.onLine?.(line);
     }),
-    relay(child.stderr, stderrLine),
+    relayLines(child.stderr, "", stderrLine),
   ]);
   const ignoreGone = (f: () => void) => {
     try {
@@ -60,10 +60,4 @@ export function startPart(name: string, command: string, args: string[], o: Part
     stop: () => o.spec ? stdin?.close().catch(() => {}) : ignoreGone(() => child.kill("SIGTERM")),
     kill: () => ignoreGone(() => child.kill("SIGKILL")),
   };
-}
-
-async function relay(stream: ReadableStream<Uint8Array>, write: (line: string) => void) {
-  try {
-    for await (const line of readLines(stream)) write(line);
-  } catch { /* the process was killed mid-line */ }
 }

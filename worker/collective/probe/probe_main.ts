@@ -24,6 +24,7 @@ import { TcpPeerClient } from "../tcp/peer_client.ts";
 import { type AllReduceOptions, type Ring, ringAllReduce } from "../ring_allreduce.ts";
 import { hierarchicalAllReduce, type HierarchicalRing } from "../hierarchical_allreduce.ts";
 import type { ChunkSink } from "../chunk_sink.ts";
+import { readLines } from "../../../model/subprocess.ts";
 import {
   type AllReduceCommand,
   type HierarchyCommand,
@@ -87,7 +88,8 @@ async function main(args: string[]) {
     transport,
   };
   const reply = (obj: Record<string, unknown>) => console.log(JSON.stringify(obj));
-  for await (const line of commandLines()) {
+  for await (const line of readLines(Deno.stdin.readable)) {
+    if (!line.trim()) continue;
     const cmd = ProbeCommand.parse(JSON.parse(line));
     if (cmd.cmd === "exit") break;
     try {
@@ -113,19 +115,6 @@ interface Probe {
 }
 
 /** The non-empty lines on stdin. */
-async function* commandLines(): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let nl;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (line.trim()) yield line;
-    }
-  }
-}
-
 function run(cmd: ProbeCommand, probe: Probe): Promise<object> | object {
   switch (cmd.cmd) {
     case "connect":

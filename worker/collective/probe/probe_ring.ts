@@ -10,7 +10,7 @@
  */
 import type { EmulatedHosts } from "./emulated_hosts.ts";
 import type { Transport } from "./protocol.ts";
-import { denoRun } from "../../../model/subprocess.ts";
+import { denoRun, readLines } from "../../../model/subprocess.ts";
 
 const PROBE = new URL("./probe_main.ts", import.meta.url);
 
@@ -263,17 +263,4 @@ async function spawnProbe(
     throw new Error(`Probe rank ${rank} did not start: ${first.value}\n${stderr.join("")}`);
   }
   return new ProbeProcess(rank, match[1], child, lines, stderr);
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let nl;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-    }
-  }
-  if (pending) yield pending;
 }
