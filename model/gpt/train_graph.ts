@@ -51,8 +51,9 @@ export interface TrainStepShape {
   onDevice?: boolean;
   /**
    * The dtype of the gradient outputs (host layout): fp32 (default), or fp16 for an all-reduce
-   * that carries fp16 (a Cast at each output, so no loop outside the graph converts them). The
-   * device layout accumulates its flat gradients in fp32 and refuses fp16.
+   * that carries fp16 (a Cast at each output: half the bytes out of each run; the host still sums
+   * the micro-batches in fp32 and rounds the sum for the ring). The device layout accumulates its
+   * flat gradients in fp32 and refuses fp16.
    */
   gradients?: "fp32" | "fp16";
 }

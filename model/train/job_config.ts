@@ -37,8 +37,9 @@ const JobFields = z
     sharedMemory: z.boolean().default(true),
     /**
      * Float format of gradients on the ring; accumulation is always fp32. `fp16` gradients are
-     * cast in the train-step graph and travel without conversion (with dynamic loss scaling);
-     * `bf16` is converted chunk by chunk (onnxruntime's CPU provider has no bf16 kernels).
+     * cast in the train-step graph, and their fp32 sum is rounded to fp16 once per step for the
+     * ring (with dynamic loss scaling); `bf16` is converted chunk by chunk (onnxruntime's CPU
+     * provider has no bf16 kernels).
      */
     wire: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
     /**
