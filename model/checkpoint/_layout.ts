@@ -72,3 +72,23 @@ export async function exists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** The bytes of `path`; one that cannot be read is an InputError naming it. */
+export async function readFileNamed(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (err) {
+    throw new InputError(path, `Cannot read checkpoint file: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** `bytes` as strict UTF-8 JSON; anything else is an InputError naming `source`. */
+export function parseJson(bytes: Uint8Array, source: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new InputError(source, `Not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -32,6 +32,8 @@ import {
   M_PREFIX,
   MODEL_FILE,
   OPTIMIZER_FILE,
+  parseJson,
+  readFileNamed,
   readLatest,
   STATE_FILE,
   STATE_FORMAT,
@@ -154,22 +156,4 @@ function decodeOptimizer(bytes: Uint8Array, source: string): AdamWState {
     else throw new InputError(source, `Unexpected tensor "${name}"`);
   }
   return { step, m, v };
-}
-
-async function readFileNamed(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    throw new InputError(path, `Cannot read checkpoint file: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-function parseJson(bytes: Uint8Array, source: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new InputError(source, `Not valid JSON: ${(err as Error).message}`);
-  }
 }

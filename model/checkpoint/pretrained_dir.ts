@@ -16,7 +16,7 @@
 import { InputError } from "../errors.ts";
 import type { GptConfig } from "../gpt/config.ts";
 import { loadPretrainedTokenizer, toTokenizerJson } from "../tokenizer/mod.ts";
-import { exists, join } from "./_layout.ts";
+import { exists, join, parseJson, readFileNamed } from "./_layout.ts";
 import { fromHfConfig } from "./hf_config.ts";
 import { loadCheckpoint } from "./load_checkpoint.ts";
 import { toFloat32Weights } from "./model_weights.ts";
@@ -67,7 +67,7 @@ export async function loadPretrained(dir: string): Promise<ModelFiles> {
     }
     throw new InputError(modelPath, "Missing: the weights must be in model.safetensors");
   }
-  const file = decodeSafetensors(await readBytes(modelPath), modelPath);
+  const file = decodeSafetensors(await readFileNamed(modelPath), modelPath);
   const tensors = toFloat32Weights(gpt2Names(file.tensors, config, modelPath), config, modelPath);
   const tokenizer = await loadPretrainedTokenizer(dir);
   if (tokenizer.vocabSize > config.vocabSize) {
@@ -124,23 +124,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    throw new InputError(path, `Cannot read: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 async function readJson(path: string): Promise<Record<string, unknown>> {
-  const bytes = await readBytes(path);
-  try {
-    const json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      throw new Error("Not an object");
-    }
-    return json;
-  } catch (err) {
-    throw new InputError(path, `Not a JSON object: ${(err as Error).message}`);
+  const json = parseJson(await readFileNamed(path), path);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new InputError(path, "Not a JSON object");
   }
+  return json as Record<string, unknown>;
 }
