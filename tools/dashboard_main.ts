@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../model/errors.ts";
-import { intFlag, runCli } from "../model/cli.ts";
+import { intFlag, runCli, secretFlag } from "../model/cli.ts";
 import { followRunDir, RunView, startDashboard } from "../coordinator/dashboard/mod.ts";
 
 const usage = `Usage: deno task dashboard --run RUN [--run RUN2 …] [options]
@@ -14,8 +14,8 @@ const usage = `Usage: deno task dashboard --run RUN [--run RUN2 …] [options]
                      overlay runs
   --host HOST        interface (default 127.0.0.1)
   --port P           port (default 0: a free one, printed)
-  --token T          require this secret (a bearer header, or the page's login form); the
-                     environment's DENOFORMER_TOKEN works too
+  --token-file F     require the secret in this file (a bearer header, or the page's login
+                     form); or DENOFORMER_TOKEN, or --token T (shows in ps)
 `;
 
 if (import.meta.main) await runCli(main);
@@ -28,6 +28,7 @@ async function main(args: string[]): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "0" },
       token: { type: "string" },
+      "token-file": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -39,7 +40,7 @@ async function main(args: string[]): Promise<void> {
   const dashboard = startDashboard(views, {
     host: f.host!,
     port: intFlag(f.port, "--port")!,
-    token: f.token ?? Deno.env.get("DENOFORMER_TOKEN"),
+    token: await secretFlag(f, "token", "DENOFORMER_TOKEN"),
     flag: "--port",
   });
   console.log(`dashboard on ${dashboard.url}`);
