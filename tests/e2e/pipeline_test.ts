@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
 import { readManifest } from "../../model/data/mod.ts";
 import { readStepRecords, readSummary } from "../_run_files.ts";
-import { denoOutput, denoRun } from "../../model/subprocess.ts";
+import { denoOutput, denoRun, readUntil } from "../../model/subprocess.ts";
 
 Deno.test("deno task coordinator with no data runs ingest → 2 workers → checkpoint → server → generation", async () => {
   const dir = await Deno.makeTempDir();
@@ -23,15 +23,9 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
       stderr: "null",
     },
   ).spawn();
-  let out = "";
-  const reader = coordinator.stdout.pipeThrough(new TextDecoderStream()).getReader();
   try {
-    while (!out.includes("Ctrl-C stops the server")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-    assert.match(out, /Ctrl-C stops the server/, `the coordinator ended early:\n${out}`);
+    // Throws with what it printed if the coordinator ends before serving.
+    const out = await readUntil(coordinator.stdout, /Ctrl-C stops the server/);
 
     // Every kind of sample document made it into the shards.
     const manifest = await readManifest(`${run}/data`);
@@ -67,7 +61,6 @@ Deno.test("deno task coordinator with no data runs ingest → 2 workers → chec
     coordinator.kill("SIGINT");
     const status = await coordinator.status;
     assert.equal(status.code, 0, "Ctrl-C ends the coordinator cleanly");
-    await reader.cancel().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -7,24 +7,24 @@ import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { readManifest } from "../../model/data/mod.ts";
 import { concatBytes } from "../../model/bytes.ts";
+import { denoOutput } from "../../model/subprocess.ts";
 import { makePdf, pngChunk } from "./_fixtures.ts";
 import { PDF_PAGES } from "./_corpus.ts";
-
-const MAIN = new URL("../../ingest/main.ts", import.meta.url).pathname;
 
 async function ingestWith(name: string, bytes: Uint8Array) {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/in`);
   await Deno.writeFile(`${dir}/in/${name}`, bytes);
   await Deno.writeTextFile(`${dir}/in/good.txt`, "A good file next to a bad one must survive.\n");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--out", `${dir}/out`, "--workers", "1", `${dir}/in`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await denoOutput("ingest/main.ts", [
+    "--out",
+    `${dir}/out`,
+    "--workers",
+    "1",
+    `${dir}/in`,
+  ]);
   try {
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stderr);
+    assert.equal(out.code, 0, out.stderr);
     const manifest = await readManifest(`${dir}/out`);
     assert.equal(manifest.files.find((f) => f.path === "good.txt")?.status, "ok");
     const bad = manifest.files.find((f) => f.path === name)!;

@@ -44,28 +44,6 @@ export async function run(
   return text(out.stdout);
 }
 
-/**
- * Waits until the child's stderr says something matching `ready`; fails with all it said if it
- * exits first.
- */
-export async function waitForLine(
-  child: Deno.ChildProcess,
-  ready: RegExp,
-  name: string,
-): Promise<void> {
-  let said = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  while (!ready.test(said)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${name} could not start: ${said}`);
-    said += value;
-  }
-  // Keep draining, so that the daemon never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
-}
-
 /** Ends a daemon this test started (SIGTERM) and waits for it. */
 export async function stopProcess(child: Deno.ChildProcess | undefined): Promise<void> {
   if (!child) return;

@@ -3,7 +3,8 @@
  * and an ssh config in which every alias names it: several "hosts" on one machine. Fails (never
  * skips) when sshd cannot start.
  */
-import { descendants, freePort, run, stopProcess, waitForLine } from "./_daemon.ts";
+import { descendants, freePort, run, stopProcess } from "./_daemon.ts";
+import { readUntil } from "../../model/subprocess.ts";
 
 export interface Sshd {
   /** The ssh client config (`ssh -F`) that defines the aliases. */
@@ -62,7 +63,7 @@ export async function startSshd(aliases: string[]): Promise<Sshd> {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    await waitForLine(child, /Server listening on 127\.0\.0\.1 port/, "sshd");
+    await readUntil(child.stderr, /Server listening on 127\.0\.0\.1 port/);
   } catch (err) {
     await stopProcess(child);
     await Deno.remove(dir, { recursive: true });
