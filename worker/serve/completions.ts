@@ -208,14 +208,14 @@ class Choice {
   }
 
   #addToken(to: CompletionLogprobs, id: number, lp: TokenLogprob): void {
-    const codec = this.#codec;
-    to.tokens.push(tokenText(codec, id));
+    const codec = this.#codec, text = tokenText(codec, id);
+    to.tokens.push(text);
     to.token_logprobs.push(lp.logprob);
     // OpenAI lists the chosen token among the alternatives too: up to logprobs + 1 entries.
     to.top_logprobs.push(
       lp.logprob === null ? null : Object.fromEntries([
         ...lp.top.map((t) => [tokenText(codec, t.id), t.logprob]),
-        [tokenText(codec, id), lp.logprob],
+        [text, lp.logprob],
       ]),
     );
     to.text_offset.push(this.#chars);
