@@ -1,10 +1,10 @@
 /**
  * `deno task bench ingest [--files 4] [--pages 200] [--scans 6] [--mb 50,500] [--workers N]`
  *
- * - pdf: text-layer pages/s of ingest's extract stage (pdf.js on worker threads, one per core)
+ * - pdf: text-layer pages/s of ingest's extract stage (PDFium on worker threads, one per core)
  *   against Debian's `pdftotext` on the same generated PDFs, with as many processes as workers,
  *   each PDF split into page ranges among them.
- * - ocr: pages/s of scanned (image-only) PDFs through ingest (pdf.js renders, tesseract.js reads,
+ * - ocr: pages/s of scanned (image-only) PDFs through ingest (PDFium renders, tesseract.js reads,
  *   one recogniser per core) against `pdftoppm` + the `tesseract` CLI (`OMP_THREAD_LIMIT=1`, one
  *   process per core) on the same PDFs, with the character accuracy of both.
  * - memory: peak RSS of the ingest CLI (GNU time's maximum resident set size) on generated text at

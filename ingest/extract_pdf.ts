@@ -1,11 +1,5 @@
-// The minified build: the same code, loaded in half the time by each worker thread that opens a PDF.
-// @ts-types="pdfjs-dist/legacy/build/pdf.d.mts"
-import * as pdfjs from "pdfjs-dist/legacy/build/pdf.min.mjs";
-import type { TextItem } from "pdfjs-dist/types/src/display/api.d.ts";
 import { type Box, columnOrder, median } from "./reading_order.ts";
-
-/** Where pdf.js finds the data files it ships: standard fonts, CJK CMaps, image decoders. */
-const PDFJS_DIR = new URL("../node_modules/pdfjs-dist/", import.meta.url).pathname;
+import { dropPdfiumAfter, isTrap, type Pdfium, pdfium as threadPdfium } from "./pdfium.ts";
 
 /** Resolution pages are rendered at for OCR: what tesseract is tuned for. */
 const OCR_DPI = 300;
@@ -18,6 +12,18 @@ const PAGE_SIZED = 0.5;
 /** A gutter between text-layer columns is at least this many font heights wide. */
 const PDF_GUTTER_HEIGHTS = 0.8;
 
+/** PDFium's error codes from `FPDF_GetLastError`, as the manifest words them. */
+const LOAD_ERRORS: Record<number, string> = {
+  2: "the file could not be read",
+  3: "not a PDF, or damaged beyond repair",
+  4: "encrypted PDF: a password is required",
+  5: "encrypted PDF: an unsupported security handler",
+};
+/** PDFium's page object types (`FPDF_PAGEOBJ_*`). */
+const OBJ = { path: 2, image: 3, shading: 4, form: 5 } as const;
+/** `FPDFBitmap_Gray`, and the render flags: annotations, as printed, in gray. */
+const GRAY = 1, RENDER_FLAGS = 0x01 | 0x800 | 0x08;
+
 /** What one page gave: its text layer, a request to OCR it, or why it could not be read. */
 export type PageOutcome = { text: string } | { ocr: true } | { failed: string };
 
@@ -29,65 +35,76 @@ export class PdfError extends Error {
   }
 }
 
-/** An open document. */
+/** An open document in this thread's PDFium. */
 export interface OpenPdf {
-  doc: pdfjs.PDFDocumentProxy;
-  task: pdfjs.PDFDocumentLoadingTask;
+  pdfium: Pdfium;
+  doc: number;
+  /** The file's bytes in PDFium's memory, which the document reads from until it is closed. */
+  bytes: number;
+  pages: number;
   /** No `%%EOF` marker: the file was cut short. */
   truncated: boolean;
 }
 
 /**
- * Opens a PDF with pdf.js (legacy build, no worker, no font faces). Encrypted files that need a
- * password and files pdf.js cannot parse throw {@linkcode PdfError}.
+ * Opens a PDF with PDFium, which rebuilds a damaged cross-reference table where it can. Encrypted
+ * files that need a password and files it cannot parse throw {@linkcode PdfError}.
  */
-export async function openPdf(bytes: Uint8Array): Promise<OpenPdf> {
-  const truncated = !hasEofMarker(bytes);
-  const task = pdfjs.getDocument({
-    data: bytes, // pdf.js transfers (detaches) this buffer
-    verbosity: 0,
-    disableFontFace: true,
-    useSystemFonts: false,
-    stopAtErrors: false,
-    standardFontDataUrl: `${PDFJS_DIR}standard_fonts/`,
-    cMapUrl: `${PDFJS_DIR}cmaps/`,
-    cMapPacked: true,
-    wasmUrl: `${PDFJS_DIR}wasm/`,
-  });
+export async function openPdf(data: Uint8Array): Promise<OpenPdf> {
+  const truncated = !hasEofMarker(data);
+  const pdfium = await threadPdfium();
+  const { fn } = pdfium;
+  const bytes = pdfium.malloc(Math.max(1, data.length));
   try {
-    return { doc: await task.promise, task, truncated };
-  } catch (err) {
-    await task.destroy().catch(() => {});
-    const e = err as Error;
-    if (e.name === "PasswordException") {
-      throw new PdfError("encrypted PDF: a password is required", { cause: err });
+    pdfium.heapU8().set(data, bytes);
+    const doc = fn.FPDF_LoadMemDocument(bytes, data.length, 0); // 0: no password
+    if (!doc) {
+      const code = fn.FPDF_GetLastError();
+      const why = LOAD_ERRORS[code] ?? `PDFium error ${code}`;
+      throw new PdfError(
+        why.startsWith("encrypted") ? why : `${brokenKind(truncated)} PDF: ${why}`,
+      );
     }
-    throw new PdfError(`${truncated ? "truncated" : "corrupt"} PDF: ${e.message}`, { cause: err });
+    return { pdfium, doc, bytes, pages: fn.FPDF_GetPageCount(doc), truncated };
+  } catch (err) {
+    quietly(() => pdfium.free(bytes));
+    dropPdfiumAfter(err);
+    throw err instanceof PdfError ? err : new PdfError(
+      `${brokenKind(truncated)} PDF: ${(err as Error)?.message ?? err}`,
+      { cause: err },
+    );
   }
 }
 
 /** Closes a document opened by {@linkcode openPdf}. */
-export async function closePdf(pdf: OpenPdf): Promise<void> {
-  await pdf.doc.cleanup().catch(() => {});
-  await pdf.task.destroy().catch(() => {});
+export function closePdf(pdf: OpenPdf): void {
+  quietly(() => {
+    pdf.pdfium.fn.FPDF_CloseDocument(pdf.doc);
+    pdf.pdfium.free(pdf.bytes);
+  });
 }
 
 /**
  * Reads pages `from`…`to` (1-based, inclusive). A page's text layer is read in column order (see
  * {@linkcode columnOrder}); a page with no text but something painted, or with a few letters over
- * a page-sized image, asks for OCR instead.
+ * a page-sized image, asks for OCR instead. A page PDFium cannot load fails alone; a trap inside
+ * PDFium fails the whole call, as the document died with the instance.
  */
-export async function readPages(pdf: OpenPdf, from: number, to: number): Promise<PageOutcome[]> {
+export function readPages(pdf: OpenPdf, from: number, to: number): PageOutcome[] {
   const out: PageOutcome[] = [];
   for (let p = from; p <= to; p++) {
     try {
-      const page = await pdf.doc.getPage(p);
-      const text = textLayer((await page.getTextContent()).items);
-      const letters = countLetters(text, FEW_CHARACTERS);
-      const scanned = letters < FEW_CHARACTERS && await looksScanned(page, letters);
-      page.cleanup();
-      out.push(scanned ? { ocr: true } : { text });
+      out.push(withPage(pdf, p, (page) => {
+        const text = textLayer(textRuns(pdf.pdfium, page));
+        const letters = countLetters(text, FEW_CHARACTERS);
+        const scanned = letters < FEW_CHARACTERS && looksScanned(pdf.pdfium, page, letters);
+        return scanned ? { ocr: true } : { text };
+      }));
     } catch (err) {
+      if (isTrap(err)) {
+        dropPdfiumAfter(err);
+        throw err;
+      }
       out.push({ failed: (err as Error)?.message ?? String(err) });
     }
   }
@@ -95,86 +112,189 @@ export async function readPages(pdf: OpenPdf, from: number, to: number): Promise
 }
 
 /** Renders page `p` for OCR at {@linkcode OCR_DPI}, as an 8-bit grayscale PGM image. */
-export async function renderPage(pdf: OpenPdf, p: number): Promise<Uint8Array> {
-  const page = await pdf.doc.getPage(p);
-  const base = page.getViewport({ scale: 1 });
-  const scale = Math.min(OCR_DPI / 72, Math.sqrt(MAX_OCR_PIXELS / (base.width * base.height)));
-  const viewport = page.getViewport({ scale });
-  const factory = pdf.doc.canvasFactory as CanvasFactory;
-  const target = factory.create(Math.ceil(viewport.width), Math.ceil(viewport.height));
+export function renderPage(pdf: OpenPdf, p: number): Uint8Array {
+  const { fn } = pdf.pdfium;
   try {
-    await page.render({ canvas: target.canvas, canvasContext: target.context, viewport }).promise;
-    const { width, height } = target.canvas;
-    return toPgm(width, height, target.context.getImageData(0, 0, width, height).data);
-  } finally {
-    factory.destroy(target);
-    page.cleanup();
+    return withPage(pdf, p, (page) => {
+      const [w, h] = [fn.FPDF_GetPageWidthF(page), fn.FPDF_GetPageHeightF(page)];
+      const scale = Math.min(OCR_DPI / 72, Math.sqrt(MAX_OCR_PIXELS / (w * h)));
+      const [width, height] = [Math.ceil(w * scale), Math.ceil(h * scale)];
+      const bitmap = fn.FPDFBitmap_CreateEx(width, height, GRAY, 0, 0);
+      if (!bitmap) throw new RangeError(`cannot make a ${width}x${height} bitmap for page ${p}`);
+      try {
+        fn.FPDFBitmap_FillRect(bitmap, 0, 0, width, height, 0xffffffff);
+        fn.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, RENDER_FLAGS);
+        const stride = fn.FPDFBitmap_GetStride(bitmap), at = fn.FPDFBitmap_GetBuffer(bitmap);
+        return toPgm(width, height, pdf.pdfium.heapU8(), at, stride);
+      } finally {
+        fn.FPDFBitmap_Destroy(bitmap);
+      }
+    });
+  } catch (err) {
+    dropPdfiumAfter(err);
+    throw err;
   }
 }
 
-// The slice of pdf.js's Node canvas factory (over @napi-rs/canvas) used here.
-interface CanvasFactory {
-  create(w: number, h: number): { canvas: CanvasLike; context: ContextLike };
-  destroy(target: { canvas: CanvasLike; context: ContextLike }): void;
+/** Runs `use` on page `p` (1-based), loaded and closed around it. */
+function withPage<T>(pdf: OpenPdf, p: number, use: (page: number) => T): T {
+  const { fn } = pdf.pdfium;
+  const page = fn.FPDF_LoadPage(pdf.doc, p - 1);
+  if (!page) throw new Error(`page ${p} could not be parsed`);
+  try {
+    return use(page);
+  } finally {
+    fn.FPDF_ClosePage(page);
+  }
 }
-interface CanvasLike {
+
+/** A run of characters on one baseline, as placed on the page (PDF units, y up). */
+interface TextRun {
+  str: string;
+  /** Origin of the first character. */
+  x: number;
+  y: number;
+  /** From the first character's origin to the last one's right edge. */
   width: number;
+  /** The font's size on the page: its size times the text matrix's scale. */
   height: number;
-}
-interface ContextLike {
-  getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  /** Ends where PDFium found the end of a line. */
+  eol: boolean;
+  /** Drawn turned or mirrored. */
+  rotated: boolean;
 }
 
 /**
- * The text of a page's items: in content-stream order, a new line wherever pdf.js marks an end of
- * line or the baseline moves, as it has always come out; in column order when the items stand in
- * columns, a new line wherever the next item is not further along the same baseline.
+ * A page's characters in content-stream order, cut into runs wherever PDFium inserted a space or a
+ * line break of its own (between words set apart, and between lines): so that text drawn row by
+ * row across columns still comes apart at the gutter. An inserted space stays at the end of its
+ * run.
  */
-function textLayer(items: readonly unknown[]): string {
-  const runs = items.filter((i): i is TextItem =>
-    typeof i === "object" && i !== null && "str" in i
-  );
+function textRuns(pdfium: Pdfium, page: number): TextRun[] {
+  const { fn } = pdfium;
+  const textPage = fn.FPDFText_LoadPage(page);
+  if (!textPage) throw new Error("text layer could not be read");
+  const runs: TextRun[] = [];
+  try {
+    const n = fn.FPDFText_CountChars(textPage);
+    const codes: number[] = [];
+    let first = -1, last = -1;
+    const flush = (eol: boolean) => {
+      if (codes.length) runs.push(run(pdfium, textPage, fromCodes(codes), first, last, eol));
+      codes.length = 0;
+      first = last = -1;
+    };
+    for (let i = 0; i < n; i++) {
+      const code = fn.FPDFText_GetUnicode(textPage, i);
+      // PDFium inserts only spaces and line breaks of its own.
+      const generated = (code === 32 || code === 13 || code === 10) &&
+        fn.FPDFText_IsGenerated(textPage, i) === 1;
+      if (code === 13 || code === 10) {
+        if (code === 10 || !generated) flush(true);
+        continue;
+      }
+      if (code) codes.push(code);
+      if (generated) {
+        flush(false);
+        continue;
+      }
+      if (first < 0) first = i;
+      if (!isBlank(code)) last = i;
+    }
+    flush(false);
+  } finally {
+    fn.FPDFText_ClosePage(textPage);
+  }
+  return runs;
+}
+
+/** The string of code points `codes`, made a few thousand at a time (spread arguments are bounded). */
+function fromCodes(codes: readonly number[]): string {
+  let s = "";
+  for (let i = 0; i < codes.length; i += 4096) {
+    s += String.fromCodePoint(...codes.slice(i, i + 4096));
+  }
+  return s;
+}
+
+/** Whether code point `c` is white space, as `String.prototype.trim` counts it. */
+function isBlank(c: number): boolean {
+  return c <= 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
+    c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** The placement of characters `first`…`last` (a run's first and last letters). */
+function run(
+  { fn, scratch, heapF32, heapF64 }: Pdfium,
+  textPage: number,
+  str: string,
+  first: number,
+  last: number,
+  eol: boolean,
+): TextRun {
+  if (first < 0) return { str, x: 0, y: 0, width: 0, height: 0, eol, rotated: false };
+  fn.FPDFText_GetMatrix(textPage, first, scratch);
+  const [a, b, c, d] = heapF32().subarray(scratch / 4, scratch / 4 + 4);
+  const size = fn.FPDFText_GetFontSize(textPage, first) * Math.sqrt(Math.abs(a * d - b * c));
+  fn.FPDFText_GetCharOrigin(textPage, first, scratch, scratch + 8);
+  const [x, y] = heapF64().subarray(scratch / 8, scratch / 8 + 2);
+  const box = [scratch, scratch + 8, scratch + 16, scratch + 24] as const; // left, right, bottom, top
+  fn.FPDFText_GetCharBox(textPage, Math.max(first, last), ...box);
+  const right = heapF64()[scratch / 8 + 1];
+  const rotated = Math.abs(b) > 1e-6 || Math.abs(c) > 1e-6 || a <= 0;
+  return { str, x, y, width: Math.max(0, right - x), height: size, eol, rotated };
+}
+
+/**
+ * The text of a page's runs: in content-stream order, a new line wherever PDFium ends a line or
+ * the baseline moves; in column order when the runs stand in columns, a new line wherever the next
+ * run is not further along the same baseline.
+ */
+function textLayer(runs: readonly TextRun[]): string {
   const order = readingOrder(runs);
   let out = "";
   let lastY: number | undefined, lastEnd = 0;
   if (!order) {
     for (const item of runs) {
-      const y = item.transform[5];
-      if (lastY !== undefined && Math.abs(y - lastY) > 1 && out && !out.endsWith("\n")) out += "\n";
+      if (
+        item.str.trim() && lastY !== undefined && Math.abs(item.y - lastY) > 1 && out &&
+        !out.endsWith("\n")
+      ) {
+        out += "\n";
+      }
       out += item.str;
-      if (item.hasEOL) out += "\n";
-      lastY = y;
+      if (item.eol) out += "\n";
+      if (item.str.trim()) lastY = item.y;
     }
-    return out;
+    return out.replace(/\n+$/, "");
   }
   for (const i of order) {
     const item = runs[i];
-    const [x, y] = [item.transform[4], item.transform[5]];
     if (lastY !== undefined) {
-      const sameLine = Math.abs(y - lastY) <= 1 && x >= lastEnd - 1;
-      if (!sameLine) out += "\n";
-      else if (x - lastEnd > 0.2 * item.height && !/\s$/.test(out) && !/^\s/.test(item.str)) {
+      const sameLine = Math.abs(item.y - lastY) <= 1 && item.x >= lastEnd - 1;
+      if (!sameLine) out = out.replace(/ $/, "") + "\n";
+      else if (item.x - lastEnd > 0.2 * item.height && !/\s$/.test(out) && !/^\s/.test(item.str)) {
         out += " ";
       }
     }
     out += item.str;
-    lastY = y;
-    lastEnd = x + item.width;
+    lastY = item.y;
+    lastEnd = item.x + item.width;
   }
-  return out;
+  return out.replace(/ $/, "");
 }
 
 /** Indices of `runs` in column order, or undefined to keep content order (see columnOrder). */
-function readingOrder(runs: readonly TextItem[]): number[] | undefined {
+function readingOrder(runs: readonly TextRun[]): number[] | undefined {
   const placed: number[] = [], boxes: Box[] = [], heights: number[] = [];
   for (const [i, r] of runs.entries()) {
-    const [a, b, c, , e, f] = r.transform;
-    if (Math.abs(b) > 1e-6 || Math.abs(c) > 1e-6 || a <= 0) return undefined; // rotated text
     if (!r.str.trim()) continue;
+    if (r.rotated) return undefined;
     placed.push(i);
     // The x-height band of the glyphs, so that lines set solid still leave a gap between them.
-    boxes.push({ x0: e, x1: e + r.width, y0: -(f + 0.75 * r.height), y1: -(f - 0.05 * r.height) });
-    heights.push(r.height);
+    const [x, y, h] = [r.x, r.y, r.height];
+    boxes.push({ x0: x, x1: x + r.width, y0: -(y + 0.75 * h), y1: -(y - 0.05 * h) });
+    heights.push(h);
   }
   const order = columnOrder(boxes, PDF_GUTTER_HEIGHTS * median(heights));
   return order?.map((k) => placed[k]);
@@ -182,52 +302,38 @@ function readingOrder(runs: readonly TextItem[]): number[] | undefined {
 
 /**
  * Whether a page with `letters` letters of text is a scan: anything painted when it has no text at
- * all, else an image covering at least half of it (from the operator list, tracking the
- * transformation matrix through save/restore and form XObjects).
+ * all, else an image covering at least half of it. An image inside a form XObject counts with the
+ * form's bounds on the page.
  */
-async function looksScanned(page: pdfjs.PDFPageProxy, letters: number): Promise<boolean> {
-  const { fnArray, argsArray } = await page.getOperatorList();
-  const [x0, y0, x1, y1] = page.view;
-  const pageArea = Math.abs((x1 - x0) * (y1 - y0)) || 1;
-  const OPS = pdfjs.OPS;
-  const images = new Set<number>([
-    OPS.paintImageXObject,
-    OPS.paintInlineImageXObject,
-    OPS.paintImageMaskXObject,
-    OPS.paintImageXObjectRepeat,
-    OPS.paintInlineImageXObjectGroup,
-    OPS.paintImageMaskXObjectGroup,
-  ]);
-  const painting = new Set<number>([...images, OPS.constructPath, OPS.fill, OPS.stroke]);
-  let ctm = [1, 0, 0, 1, 0, 0];
-  const stack: number[][] = [];
-  let largest = 0;
-  for (let i = 0; i < fnArray.length; i++) {
-    const fn = fnArray[i], args = argsArray[i];
-    if (fn === OPS.save) stack.push(ctm);
-    else if (fn === OPS.restore) ctm = stack.pop() ?? ctm;
-    else if (fn === OPS.transform) ctm = multiply(ctm, args as number[]);
-    else if (fn === OPS.paintFormXObjectBegin) {
-      stack.push(ctm);
-      if (Array.isArray(args?.[0])) ctm = multiply(ctm, args[0] as number[]);
-    } else if (fn === OPS.paintFormXObjectEnd) ctm = stack.pop() ?? ctm;
-    else if (letters === 0 && painting.has(fn)) return true;
-    else if (images.has(fn)) {
-      largest = Math.max(largest, Math.abs(ctm[0] * ctm[3] - ctm[1] * ctm[2]));
+function looksScanned({ fn, scratch, heapF32 }: Pdfium, page: number, letters: number): boolean {
+  const pageArea = Math.abs(fn.FPDF_GetPageWidthF(page) * fn.FPDF_GetPageHeightF(page)) || 1;
+  const area = (obj: number) => {
+    if (!fn.FPDFPageObj_GetBounds(obj, scratch, scratch + 4, scratch + 8, scratch + 12)) return 0;
+    const [l, b, r, t] = heapF32().subarray(scratch / 4, scratch / 4 + 4);
+    return Math.abs((r - l) * (t - b));
+  };
+  /** Whether `obj` is or holds something painted, and whether it is or holds an image. */
+  const inspect = (obj: number): { painted: boolean; image: boolean } => {
+    const type = fn.FPDFPageObj_GetType(obj);
+    if (type === OBJ.image) return { painted: true, image: true };
+    if (type === OBJ.path || type === OBJ.shading) return { painted: true, image: false };
+    if (type !== OBJ.form) return { painted: false, image: false };
+    const found = { painted: false, image: false };
+    for (let i = 0, n = fn.FPDFFormObj_CountObjects(obj); i < n; i++) {
+      const inner = inspect(fn.FPDFFormObj_GetObject(obj, i));
+      found.painted ||= inner.painted;
+      found.image ||= inner.image;
     }
+    return found;
+  };
+  let largest = 0;
+  for (let i = 0, n = fn.FPDFPage_CountObjects(page); i < n; i++) {
+    const obj = fn.FPDFPage_GetObject(page, i);
+    const { painted, image } = inspect(obj);
+    if (letters === 0 && painted) return true;
+    if (image) largest = Math.max(largest, area(obj));
   }
   return largest / pageArea >= PAGE_SIZED;
-}
-
-function multiply(m: number[], t: number[]): number[] {
-  return [
-    t[0] * m[0] + t[1] * m[2],
-    t[0] * m[1] + t[1] * m[3],
-    t[2] * m[0] + t[3] * m[2],
-    t[2] * m[1] + t[3] * m[3],
-    t[4] * m[0] + t[5] * m[2] + m[4],
-    t[4] * m[1] + t[5] * m[3] + m[5],
-  ];
 }
 
 /** Letters and digits in `text`, counted up to `enough`. */
@@ -237,13 +343,16 @@ function countLetters(text: string, enough: number): number {
   return n;
 }
 
-/** An 8-bit grayscale PGM (P5) of RGBA pixels, which tesseract reads without decoding. */
-function toPgm(width: number, height: number, rgba: Uint8ClampedArray): Uint8Array {
+/** An 8-bit grayscale PGM (P5) of a gray bitmap's rows, which tesseract reads without decoding. */
+function toPgm(width: number, height: number, heap: Uint8Array, at: number, stride: number) {
   const header = new TextEncoder().encode(`P5\n${width} ${height}\n255\n`);
   const out = new Uint8Array(header.length + width * height);
   out.set(header);
-  for (let i = 0, o = header.length; i < rgba.length; i += 4, o++) {
-    out[o] = (rgba[i] * 77 + rgba[i + 1] * 150 + rgba[i + 2] * 29) >> 8;
+  for (let row = 0; row < height; row++) {
+    out.set(
+      heap.subarray(at + row * stride, at + row * stride + width),
+      header.length + row * width,
+    );
   }
   return out;
 }
@@ -251,4 +360,17 @@ function toPgm(width: number, height: number, rgba: Uint8ClampedArray): Uint8Arr
 function hasEofMarker(bytes: Uint8Array): boolean {
   const tail = new TextDecoder("latin1").decode(bytes.subarray(Math.max(0, bytes.length - 1024)));
   return tail.includes("%%EOF");
+}
+
+function brokenKind(truncated: boolean): string {
+  return truncated ? "truncated" : "corrupt";
+}
+
+/** Runs a freeing step, ignoring a PDFium that has already trapped. */
+function quietly(step: () => void): void {
+  try {
+    step();
+  } catch (err) {
+    dropPdfiumAfter(err);
+  }
 }

@@ -1,9 +1,9 @@
 /// <reference lib="deno.worker" />
 /**
  * The ingest worker thread: runs one {@linkcode Task} at a time and answers with its result or its
- * error. pdf.js rejects some promises nobody awaits (a damaged cross-reference table surfaces that
- * way, after the call that caused it has returned), so an unhandled rejection or uncaught error
- * during a task, or in the turn of the event loop after it, fails that task instead of the thread.
+ * error. A library may reject a promise nobody awaits, after the call that caused it has returned,
+ * so an unhandled rejection or uncaught error during a task, or in the turn of the event loop
+ * after it, fails that task instead of the thread.
  */
 import { loadTokenizer } from "../model/tokenizer/mod.ts";
 import type { BpeTokenizer } from "../model/tokenizer/mod.ts";
@@ -11,7 +11,8 @@ import { encodeBatch } from "./encode_batch.ts";
 import { extractFile } from "./extract_file.ts";
 import type { OpenPdf } from "./extract_pdf.ts";
 import { finishDocument } from "./finish_document.ts";
-import type { ReplyMessage, Task, TaskMessage } from "./worker_protocol.ts";
+import { sharePdfiumModule } from "./pdfium.ts";
+import type { HelloMessage, ReplyMessage, Task, TaskMessage } from "./worker_protocol.ts";
 
 let stray: unknown;
 self.addEventListener("unhandledrejection", (e) => {
@@ -23,16 +24,20 @@ self.addEventListener("error", (e) => {
   stray ??= e.error ?? e.message;
 });
 
-/** pdf.js, loaded on the first PDF: a worker that only ever sees text stays small. */
+/** PDFium, loaded on the first PDF: a worker that only ever sees text stays small. */
 let pdfModule: Promise<typeof import("./extract_pdf.ts")> | undefined;
-const pdfjs = () => (pdfModule ??= import("./extract_pdf.ts"));
+const pdfReader = () => (pdfModule ??= import("./extract_pdf.ts"));
 
 /** The last PDF opened, kept for the page and render tasks of the same file that follow. */
 let cachedPdf: { path: string; pdf: Promise<OpenPdf> } | undefined;
 let spill: { path: string; file: Deno.FsFile } | undefined;
 let tokenizer: { path: string; tok: BpeTokenizer } | undefined;
 
-self.onmessage = async ({ data }: MessageEvent<TaskMessage>) => {
+self.onmessage = async ({ data }: MessageEvent<TaskMessage | HelloMessage>) => {
+  if ("hello" in data) {
+    if (data.hello.pdfium) sharePdfiumModule(data.hello.pdfium);
+    return;
+  }
   stray = undefined;
   let reply: ReplyMessage, transfer: Transferable[] = [];
   try {
@@ -42,7 +47,7 @@ self.onmessage = async ({ data }: MessageEvent<TaskMessage>) => {
     reply = { id: data.id, result };
     transfer = transferables(result);
   } catch (err) {
-    await dropPdf(); // pdf.js may be in a bad state after an error
+    await dropPdf(); // the document may be in a bad state after an error
     reply = { id: data.id, error: describe(err) };
   }
   self.postMessage(reply, transfer);
@@ -56,17 +61,17 @@ function run(task: Task): Promise<unknown> {
         rule: task.rule,
         readPdf: async (path, bytes, first) => {
           const pdf = await pdfFor(path, bytes);
-          const pages = pdf.doc.numPages;
-          const outcomes = await (await pdfjs()).readPages(pdf, 1, Math.min(pages, first));
+          const pages = pdf.pages;
+          const outcomes = await (await pdfReader()).readPages(pdf, 1, Math.min(pages, first));
           return { pages, truncated: pdf.truncated, outcomes };
         },
       });
     case "pages":
       return pdfFor(task.path).then(async (pdf) =>
-        (await pdfjs()).readPages(pdf, task.from, task.to)
+        (await pdfReader()).readPages(pdf, task.from, task.to)
       );
     case "render":
-      return pdfFor(task.path).then(async (pdf) => (await pdfjs()).renderPage(pdf, task.page));
+      return pdfFor(task.path).then(async (pdf) => (await pdfReader()).renderPage(pdf, task.page));
     case "finish":
       return finishDocument(task.text, task.code, task.rule);
     case "encode":
@@ -77,7 +82,7 @@ function run(task: Task): Promise<unknown> {
 async function pdfFor(path: string, bytes?: Uint8Array): Promise<OpenPdf> {
   if (cachedPdf?.path !== path) {
     await dropPdf();
-    const opened = (async () => (await pdfjs()).openPdf(bytes ?? await Deno.readFile(path)))();
+    const opened = (async () => (await pdfReader()).openPdf(bytes ?? await Deno.readFile(path)))();
     cachedPdf = { path, pdf: opened };
   }
   return await cachedPdf!.pdf;
@@ -86,7 +91,7 @@ async function pdfFor(path: string, bytes?: Uint8Array): Promise<OpenPdf> {
 async function dropPdf(): Promise<void> {
   const old = cachedPdf;
   cachedPdf = undefined;
-  if (old) await old.pdf.then(async (pdf) => (await pdfjs()).closePdf(pdf), () => {});
+  if (old) await old.pdf.then(async (pdf) => (await pdfReader()).closePdf(pdf), () => {});
 }
 
 async function encode(task: Task & { type: "encode" }) {

@@ -9,6 +9,7 @@ import { collectDocuments, type Collected, type DocRef } from "./collect_documen
 import { encodeShards } from "./encode_shards.ts";
 import { extractFiles, type ExtractStats } from "./extract_files.ts";
 import { OcrPool } from "./ocr_pool.ts";
+import { compilePdfium } from "./pdfium.ts";
 import { IngestOptions, type IngestOptionsInput } from "./options.ts";
 import { Semaphore } from "./semaphore.ts";
 import { removeStaleShards } from "./shard_writer.ts";
@@ -77,6 +78,9 @@ export async function runIngest(
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const log = deps.log.child({ component: "ingest" });
+  // Compiled while the inputs are walked, for the worker threads that read PDFs.
+  const pdfium = compilePdfium();
+  pdfium.catch(() => {}); // a failure is reported where a thread needs PDFium
   const entries = await walkInputs(opts.inputs, {
     excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
   });
@@ -86,7 +90,7 @@ export async function runIngest(
   const stats: ExtractStats = { pages: 0, ocrPages: 0 };
   try {
     let words = opts.tokenizer ? undefined : new WordCounts({ maxWords: opts.maxTrainingWords });
-    const collected = await extract(entries, opts, { spill, words, stats }, deps);
+    const collected = await extract(entries, opts, { spill, words, stats, pdfium }, deps);
     for (const f of collected.files) {
       if (f.status === "skipped") log.warn("skipped", { path: f.path, reason: f.reason });
     }
@@ -148,15 +152,23 @@ export async function runIngest(
 async function extract(
   entries: Awaited<ReturnType<typeof walkInputs>>,
   opts: IngestOptions,
-  sinks: { spill: SpillFile; words?: WordCounts; stats: ExtractStats },
+  sinks: {
+    spill: SpillFile;
+    words?: WordCounts;
+    stats: ExtractStats;
+    pdfium: Promise<WebAssembly.Module>;
+  },
   deps: IngestDeps,
 ): Promise<Collected> {
   const sizes = await Promise.all(
     entries.map((e) => e.problem ? 0 : Deno.stat(e.path).then((s) => s.size, () => 0)),
   );
   const bar = progress(deps, "extract", sizes.reduce((a, b) => a + b, 0) / 1e6);
-  // Threads of their own, gone when extraction ends: their heaps (pdf.js, tesseract) with them.
-  const pool = new WorkerPool({ size: opts.workers });
+  // Threads of their own, gone when extraction ends: their heaps (PDFium, tesseract) with them.
+  const pool = new WorkerPool({
+    size: opts.workers,
+    hello: { pdfium: await sinks.pdfium.catch(() => undefined) },
+  });
   const ocr = new OcrPool(opts.ocrWorkers);
   const stats = sinks.stats;
   const rule = { seed: opts.seed, valFraction: opts.valFraction, countWords: !!sinks.words };

@@ -1,4 +1,4 @@
-import type { ReplyMessage, Task, TaskResults } from "./worker_protocol.ts";
+import type { HelloMessage, ReplyMessage, Task, TaskResults } from "./worker_protocol.ts";
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -6,6 +6,8 @@ export interface WorkerPoolOptions {
   size?: number;
   /** A task running longer is failed and its thread replaced: a guard against hangs only. */
   taskTimeoutMs?: number;
+  /** What each thread is given before its first task (see {@linkcode HelloMessage}). */
+  hello?: HelloMessage["hello"];
 }
 
 interface Job {
@@ -42,6 +44,7 @@ interface Slot {
 export class WorkerPool {
   readonly size: number;
   #timeoutMs: number;
+  #hello?: HelloMessage["hello"];
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #nextId = 0;
@@ -51,6 +54,7 @@ export class WorkerPool {
   constructor(opts: WorkerPoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? (navigator.hardwareConcurrency || 1));
     this.#timeoutMs = opts.taskTimeoutMs ?? 10 * 60_000;
+    this.#hello = opts.hello;
   }
 
   /** Runs `task` on a worker; `transfer` lists buffers moved to it rather than copied. */
@@ -114,6 +118,7 @@ export class WorkerPool {
     const worker = new Worker(new URL("./ingest_worker.ts", import.meta.url).href, {
       type: "module",
     });
+    if (this.#hello) worker.postMessage({ hello: this.#hello } satisfies HelloMessage);
     const slot: Slot = { worker };
     worker.onmessage = ({ data }: MessageEvent<ReplyMessage>) => {
       const job = slot.job;

@@ -1,7 +1,8 @@
 /**
  * Files that used to stop the whole ingest (exit 1, no manifest, the good files lost) because a
- * library failed where nothing caught it: pdf.js rejecting a promise nobody awaited, tesseract.js
- * throwing a job's error on the main thread. Each runs the real CLI over the bad file and a good one.
+ * library failed where nothing caught it (pdf.js, which read PDFs then, rejecting a promise nobody
+ * awaited; tesseract.js throwing a job's error on the main thread), and damaged files that lose no
+ * more than the damage. Each runs the real CLI over the bad file and a good one.
  */
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
@@ -27,20 +28,29 @@ async function ingestWith(name: string, bytes: Uint8Array) {
     assert.equal(out.code, 0, out.stderr);
     const manifest = await readManifest(`${dir}/out`);
     assert.equal(manifest.files.find((f) => f.path === "good.txt")?.status, "ok");
-    const bad = manifest.files.find((f) => f.path === name)!;
-    assert.equal(bad.status, "skipped");
-    return bad;
+    return manifest.files.find((f) => f.path === name)!;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test("a PDF whose middle third is 0xFF is skipped with pdf.js's reason, not fatal", async () => {
+Deno.test("a PDF whose middle third is 0xFF keeps the text before the damage and names the pages lost", async () => {
   const pdf = makePdf(PDF_PAGES);
   pdf.fill(0xff, Math.floor(pdf.length / 3), Math.floor((2 * pdf.length) / 3));
   const bad = await ingestWith("overwritten.pdf", pdf);
   assert.equal(bad.kind, "pdf");
-  assert.match(bad.reason!, /^corrupt PDF: XRefEntryException: Bad \(uncompressed\) XRef entry/);
+  assert.equal(bad.status, "ok", "PDFium rebuilds the cross-reference table");
+  assert.equal(bad.pages, 3);
+  assert.equal(bad.reason, "2 page(s) could not be parsed");
+  assert.equal(bad.characters, PDF_PAGES[0][0].length, "page 1's line before the 0xFF bytes");
+});
+
+Deno.test("a PDF that is 0xFF after its header is skipped with PDFium's reason, not fatal", async () => {
+  const pdf = makePdf(PDF_PAGES).fill(0xff, "%PDF-1.4\n".length);
+  const bad = await ingestWith("wiped.pdf", pdf);
+  assert.equal(bad.kind, "pdf");
+  assert.equal(bad.status, "skipped");
+  assert.equal(bad.reason, "truncated PDF: not a PDF, or damaged beyond repair");
 });
 
 Deno.test("a PNG with valid CRCs but too little image data is skipped with the OCR error", async () => {
@@ -58,5 +68,6 @@ Deno.test("a PNG with valid CRCs but too little image data is skipped with the O
   ]);
   const bad = await ingestWith("short.png", png);
   assert.equal(bad.kind, "image");
+  assert.equal(bad.status, "skipped");
   assert.match(bad.reason!, /^unreadable PNG: Error attempting to read image/);
 });

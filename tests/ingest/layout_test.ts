@@ -68,7 +68,7 @@ const MIXED_SCAN: ColumnsLayout = {
     "so it has no text layer and needs recognition.",
   ]],
 };
-const MIXED_TEXT = [["A page with a text layer comes first.", "pdf.js reads it directly."], [
+const MIXED_TEXT = [["A page with a text layer comes first.", "PDFium reads it directly."], [
   "The last page has a text layer again.",
 ]];
 const SINGLE: ColumnsLayout = {
@@ -146,7 +146,7 @@ Deno.test("a mixed PDF gets its text layer pages and its scanned page, and names
   assert.equal(f.ocrPages, "2");
 });
 
-Deno.test("single-column text comes out as before: as tesseract reads it and as pdf.js lists it", async () => {
+Deno.test("single-column images come out as before: as plain tesseract reads them", async () => {
   // Plain tesseract.js, as ingest used it before reading order: the same text for one column, and
   // lines read across both columns of the two-column page (which is why reading order exists).
   const plain = await createWorker("eng", OEM.LSTM_ONLY, {

@@ -1,0 +1,96 @@
+/**
+ * PDFium, Chrome's PDF engine, compiled to WebAssembly (`@embedpdf/pdfium`): one instance per
+ * thread, made on first use. The main thread compiles the module once and gives it to each worker
+ * thread ({@linkcode sharePdfiumModule}): a compiled module crosses `postMessage` without being
+ * compiled again, and the threads then share the machine code V8 optimises as pages are read. A
+ * WebAssembly trap (PDFium aborting on a file it cannot survive) leaves an instance unusable, so
+ * {@linkcode dropPdfiumAfter} discards it and the next use makes a fresh one.
+ */
+import { init, type Methods } from "@embedpdf/pdfium";
+
+const WASM = new URL("../node_modules/@embedpdf/pdfium/dist/pdfium.wasm", import.meta.url);
+
+/**
+ * PDFium's C functions as the WebAssembly module exports them: numbers in, a number out (pointers
+ * for strings and out-parameters, 0 or 1 for booleans). Called directly, not through the wrapper's
+ * `ccall`, whose argument conversion costs more than the calls themselves on a page's characters.
+ */
+export type PdfiumFunctions = { [K in keyof Methods]: (...args: number[]) => number };
+
+/** An initialised PDFium instance with a few bytes of scratch memory for out-parameters. */
+export interface Pdfium {
+  fn: PdfiumFunctions;
+  /** 64 bytes for the C functions that answer through pointers (boxes, matrices). */
+  scratch: number;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  heapU8(): Uint8Array;
+  heapF32(): Float32Array;
+  heapF64(): Float64Array;
+}
+
+let instance: Promise<Pdfium> | undefined;
+let shared: WebAssembly.Module | undefined;
+
+/** Compiles PDFium's WebAssembly, for {@linkcode sharePdfiumModule} in the threads that read PDFs. */
+export async function compilePdfium(): Promise<WebAssembly.Module> {
+  return await WebAssembly.compile(await Deno.readFile(WASM));
+}
+
+/** Makes this thread's instance from `module` rather than compiling its own. */
+export function sharePdfiumModule(module: WebAssembly.Module): void {
+  shared = module;
+}
+
+/** This thread's PDFium instance. */
+export function pdfium(): Promise<Pdfium> {
+  return instance ??= (async (): Promise<Pdfium> => {
+    const module = shared ?? await compilePdfium();
+    const lib = await init(
+      {
+        instantiateWasm(
+          imports: WebAssembly.Imports,
+          done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+        ) {
+          WebAssembly.instantiate(module, imports).then((i) => done(i, module));
+          return {};
+        },
+      } as Parameters<typeof init>[0],
+    );
+    lib.PDFiumExt_Init();
+    // The Emscripten runtime behind the wrapper; its heap views are not in the package's types.
+    const mod = lib.pdfium as unknown as {
+      HEAPU8: Uint8Array;
+      HEAPF32: Float32Array;
+      HEAPF64: Float64Array;
+    };
+    const exports = lib.pdfium.wasmExports;
+    return {
+      fn: exports as unknown as PdfiumFunctions,
+      scratch: exports.malloc(64),
+      malloc: (n) => {
+        const ptr = exports.malloc(n);
+        if (!ptr) throw new RangeError(`PDFium could not allocate ${n} bytes`);
+        return ptr;
+      },
+      free: (p) => exports.free(p),
+      // The heap views are replaced when the WebAssembly memory grows: read them at each use.
+      heapU8: () => mod.HEAPU8,
+      heapF32: () => mod.HEAPF32,
+      heapF64: () => mod.HEAPF64,
+    };
+  })().catch((err) => {
+    instance = undefined;
+    throw err;
+  });
+}
+
+/** Whether `err` is a trap inside PDFium, after which its instance is unusable. */
+export function isTrap(err: unknown): boolean {
+  return err instanceof WebAssembly.RuntimeError || /^Aborted\(/.test((err as Error)?.message);
+}
+
+/** Discards this thread's instance after `err` if it was a trap. */
+export function dropPdfiumAfter(err: unknown): void {
+  if (isTrap(err)) instance = undefined;
+}
