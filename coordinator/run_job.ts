@@ -24,7 +24,8 @@ import type { GptConfig } from "../model/gpt/mod.ts";
 import { jsonLogger, type Logger } from "../model/log.ts";
 import {
   checkDataTokenizer,
-  type JobConfig,
+  fineTuningJob,
+  JobConfig,
   jobModel,
   pretrainedState,
   RunConsole,
@@ -166,7 +167,7 @@ async function openRun(o: CoordinatorOptions, runFiles: RunFiles): Promise<OpenR
   const pretrained = o.job.initFrom ? await loadModelDir(o.job.initFrom) : undefined;
   if (pretrained) {
     checkDataTokenizer(tokenizerJson, pretrained, "--data");
-    o.job.model = { ...pretrained.config };
+    o.job = JobConfig.parse(fineTuningJob(o.job, pretrained.config));
     tokenizerJson = pretrained.tokenizerJson;
   }
   const model = jobModel(o.job, manifest.tokenizer.vocabSize);

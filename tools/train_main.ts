@@ -15,6 +15,7 @@ import { GptConfig } from "../model/gpt/mod.ts";
 import { fromTokenizerJson } from "../model/tokenizer/mod.ts";
 import {
   checkDataTokenizer,
+  fineTuningJob,
   JobConfig,
   jobModelFields,
   loadTrainingData,
@@ -162,18 +163,18 @@ async function main(args: string[]): Promise<void> {
 }
 
 /**
- * A job that fine-tunes a model of `config`: the shape comes from the model, so shape flags are
- * refused, and --context shortens the training sequences (the position table keeps its size).
+ * A job that fine-tunes a model of `config` (see {@linkcode fineTuningJob}), its refusals naming
+ * the flags that set the model's shape.
  */
 function fineTuning(job: JobConfig, config: GptConfig, f: Record<string, unknown>): JobConfig {
-  for (const flag of ["preset", "positional", "untied"]) {
-    if (f[flag] !== undefined) {
-      throw new InputError(`--${flag}`, "The model's shape comes from --init-from; drop this flag");
-    }
+  if (f.preset !== undefined) {
+    throw new InputError("--preset", "is fixed by the pretrained model (--init-from); drop it");
   }
-  const { contextLength, ...rest } = job.model;
-  const train = { ...job.train, sequenceLength: contextLength ?? job.train.sequenceLength };
-  return parseFlags(JobConfig, { ...job, model: { ...config, ...rest }, train }, {
+  const flag = (field: string) =>
+    field === "tieEmbeddings"
+      ? "--untied"
+      : MODEL_FLAGS[field as keyof typeof MODEL_FLAGS] ?? `model.${field}`;
+  return parseFlags(JobConfig, fineTuningJob(job, config, flag), {
     "train.sequenceLength": "--context",
   });
 }

@@ -93,6 +93,28 @@ export function jobModelFields(job: JobConfig, vocabSize: number): Record<string
 }
 
 /**
+ * The job that fine-tunes a model of `config` (the job's `initFrom`): the model is `config` with
+ * the job's dropout over it, and the job's `model.contextLength` becomes the training sequence
+ * length (the position table keeps its size). Any other model field is fixed by the weights and
+ * refused, named as `name` spells it (`model.layers` in a config file, a flag on a command line).
+ * The result is for {@linkcode JobConfig} to parse.
+ */
+export function fineTuningJob(
+  job: JobConfig,
+  config: GptConfig,
+  name: (field: string) => string = (field) => `model.${field}`,
+): Record<string, unknown> {
+  const { contextLength, ...rest } = job.model;
+  for (const field of Object.keys(rest)) {
+    if (field !== "dropout") {
+      throw new InputError(name(field), "is fixed by the pretrained model (initFrom); drop it");
+    }
+  }
+  const sequenceLength = (contextLength as number | undefined) ?? job.train.sequenceLength;
+  return { ...job, model: { ...config, ...rest }, train: { ...job.train, sequenceLength } };
+}
+
+/**
  * A job config file's raw JSON, for {@linkcode JobConfig} to parse (after flags have overridden
  * some fields); the error names the file.
  */

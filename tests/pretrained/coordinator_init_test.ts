@@ -1,7 +1,9 @@
 /**
  * A distributed job with `initFrom`: the coordinator reads the pretrained directory, sends the
  * model's shape in the job and its weights as the state of step 0, and two worker processes
- * fine-tune it with frozen blocks; the merged checkpoint keeps the frozen weights bit for bit.
+ * fine-tune it with frozen blocks; the merged checkpoint keeps the frozen weights bit for bit. The
+ * job's dropout applies over the model's, as `deno task train --init-from` does; a shape field in
+ * the job is refused by name.
  */
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../../model/checkpoint/mod.ts";
@@ -22,6 +24,7 @@ Deno.test("a job with initFrom fine-tunes the pretrained weights on 2 workers, f
       `${dir}/job.json`,
       JSON.stringify({
         initFrom: `${dir}/gpt2`,
+        model: { dropout: 0.05 },
         train: {
           microBatch: 1,
           sequenceLength: 16,
@@ -41,13 +44,28 @@ Deno.test("a job with initFrom fine-tunes the pretrained weights on 2 workers, f
 
     const ckpt = await loadCheckpoint(`${dir}/run`);
     assert.equal(ckpt.state.step, 2);
-    assert.deepEqual(ckpt.config, config);
+    assert.deepEqual(
+      ckpt.config,
+      { ...config, dropout: 0.05 },
+      "the job's dropout, the model's shape",
+    );
     assert.equal((ckpt.state.train as { lr: number }).lr, 5e-5, "the fine-tuning default");
     for (const [name, w] of weights) {
       const same = ckpt.tensors.get(name)!.data.every((x, i) => x === w.data[i]);
       const frozen = !name.startsWith("transformer.h.1.") && !name.startsWith("transformer.ln_f");
       assert.equal(same, frozen, `${name}: frozen ${frozen}`);
     }
+
+    await Deno.writeTextFile(
+      `${dir}/wider.json`,
+      JSON.stringify({ initFrom: `${dir}/gpt2`, model: { width: 2 * config.width } }),
+    );
+    const refused = await denoOutput("coordinator/main.ts", [
+      ...["--data", `${dir}/data`, "--out", `${dir}/wider`, "--config", `${dir}/wider.json`],
+      ...["--local-workers", "1", "--port", "0"],
+    ]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /model\.width: is fixed by the pretrained model \(initFrom\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
