@@ -1,5 +1,6 @@
 /** Embeddings of a text or token ids, checked against the model first: what Embed and /v1/embeddings share. */
 import { InputError } from "../../model/errors.ts";
+import { checkTokenIds } from "./text_codec.ts";
 import type { BatchEngine, Embeddings } from "../../model/infer/mod.ts";
 import { ContextLengthError } from "./scheduler.ts";
 
@@ -20,9 +21,6 @@ export function embedTokens(
       `${ids.length} tokens exceed the context of ${contextLength} tokens`,
     );
   }
-  const bad = ids.findIndex((id) => id >= vocabSize);
-  if (bad >= 0) {
-    throw new InputError(`${field}.${bad}`, `token ${ids[bad]} is not in the vocabulary`);
-  }
+  checkTokenIds(ids, vocabSize, field);
   return engine.embed(ids);
 }

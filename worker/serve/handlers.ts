@@ -17,7 +17,7 @@ import { embedTokens } from "./embedding.ts";
 import type { TokenLogprob } from "./logprobs.ts";
 import type { GenerationBackend } from "./backend.ts";
 import type { GenerateChunk } from "./scheduler.ts";
-import { type TextCodec, tokenText } from "./text_codec.ts";
+import { checkTokenIds, type TextCodec, tokenText } from "./text_codec.ts";
 
 type Unary = (
   call: grpc.ServerUnaryCall<unknown, unknown>,
@@ -51,10 +51,7 @@ export function generationHandlers(b: GenerationBackend): grpc.UntypedServiceImp
     })),
     Detokenize: unary((request) => {
       const ids = parseRequest(DetokenizeRequest, request).token_ids;
-      const bad = ids.findIndex((id) => id >= b.codec.vocabSize);
-      if (bad >= 0) {
-        throw new InputError(`token_ids.${bad}`, `${ids[bad]} is not in the vocabulary`);
-      }
+      checkTokenIds(ids, b.codec.vocabSize, "token_ids");
       return { text: new TextDecoder().decode(b.codec.decodeBytes(ids)) };
     }),
     ModelInfo: unary(() => {

@@ -20,7 +20,7 @@ import type { Logger } from "../../model/log.ts";
 import { Channel } from "./channel.ts";
 import { promptLogprobs, type TokenLogprob, tokenLogprob } from "./logprobs.ts";
 import { sampleToken, type SamplingParams, seededRandom, stepRequest } from "./sampling.ts";
-import type { TextCodec } from "./text_codec.ts";
+import { checkTokenIds, type TextCodec } from "./text_codec.ts";
 import { TextStream } from "./text_stream.ts";
 
 /** Why a generation ended: `eos` is the model's end-of-text token, `stop` a stop sequence. */
@@ -238,10 +238,7 @@ export class Scheduler {
       return prompt === "" ? [this.#codec.endOfTextId] : this.#codec.encode(prompt);
     }
     if (prompt.length === 0) throw new InputError("prompt", "holds no tokens");
-    const bad = prompt.findIndex((id) => id >= this.#engine.cfg.vocabSize);
-    if (bad >= 0) {
-      throw new InputError(`prompt.${bad}`, `token ${prompt[bad]} is not in the vocabulary`);
-    }
+    checkTokenIds(prompt, this.#engine.cfg.vocabSize, "prompt");
     return prompt;
   }
 

@@ -1,3 +1,5 @@
+import { InputError } from "../../model/errors.ts";
+
 /**
  * What the server needs from a tokenizer. `BpeTokenizer` (model/tokenizer) has this shape; the
  * byte codec below is the one-token-per-byte layout of its `byteTokenizer()` (ids 0-255 are bytes,
@@ -10,6 +12,14 @@ export interface TextCodec {
   encode(text: string): number[];
   /** The bytes the ids stand for; concatenated bytes decode to the text. */
   decodeBytes(ids: ArrayLike<number>): Uint8Array;
+}
+
+/** Refuses the first of `ids` that is not below `vocabSize`, naming it `field.index`. */
+export function checkTokenIds(ids: readonly number[], vocabSize: number, field: string): void {
+  const bad = ids.findIndex((id) => id >= vocabSize);
+  if (bad >= 0) {
+    throw new InputError(`${field}.${bad}`, `token ${ids[bad]} is not in the vocabulary`);
+  }
 }
 
 /**
