@@ -193,7 +193,8 @@ function textRuns(pdfium: Pdfium, page: number): TextRun[] {
         if (code === 10 || !generated) flush(true);
         continue;
       }
-      if (code) codes.push(code);
+      // An unsigned int from PDFium: a value past Unicode would make fromCodePoint throw.
+      if (code) codes.push(code <= 0x10ffff ? code : 0xfffd);
       if (generated) {
         flush(false);
         continue;
