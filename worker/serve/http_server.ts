@@ -18,6 +18,7 @@ import { metricsResponse } from "../../model/metrics/mod.ts";
 import { serveHttp } from "../../model/web/mod.ts";
 import { checkApiKey } from "./api_key.ts";
 import { checkModel, completions } from "./completions.ts";
+import { CorsPolicy } from "./cors.ts";
 import { embedTokens } from "./embedding.ts";
 import type { GenerationBackend } from "./backend.ts";
 import { errorResponse, HttpError, toHttpError } from "./http_errors.ts";
@@ -32,6 +33,8 @@ export interface HttpListenOptions {
   port: number;
   /** Larger request bodies are refused with 413 (default 8 MiB). */
   maxBodyBytes?: number;
+  /** Origins whose browser pages may call the API (see cors.ts); none by default. */
+  allowedOrigins?: readonly string[];
 }
 
 /** A running HTTP server. */
@@ -64,9 +67,11 @@ export function startHttpServer(
     "GET /metrics": () => metricsResponse(b.metrics.registry),
   };
   const playground = new Playground(b.apiKey);
+  const cors = new CorsPolicy(listen.allowedOrigins);
   const server = serveHttp(
     { host: listen.host, port: listen.port, flag: "--http-port" },
-    (req) => answer(b, routes, playground, req, created),
+    async (req) =>
+      cors.preflight(req) ?? cors.apply(req, await answer(b, routes, playground, req, created)),
   );
   return { port: server.addr.port, close: () => server.shutdown() };
 }

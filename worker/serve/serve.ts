@@ -32,6 +32,8 @@ export interface ServeOptions {
   httpPort?: number;
   /** The HTTP API's interface (default: `host`). */
   httpHost?: string;
+  /** Origins whose browser pages may call the HTTP API (`*` for any); none by default. */
+  allowedOrigins?: readonly string[];
   /** Sequences decoded together (default 8). */
   maxBatch?: number;
   /** Requests waiting for a slot (default 64). */
@@ -97,9 +99,11 @@ export async function serveModel(model: ServedModel, o: ServeOptions): Promise<S
   const backend = generationBackend(model, engine, { ...o, device, log });
   const server = await startServer(backend, { host: o.host, port: o.port, tls: o.tls });
   const httpHost = o.httpHost ?? o.host;
-  const http = o.httpPort === undefined
-    ? undefined
-    : startHttpServer(backend, { host: httpHost, port: o.httpPort });
+  const http = o.httpPort === undefined ? undefined : startHttpServer(backend, {
+    host: httpHost,
+    port: o.httpPort,
+    allowedOrigins: o.allowedOrigins,
+  });
   log.info("serving", { model: model.name, ...model.cfg, maxBatch: engine.maxBatch });
   return {
     port: server.port,

@@ -1,7 +1,7 @@
 /**
  * `deno task serve --checkpoint PATH [--host H] [--port P] [--device cpu|webgpu|cuda:N]
  * [--max-batch N] [--max-queue N] [--threads N] [--api-key-file F] [--tls-cert PEM --tls-key PEM]
- * [--http-port P [--http-host H]] [--served-model-name NAME]`
+ * [--http-port P [--http-host H] [--allowed-origins O]] [--served-model-name NAME]`
  *
  * Loads and verifies the checkpoint, compiles the prefill and decode graphs, and serves
  * `denoformer.v1.Generation`, health and reflection. Prints `listening on HOST:PORT` on stdout
@@ -19,6 +19,7 @@ import { intFlag, parseFlags, runCli, secretFlag } from "../../model/cli.ts";
 import { TlsFiles, tlsFlags } from "../../proto/mod.ts";
 import { parseDevice } from "../../model/runtime.ts";
 import { checkpointModel, randomModel, type ServedModel } from "./model_source.ts";
+import { parseAllowedOrigins } from "./cors.ts";
 import { serveModel } from "./serve.ts";
 
 const usage = `Usage: deno task serve --checkpoint PATH [options]
@@ -39,6 +40,8 @@ const usage = `Usage: deno task serve --checkpoint PATH [options]
   --http-port P          also serve the OpenAI-compatible HTTP API, /metrics and the playground
                          (http://HOST:P/playground) on P (0: a free one)
   --http-host HOST       its interface (default: --host)
+  --allowed-origins O    comma-separated origins (https://app.example.com) whose browser pages may
+                         call the HTTP API, or * for any; the API key is still required
   --served-model-name N  the model's id in the HTTP API (default: the --checkpoint path as given)
 `;
 
@@ -66,12 +69,16 @@ async function main(args: string[]): Promise<void> {
       "tls-key": { type: "string" },
       "http-port": { type: "string" },
       "http-host": { type: "string" },
+      "allowed-origins": { type: "string" },
       "served-model-name": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (f.help) return console.log(usage);
   parseDevice(f.device!);
+  const allowedOrigins = f["allowed-origins"] === undefined
+    ? undefined
+    : parseAllowedOrigins(f["allowed-origins"], "--allowed-origins");
   const tls = f["tls-cert"] || f["tls-key"]
     ? parseFlags(TlsFiles, { certPath: f["tls-cert"], keyPath: f["tls-key"] }, tlsFlags)
     : undefined;
@@ -82,6 +89,7 @@ async function main(args: string[]): Promise<void> {
     tls,
     httpPort: intFlag(f["http-port"], "--http-port"),
     httpHost: f["http-host"],
+    allowedOrigins,
     maxBatch: intFlag(f["max-batch"], "--max-batch", 1),
     maxQueue: intFlag(f["max-queue"], "--max-queue"),
     threads: intFlag(f.threads, "--threads", 1),

@@ -37,6 +37,21 @@ Deno.test("the OpenAI API over HTTP (openai npm client, max batch 4)", async (t)
       assertEquals(models, ["random:tiny:3"]);
     });
 
+    await t.step("without --allowed-origins no answer carries CORS headers", async () => {
+      const origin = "https://app.example.com";
+      const pre = await fetch(`${server.http}/v1/completions`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST" },
+      });
+      await pre.body?.cancel();
+      assertEquals(pre.status, 403);
+      const res = await fetch(`${server.http}/v1/models`, {
+        headers: { origin, authorization: `Bearer ${KEY}` },
+      });
+      await res.body?.cancel();
+      assertEquals([res.status, res.headers.get("access-control-allow-origin")], [200, null]);
+    });
+
     await t.step("greedy text over HTTP equals greedy text over gRPC", async () => {
       const prompt = "The quick brown fox";
       const res = await openai.completions.create({
