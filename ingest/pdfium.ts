@@ -46,17 +46,23 @@ export function sharePdfiumModule(module: WebAssembly.Module): void {
 export function pdfium(): Promise<Pdfium> {
   return instance ??= (async (): Promise<Pdfium> => {
     const module = shared ?? await compilePdfium();
-    const lib = await init(
-      {
-        instantiateWasm(
-          imports: WebAssembly.Imports,
-          done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-        ) {
-          WebAssembly.instantiate(module, imports).then((i) => done(i, module));
-          return {};
-        },
-      } as Parameters<typeof init>[0],
-    );
+    // Emscripten's instantiateWasm hook has no way to report a failure: race one beside it.
+    let fail!: (err: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const lib = await Promise.race([
+      init(
+        {
+          instantiateWasm(
+            imports: WebAssembly.Imports,
+            done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
+          ) {
+            WebAssembly.instantiate(module, imports).then((i) => done(i, module), fail);
+            return {};
+          },
+        } as Parameters<typeof init>[0],
+      ),
+      failed,
+    ]);
     lib.PDFiumExt_Init();
     // The Emscripten runtime behind the wrapper; its heap views are not in the package's types.
     const mod = lib.pdfium as unknown as {
