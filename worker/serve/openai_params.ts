@@ -6,8 +6,8 @@
  * `repetition_penalty` are vLLM's extensions.
  */
 import { z } from "zod";
-import { InputError } from "../../model/errors.ts";
 import { MAX_LOGPROBS } from "./logprobs.ts";
+import { parseRequest } from "./params.ts";
 import type { GenerationParams } from "./scheduler.ts";
 
 const wellFormed = (s: string) => s.isWellFormed();
@@ -107,16 +107,7 @@ export const EmbeddingRequest = z.object({
 }).strict();
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
-/**
- * Parses an OpenAI request body with `schema`, or throws an InputError naming the field at fault
- * (an unknown field by its own name, as OpenAI does).
- */
+/** Parses an OpenAI request body with `schema` (see {@linkcode parseRequest}). */
 export function parseOpenAi<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === "unrecognized_keys") {
-    throw new InputError(issue.keys[0], "unrecognized request argument supplied");
-  }
-  throw new InputError(issue.path.length ? issue.path.join(".") : "body", issue.message);
+  return parseRequest(schema, body, "body");
 }

@@ -57,11 +57,20 @@ export const DetokenizeRequest = z.object({
   token_ids: z.array(z.number().int().min(0)).max(1_000_000),
 });
 
-/** Parses `value` with `schema`, or throws an InputError naming the first field at fault. */
-export function parseRequest<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+/**
+ * Parses `value` with `schema`, or throws an InputError naming the first field at fault: an
+ * unknown field by its own name (as OpenAI does), `whole` when the value itself is wrong.
+ */
+export function parseRequest<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  whole = "request",
+): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue.path.length ? issue.path.join(".") : "request";
-  throw new InputError(field, issue.message);
+  if (issue.code === "unrecognized_keys") {
+    throw new InputError(issue.keys[0], "unrecognized request argument supplied");
+  }
+  throw new InputError(issue.path.length ? issue.path.join(".") : whole, issue.message);
 }
