@@ -1,24 +1,16 @@
 /** The job's state machine on its own: what a rank's repeated failure of one step does. */
 import assert from "node:assert/strict";
-import { Job, type RewindRecord } from "../../coordinator/job.ts";
+import type { RewindRecord } from "../../coordinator/job.ts";
 import { TrainingMetrics } from "../../coordinator/metrics.ts";
 import { Registry } from "../../model/metrics/mod.ts";
-import { silentLogger } from "../../model/log.ts";
+import { testJob } from "./_job.ts";
 
 function job(records: { committed: boolean; reason?: string }[]) {
-  return new Job({
-    steps: 3,
-    samplesPerWorker: 4,
+  return testJob({
     minWorkers: 2,
     deadAfterMs: 60_000,
-    checkpointEvery: 0,
-    hashEvery: 100,
-    evalEvery: 0,
     maxStepFailures: 3,
-    log: silentLogger,
     onStep: (r) => void records.push(r),
-    onValLoss: () => {},
-    onState: () => {},
   });
 }
 
@@ -72,21 +64,10 @@ Deno.test("with no live worker holding the committed weights the job goes back, 
   const metrics = new TrainingMetrics({ tokensPerWorkerStep: 8, registry: new Registry() });
   const rewinds: number[] = [], records: RewindRecord[] = [];
   metrics.subscribe((e) => e.kind === "rewind" && rewinds.push(e.to));
-  const j = new Job({
-    steps: 3,
-    samplesPerWorker: 4,
-    minWorkers: 1,
-    deadAfterMs: 1000,
-    checkpointEvery: 0,
-    hashEvery: 100,
-    evalEvery: 0,
-    log: silentLogger,
+  const j = testJob({
     now: () => clock,
     observer: metrics,
-    onStep: () => {},
     onRewind: (r) => void records.push(r),
-    onValLoss: () => {},
-    onState: () => {},
   });
   const a = j.join("a", "127.0.0.1:1");
   const plan = await j.awaitStep(a, 0, "");

@@ -1,8 +1,7 @@
 /** The two-level ring the coordinator forms from the hosts its workers advertise. */
 import assert from "node:assert/strict";
-import { Job } from "../../coordinator/job.ts";
 import { ringPlaces } from "../../coordinator/topology.ts";
-import { silentLogger } from "../../model/log.ts";
+import { testJob } from "./_job.ts";
 
 const twoByTwo = ["10.0.0.1:7001", "10.0.0.1:7002", "10.0.0.2:7001", "10.0.0.2:7002"];
 
@@ -42,21 +41,7 @@ Deno.test("auto keeps the flat ring on one host, or with one rank a host; flat i
 
 Deno.test("when a host's leader dies the job re-forms two levels from the survivors", async () => {
   let now = 0;
-  const j = new Job({
-    steps: 10,
-    samplesPerWorker: 4,
-    minWorkers: 1,
-    deadAfterMs: 1000,
-    checkpointEvery: 0,
-    hashEvery: 100,
-    evalEvery: 0,
-    topology: "auto",
-    log: silentLogger,
-    now: () => now,
-    onStep: () => {},
-    onValLoss: () => {},
-    onState: () => {},
-  });
+  const j = testJob({ steps: 10, topology: "auto", now: () => now });
   const ids = twoByTwo.map((address, i) => j.join(`w${i}`, address));
   const first = await Promise.all(ids.map((id) => j.awaitStep(id, 0, "")));
   assert.deepEqual(first.map((p) => [p.rank, p.local_size, p.local_index]), [
