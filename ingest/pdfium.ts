@@ -91,9 +91,12 @@ export function pdfium(): Promise<Pdfium> {
   });
 }
 
-/** Whether `err` is a trap inside PDFium, after which its instance is unusable. */
+/**
+ * Whether `err` is a trap inside PDFium, after which its instance is unusable (Emscripten's abort
+ * throws one too).
+ */
 export function isTrap(err: unknown): boolean {
-  return err instanceof WebAssembly.RuntimeError || /^Aborted\(/.test((err as Error)?.message);
+  return err instanceof WebAssembly.RuntimeError;
 }
 
 /** Discards this thread's instance after `err` if it was a trap. */
