@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /** A split name. */
 export type Split = "train" | "val";
 
@@ -8,8 +6,10 @@ export type Split = "train" | "val";
  * (val below `valFraction`) and orders documents within a split, so neither depends on file order
  * or on which other files are present.
  */
-export function splitPoint(textSha256: string, seed: number): number {
-  return createHash("sha256").update(`${seed}:${textSha256}`).digest().readUInt32BE(0) / 2 ** 32;
+export async function splitPoint(textSha256: string, seed: number): Promise<number> {
+  const key = new TextEncoder().encode(`${seed}:${textSha256}`);
+  const digest = await crypto.subtle.digest("SHA-256", key);
+  return new DataView(digest).getUint32(0) / 2 ** 32;
 }
 
 /** The split of a document at `u`. */

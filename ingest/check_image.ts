@@ -1,16 +1,14 @@
-import { crc32 } from "node:zlib";
-
 /**
  * Cheap structural checks before OCR, so a corrupt image is reported with a reason instead of
  * reaching the OCR engine. Returns the problem, or undefined when the image looks whole.
  */
-export function checkImage(
+export async function checkImage(
   bytes: Uint8Array,
   format: "png" | "jpeg" | "webp" | "tiff",
-): string | undefined {
+): Promise<string | undefined> {
   switch (format) {
     case "png":
-      return checkPng(bytes);
+      return checkPng(bytes, (await import("node:zlib")).crc32);
     case "jpeg": {
       const end = bytes.subarray(Math.max(0, bytes.length - 64));
       for (let i = end.length - 2; i >= 0; i--) if (end[i] === 0xff && end[i + 1] === 0xd9) return;
@@ -27,8 +25,11 @@ export function checkImage(
   }
 }
 
-/** Walks the PNG chunks: lengths in bounds, CRCs right, IHDR first, IEND last. */
-function checkPng(bytes: Uint8Array): string | undefined {
+/**
+ * Walks the PNG chunks: lengths in bounds, CRCs right, IHDR first, IEND last. `crc32` comes from
+ * `node:zlib`, imported only for a PNG: Node's modules would add to every worker thread's start.
+ */
+function checkPng(bytes: Uint8Array, crc32: (data: Uint8Array) => number): string | undefined {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let at = 8, first = true;
   while (at + 12 <= bytes.length) {

@@ -72,7 +72,7 @@ export async function extractFile(
     }
     case "image": {
       if ("corrupt" in detected) return skip(relPath, "image", size, detected.corrupt);
-      const problem = checkImage(bytes, detected.format);
+      const problem = await checkImage(bytes, detected.format);
       if (problem) return skip(relPath, "image", size, problem);
       const file: FileEntry = { path: relPath, kind: "image", status: "ok", bytes: size };
       return { type: "image", file, image: bytes, format: detected.format.toUpperCase() };

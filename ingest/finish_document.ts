@@ -1,5 +1,6 @@
 import { sha256Hex } from "../model/sha256.ts";
-import { countWords } from "../model/tokenizer/mod.ts";
+// Not the folder's mod.ts: that brings zod, which every ingest worker thread would load at start.
+import { countWords } from "../model/tokenizer/bpe_trainer.ts";
 import { splitOf, splitPoint } from "./assign_splits.ts";
 import { cleanText } from "./clean_text.ts";
 import type { CleanDoc, SplitRule } from "./worker_protocol.ts";
@@ -16,7 +17,7 @@ export async function finishDocument(
   const cleaned = cleanText(text, { code });
   const bytes = new TextEncoder().encode(cleaned);
   const sha256 = await sha256Hex(bytes);
-  const u = splitPoint(sha256, rule.seed);
+  const u = await splitPoint(sha256, rule.seed);
   const train = splitOf(u, rule.valFraction) === "train";
   return {
     bytes,

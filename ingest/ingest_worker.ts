@@ -5,9 +5,7 @@
  * so an unhandled rejection or uncaught error during a task, or in the turn of the event loop
  * after it, fails that task instead of the thread.
  */
-import { loadTokenizer } from "../model/tokenizer/mod.ts";
 import type { BpeTokenizer } from "../model/tokenizer/mod.ts";
-import { encodeBatch } from "./encode_batch.ts";
 import { extractFile } from "./extract_file.ts";
 import type { OpenPdf } from "./extract_pdf.ts";
 import { finishDocument } from "./finish_document.ts";
@@ -27,6 +25,17 @@ self.addEventListener("error", (e) => {
 /** PDFium, loaded on the first PDF: a worker that only ever sees text stays small. */
 let pdfModule: Promise<typeof import("./extract_pdf.ts")> | undefined;
 const pdfReader = () => (pdfModule ??= import("./extract_pdf.ts"));
+/**
+ * The tokenizer and shard code (with zod behind them), loaded on the first encode task: the threads
+ * that extract start without them.
+ */
+let encodeModules:
+  | Promise<[typeof import("./encode_batch.ts"), typeof import("../model/tokenizer/mod.ts")]>
+  | undefined;
+const encoder = () => (encodeModules ??= Promise.all([
+  import("./encode_batch.ts"),
+  import("../model/tokenizer/mod.ts"),
+]));
 
 /** The last PDF opened, kept for the page and render tasks of the same file that follow. */
 let cachedPdf: { path: string; pdf: Promise<OpenPdf> } | undefined;
@@ -96,6 +105,7 @@ async function dropPdf(): Promise<void> {
 
 async function encode(task: Task & { type: "encode" }) {
   await dropPdf();
+  const [{ encodeBatch }, { loadTokenizer }] = await encoder();
   if (spill?.path !== task.spill) {
     spill?.file.close();
     spill = { path: task.spill, file: await Deno.open(task.spill, { read: true }) };
