@@ -6,7 +6,8 @@
  * WebAssembly trap (PDFium aborting on a file it cannot survive) leaves an instance unusable, so
  * {@linkcode dropPdfiumAfter} discards it and the next use makes a fresh one.
  */
-import { init, type Methods } from "@embedpdf/pdfium";
+import type { Methods } from "@embedpdf/pdfium";
+import { instantiatePdfium } from "./pdfium_runtime.ts";
 
 const WASM = new URL("../node_modules/@embedpdf/pdfium/dist/pdfium.wasm", import.meta.url);
 
@@ -29,6 +30,12 @@ export interface Pdfium {
   heapF64(): Float64Array;
 }
 
+/** The C allocator the module exports beside PDFium's functions. */
+interface CAllocator {
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
 let instance: Promise<Pdfium> | undefined;
 let shared: WebAssembly.Module | undefined;
 
@@ -45,45 +52,21 @@ export function sharePdfiumModule(module: WebAssembly.Module): void {
 /** This thread's PDFium instance. */
 export function pdfium(): Promise<Pdfium> {
   return instance ??= (async (): Promise<Pdfium> => {
-    const module = shared ?? await compilePdfium();
-    // Emscripten's instantiateWasm hook has no way to report a failure: race one beside it.
-    let fail!: (err: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    const lib = await Promise.race([
-      init(
-        {
-          instantiateWasm(
-            imports: WebAssembly.Imports,
-            done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
-          ) {
-            WebAssembly.instantiate(module, imports).then((i) => done(i, module), fail);
-            return {};
-          },
-        } as Parameters<typeof init>[0],
-      ),
-      failed,
-    ]);
-    lib.PDFiumExt_Init();
-    // The Emscripten runtime behind the wrapper; its heap views are not in the package's types.
-    const mod = lib.pdfium as unknown as {
-      HEAPU8: Uint8Array;
-      HEAPF32: Float32Array;
-      HEAPF64: Float64Array;
-    };
-    const exports = lib.pdfium.wasmExports;
+    const wasm = await instantiatePdfium(shared ?? await compilePdfium());
+    const fn = wasm.exports as unknown as PdfiumFunctions & CAllocator;
+    fn.PDFiumExt_Init();
     return {
-      fn: exports as unknown as PdfiumFunctions,
-      scratch: exports.malloc(64),
+      fn,
+      scratch: fn.malloc(64),
       malloc: (n) => {
-        const ptr = exports.malloc(n);
+        const ptr = fn.malloc(n);
         if (!ptr) throw new RangeError(`PDFium could not allocate ${n} bytes`);
         return ptr;
       },
-      free: (p) => exports.free(p),
-      // The heap views are replaced when the WebAssembly memory grows: read them at each use.
-      heapU8: () => mod.HEAPU8,
-      heapF32: () => mod.HEAPF32,
-      heapF64: () => mod.HEAPF64,
+      free: (p) => fn.free(p),
+      heapU8: wasm.heapU8,
+      heapF32: wasm.heapF32,
+      heapF64: wasm.heapF64,
     };
   })().catch((err) => {
     instance = undefined;

@@ -1,11 +1,10 @@
 /**
- * PDFium's instantiation failing is reported, not waited on forever: Emscripten's instantiateWasm
- * hook has no failure callback, so ingest races one beside it. A module that imports what PDFium's
- * runtime does not provide stands in for a broken install.
+ * PDFium's instantiation failing fails the file with the reason, and is not waited on forever. A
+ * module that imports what PDFium's runtime does not provide stands in for a broken install.
  */
 import assert from "node:assert/strict";
-import { openPdf } from "../../ingest/extract_pdf.ts";
-import { sharePdfiumModule } from "../../ingest/pdfium.ts";
+import { closePdf, openPdf, readPages, renderPage } from "../../ingest/extract_pdf.ts";
+import { compilePdfium, sharePdfiumModule } from "../../ingest/pdfium.ts";
 import { makePdf } from "./_fixtures.ts";
 
 /** `(module (import "env" "nope" (func)))`. */
@@ -28,5 +27,23 @@ Deno.test("a PDFium module that cannot be instantiated fails the PDF instead of 
     assert.equal(outcome, "LinkError");
   } finally {
     clearTimeout(timer);
+  }
+});
+
+Deno.test("a damaged JPEG inside a PDF is survived: libjpeg's longjmp comes back, pages go on", async () => {
+  sharePdfiumModule(await compilePdfium()); // the real one, whichever test ran before
+  const pixels = new Uint8Array(64 * 64).fill(0);
+  const pdf = makePdf([{ image: { width: 64, height: 64, pixels } }, ["after the picture"]]);
+  // The image's deflated bytes, declared a JPEG: libjpeg fails on them and longjmps out.
+  const text = new TextDecoder("latin1").decode(pdf)
+    .replace("/Filter /FlateDecode", "/Filter /DCTDecode  ");
+  const doc = await openPdf(Uint8Array.from(text, (c) => c.charCodeAt(0)));
+  try {
+    assert.deepEqual(readPages(doc, 1, 2), [{ ocr: true }, { text: "after the picture" }]);
+    const pgm = renderPage(doc, 1);
+    const header = "P5\n2550 3300\n255\n".length;
+    assert.ok(pgm.subarray(header).every((v) => v === 255), "nothing drawn for the bad image");
+  } finally {
+    closePdf(doc);
   }
 });
