@@ -168,54 +168,62 @@ interface TextRun {
  * A page's characters in content-stream order, cut into runs wherever PDFium inserted a space or a
  * line break of its own (between words set apart, and between lines): so that text drawn row by
  * row across columns still comes apart at the gutter. An inserted space stays at the end of its
- * run.
+ * run. The page's UTF-16 is gathered in one array and decoded once, the runs sliced from it.
  */
 function textRuns(pdfium: Pdfium, page: number): TextRun[] {
   const { fn } = pdfium;
   const textPage = fn.FPDFText_LoadPage(page);
   if (!textPage) throw new Error("text layer could not be read");
-  const runs: TextRun[] = [];
   try {
     const n = fn.FPDFText_CountChars(textPage);
-    const codes: number[] = [];
-    let first = -1, last = -1;
-    const flush = (eol: boolean) => {
-      if (codes.length) runs.push(run(pdfium, textPage, fromCodes(codes), first, last, eol));
-      codes.length = 0;
+    const units = utf16Scratch(2 * n);
+    const cuts: { from: number; to: number; first: number; last: number; eol: boolean }[] = [];
+    // Looked up once: the exports object has hundreds of properties.
+    const { FPDFText_GetUnicode: unicodeOf, FPDFText_IsGenerated: isGenerated } = fn;
+    let k = 0, from = 0, first = -1, last = -1;
+    const cut = (eol: boolean) => {
+      if (k > from) cuts.push({ from, to: k, first, last, eol });
+      from = k;
       first = last = -1;
     };
     for (let i = 0; i < n; i++) {
-      const code = fn.FPDFText_GetUnicode(textPage, i);
+      const code = unicodeOf(textPage, i);
       // PDFium inserts only spaces and line breaks of its own.
       const generated = (code === 32 || code === 13 || code === 10) &&
-        fn.FPDFText_IsGenerated(textPage, i) === 1;
+        isGenerated(textPage, i) === 1;
       if (code === 13 || code === 10) {
-        if (code === 10 || !generated) flush(true);
+        if (code === 10 || !generated) cut(true);
         continue;
       }
-      // An unsigned int from PDFium: a value past Unicode would make fromCodePoint throw.
-      if (code) codes.push(code <= 0x10ffff ? code : 0xfffd);
+      if (code < 0x10000) {
+        if (code) units[k++] = code;
+      } else if (code <= 0x10ffff) {
+        units[k++] = 0xd7c0 + (code >> 10); // the surrogate pair of code - 0x10000
+        units[k++] = 0xdc00 + (code & 0x3ff);
+      } else units[k++] = 0xfffd; // an unsigned int from PDFium, past Unicode
       if (generated) {
-        flush(false);
+        cut(false);
         continue;
       }
       if (first < 0) first = i;
       if (!isBlank(code)) last = i;
     }
-    flush(false);
+    cut(false);
+    const text = UTF16.decode(units.subarray(0, k));
+    return cuts.map((c) => run(pdfium, textPage, text.slice(c.from, c.to), c.first, c.last, c.eol));
   } finally {
     fn.FPDFText_ClosePage(textPage);
   }
-  return runs;
 }
 
-/** The string of code points `codes`, made a few thousand at a time (spread arguments are bounded). */
-function fromCodes(codes: readonly number[]): string {
-  let s = "";
-  for (let i = 0; i < codes.length; i += 4096) {
-    s += String.fromCodePoint(...codes.slice(i, i + 4096));
-  }
-  return s;
+/** Keeps a leading U+FEFF: the runs are sliced at offsets counted before decoding. */
+const UTF16 = new TextDecoder("utf-16le", { ignoreBOM: true });
+let utf16 = new Uint16Array(0);
+
+/** A reused array of at least `length` UTF-16 code units. */
+function utf16Scratch(length: number): Uint16Array {
+  if (utf16.length < length) utf16 = new Uint16Array(Math.max(length, 2 * utf16.length));
+  return utf16;
 }
 
 /** Whether code point `c` is white space, as `String.prototype.trim` counts it. */
