@@ -15,7 +15,6 @@ interface Job {
   task: Task;
   priority: number;
   affinity?: string;
-  transfer: Transferable[];
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
@@ -57,11 +56,11 @@ export class WorkerPool {
     this.#hello = opts.hello;
   }
 
-  /** Runs `task` on a worker; `transfer` lists buffers moved to it rather than copied. */
+  /** Runs `task` on a worker. */
   run<K extends Task["type"]>(
     task: Task & { type: K },
     priority: number,
-    opts: { affinity?: string; transfer?: Transferable[] } = {},
+    opts: { affinity?: string } = {},
   ): Promise<TaskResults[K]> {
     if (this.#closed) return Promise.reject(new Error("Worker pool is closed"));
     return new Promise((resolve, reject) => {
@@ -70,7 +69,6 @@ export class WorkerPool {
         task,
         priority,
         affinity: opts.affinity,
-        transfer: opts.transfer ?? [],
         resolve: resolve as (v: unknown) => void,
         reject,
       };
@@ -110,7 +108,7 @@ export class WorkerPool {
       slot.timer = setTimeout(() => {
         this.#fail(slot!, `timed out after ${Math.round(this.#timeoutMs / 1000)} s`);
       }, this.#timeoutMs);
-      slot.worker.postMessage({ id: job.id, task: job.task }, job.transfer);
+      slot.worker.postMessage({ id: job.id, task: job.task });
     }
   }
 

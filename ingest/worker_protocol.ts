@@ -77,10 +77,10 @@ export interface TaskMessage {
   task: Task;
 }
 
-/** Worker → main: a result, or the message of whatever failed, thrown or rejected. */
 /** The first message a thread gets, before any task: the compiled PDFium to instantiate. */
 export interface HelloMessage {
   hello: { pdfium?: WebAssembly.Module };
 }
 
+/** Worker → main: a result, or the message of whatever failed, thrown or rejected. */
 export type ReplyMessage = { id: number; result: unknown } | { id: number; error: string };
