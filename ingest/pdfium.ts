@@ -75,8 +75,8 @@ export function pdfium(): Promise<Pdfium> {
 }
 
 /**
- * Whether `err` is a trap inside PDFium, after which its instance is unusable (Emscripten's abort
- * throws one too).
+ * Whether `err` is a trap inside PDFium, after which its instance is unusable (an `abort` or a
+ * failed assertion in PDFium throws one too: see `pdfium_runtime.ts`).
  */
 export function isTrap(err: unknown): boolean {
   return err instanceof WebAssembly.RuntimeError;
