@@ -1,6 +1,8 @@
 /**
- * PDFium's instantiation failing fails the file with the reason, and is not waited on forever. A
- * module that imports what PDFium's runtime does not provide stands in for a broken install.
+ * PDFium on its own runtime (`ingest/pdfium_runtime.ts`): an instantiation that fails fails the
+ * file with the reason and is not waited on forever (a module that imports what the runtime does
+ * not provide stands in for a broken install), and a `longjmp` out of PDFium's C libraries comes
+ * back through the runtime's `invoke_*` calls.
  */
 import assert from "node:assert/strict";
 import { closePdf, openPdf, readPages, renderPage } from "../../ingest/extract_pdf.ts";

@@ -114,7 +114,6 @@ interface Probe {
   transport: Transport;
 }
 
-/** The non-empty lines on stdin. */
 function run(cmd: ProbeCommand, probe: Probe): Promise<object> | object {
   switch (cmd.cmd) {
     case "connect":
