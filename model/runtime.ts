@@ -13,6 +13,7 @@
  * ```
  */
 import * as ort from "onnxruntime-node";
+import { binding, initOrt } from "onnxruntime-node/dist/binding.js";
 import { InputError } from "./errors.ts";
 
 export { ort };
@@ -86,6 +87,37 @@ export async function createSession(
   } catch (err) {
     throw sessionError(device, err as Error);
   }
+}
+
+/** A CPU session whose `run` returns its outputs directly. */
+export interface SyncSession {
+  run(
+    feeds: Record<string, ort.Tensor>,
+    fetches: Record<string, ort.Tensor | null>,
+  ): Record<string, ort.OnnxValue>;
+}
+
+/**
+ * Compiles ONNX bytes into a single-threaded CPU session that runs on the calling thread, for small
+ * runs made often, many times a second. `InferenceSession.run` defers the same native call
+ * through `setImmediate`, and under Deno a deferred call waits for the event loop to come round:
+ * long, next to a run this small (see docs/allreduce.md). Outputs given in `fetches` are written
+ * into the tensors there.
+ */
+export function createSyncSession(model: Uint8Array): SyncSession {
+  initOrt();
+  const session = new binding.InferenceSession();
+  try {
+    session.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      interOpNumThreads: 1,
+      intraOpNumThreads: 1,
+    });
+  } catch (err) {
+    throw sessionError({ kind: "cpu" }, err as Error);
+  }
+  return { run: (feeds, fetches) => session.run(feeds, fetches, {}) };
 }
 
 function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {

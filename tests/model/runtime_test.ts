@@ -1,6 +1,7 @@
 /** The `--device` flag and what a user sees when the device cannot run a session. */
 import assert from "node:assert/strict";
-import { parseDevice } from "../../model/runtime.ts";
+import { Graph } from "../../model/graph/mod.ts";
+import { createSyncSession, ort, parseDevice } from "../../model/runtime.ts";
 
 Deno.test("--device takes cpu, webgpu, cuda and cuda:N, and refuses webgpu:N saying how to pick a GPU", () => {
   assert.deepEqual(parseDevice("cpu"), { kind: "cpu" });
@@ -36,4 +37,18 @@ Deno.test("webgpu on a host without a Vulkan driver fails naming libvulkan1 and 
   const text = new TextDecoder().decode(out.stdout);
   assert.match(text, /could not load the model on webgpu: .*No supported adapters/);
   assert.match(text, /No usable GPU adapter: the host needs the Vulkan loader \(.*libvulkan1\)/);
+});
+
+Deno.test("a synchronous session runs on the calling thread and names a model it cannot load", () => {
+  const g = new Graph();
+  const x = g.input("x", "float32", [3]);
+  g.output(g.add(x, x), "y");
+  const out = createSyncSession(g.toModel()).run({
+    x: new ort.Tensor("float32", new Float32Array([1, 2, 3]), [3]),
+  }, { y: null });
+  assert.deepEqual(Array.from((out.y as ort.Tensor).data as Float32Array), [2, 4, 6]);
+  assert.throws(
+    () => createSyncSession(new TextEncoder().encode("not a model")),
+    /onnxruntime could not load the model on cpu: /,
+  );
 });
