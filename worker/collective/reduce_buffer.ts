@@ -14,6 +14,7 @@
  * ```
  */
 import { payloadPool } from "./buffer_pool.ts";
+import { addFp16Into } from "./fp16_sum.ts";
 import {
   accumulateWire,
   copyWire,
@@ -101,12 +102,7 @@ class Fp16Buffer implements ReduceBuffer {
 
   add(start: number, end: number, payload: Uint8Array): void {
     const view = this.buffer.subarray(start, end);
-    const src = decodeView(payload, "fp16", view.length);
-    // Summed in fp32 and stored through a typed-array copy: Float16Array.set converts from
-    // Float32Array several times faster than storing element by element does.
-    const sums = fp32Scratch(view.length);
-    for (let i = 0; i < view.length; i++) sums[i] = view[i] + src[i];
-    view.set(sums);
+    addFp16Into(view, decodeView(payload, "fp16", view.length) as Float16Array);
   }
 
   copy(start: number, end: number, payload: Uint8Array): void {
