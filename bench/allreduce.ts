@@ -106,6 +106,9 @@ export async function main(args: string[]): Promise<void> {
       ...common,
       time_definition: "per call the slowest rank's time; median of the timed calls",
       bw_definition: "algBw = bytes/median time; busBw = algBw*2(N-1)/N; GB = 1e9 bytes",
+      cpu_definition:
+        "cpu_ms_rank: CPU time (user + system, all threads) a rank's process spends " +
+        "in a call, mean over ranks, median over calls",
       ...body,
       deno: Deno.version.deno,
       cpus: navigator.hardwareConcurrency,
@@ -226,6 +229,7 @@ export async function measure(
   hierarchical: boolean,
 ): Promise<Record<string, unknown>> {
   const times: number[] = [];
+  const cpus: number[] = [];
   let path: unknown;
   for (let call = 0; call < s.warmup + s.calls; call++) {
     const replies = await ring.all(() => ({
@@ -251,6 +255,7 @@ export async function measure(
     }
     if (call >= s.warmup) {
       times.push(Math.max(...replies.map((r) => (r.times as number[])[0])) / 1000);
+      cpus.push(replies.reduce((a, r) => a + (r.cpuMs as number[])[0], 0) / replies.length);
     }
   }
   const seconds = median(times);
@@ -262,6 +267,7 @@ export async function measure(
     wire,
     seconds_each: times.map((t) => round(t, 5)),
     seconds_median: round(seconds, 5),
+    cpu_ms_rank: round(median(cpus), 1),
     algBw_GBps: round(algBw, 4),
     busBw_GBps: round((algBw * 2 * (n - 1)) / n, 4),
   };

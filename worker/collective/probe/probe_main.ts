@@ -11,6 +11,7 @@
  * `{"cmd":"allreduce","step":1,"length":1000,...}`, `{"cmd":"p2pSend",...}`,
  * `{"cmd":"p2pReceive",...}`, `{"cmd":"exit"}`.
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { jsonLogger } from "../../../model/log.ts";
 import { sha256Hex } from "../../../model/sha256.ts";
@@ -193,6 +194,7 @@ async function allReduce(cmd: AllReduceCommand, probe: Probe): Promise<Record<st
       ? hierarchicalAllReduce(b, hierarchyOf(probe), options)
       : ringAllReduce(b, ring, options);
   const times: number[] = [];
+  const cpuMs: number[] = [];
   const started = performance.now();
   try {
     for (let r = 0; r < cmd.repeat; r++) {
@@ -205,6 +207,7 @@ async function allReduce(cmd: AllReduceCommand, probe: Probe): Promise<Record<st
         timeoutMs: cmd.options.timeoutMs,
         chunkTimeoutMs: cmd.options.chunkTimeoutMs,
       });
+      const cpu0 = process.cpuUsage();
       const stats = await reduce(buffer, {
         ...cmd.options,
         step: cmd.options.step + r,
@@ -212,6 +215,9 @@ async function allReduce(cmd: AllReduceCommand, probe: Probe): Promise<Record<st
         wire: cmd.buffer === "fp16" ? "fp16" : cmd.options.wire,
       });
       times.push(stats.ms);
+      // The whole process's CPU (its V8 and I/O threads too): what ranks sharing cores compete for.
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs.push((cpu.user + cpu.system) / 1000);
     }
   } catch (err) {
     const e = err as Error;
@@ -220,6 +226,7 @@ async function allReduce(cmd: AllReduceCommand, probe: Probe): Promise<Record<st
   const right = cmd.hierarchical ? probe.hierarchy?.hosts?.right : ring.right;
   return {
     times,
+    cpuMs,
     // How payloads went to the right neighbour (a TCP plane client knows; gRPC has one way).
     path: right instanceof TcpPeerClient ? await right.path() : transport,
     sha256: await sha256Hex(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)),
