@@ -94,7 +94,13 @@ export async function runPeerRanks(
       const why = new TextDecoder().decode(failed.stderr).trim().split("\n").pop();
       return { unavailable: `exit ${failed.code}: ${why}` };
     }
-    const result = JSON.parse(new TextDecoder().decode(outs[0].stdout).trim().split("\n").pop()!);
+    const lines = outs.map((o) => new TextDecoder().decode(o.stdout).trim().split("\n"));
+    const result = JSON.parse(lines[0].at(-2)!);
+    // Each rank's CPU time a call (its last line); per call the mean over ranks, as ours.
+    const cpu = lines.map((l) => JSON.parse(l.at(-1)!).cpu_ms_each as number[]);
+    const cpuPerCall = cpu[0].map((_, call) =>
+      cpu.reduce((sum, c) => sum + c[call], 0) / cpu.length
+    );
     const times = result.times as number[];
     const world = Number(flags.world), bytes = Number(flags.elements) * 4;
     const seconds = [...times].sort((a, b) => a - b)[times.length >> 1];
@@ -104,6 +110,7 @@ export async function runPeerRanks(
       bus_bw_GBps: (bytes / seconds / 1e9) * 2 * (world - 1) / world,
       sum_correct: result.correct,
       seconds_each: times,
+      cpu_ms_rank: [...cpuPerCall].sort((a, b) => a - b)[cpuPerCall.length >> 1],
     };
   } catch (err) {
     return { unavailable: (err as Error).message };

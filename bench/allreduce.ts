@@ -294,6 +294,9 @@ export function glooFigures(peer: Record<string, unknown>): Record<string, unkno
     algBw_GBps: round(peer.alg_bw_GBps as number, 4),
     busBw_GBps: round(peer.bus_bw_GBps as number, 4),
     sum_correct: peer.sum_correct,
+    ...(peer.cpu_ms_rank === undefined
+      ? {}
+      : { cpu_ms_rank: round(peer.cpu_ms_rank as number, 1) }),
   };
 }
 
