@@ -2,6 +2,8 @@
  * Runs a PyTorch peer script from `../shared/peers/` in the same session as our benchmark, with the
  * tuned environment its README prescribes, and returns its JSON (or why it could not run).
  */
+import { median } from "./_stats.ts";
+
 const defaultPeers = new URL("../../shared/peers/", import.meta.url).pathname;
 
 /** The peer's JSON, or `{ unavailable: reason }`. */
@@ -103,14 +105,14 @@ export async function runPeerRanks(
     );
     const times = result.times as number[];
     const world = Number(flags.world), bytes = Number(flags.elements) * 4;
-    const seconds = [...times].sort((a, b) => a - b)[times.length >> 1];
+    const seconds = median(times);
     return {
       seconds_median: seconds,
       alg_bw_GBps: bytes / seconds / 1e9,
       bus_bw_GBps: (bytes / seconds / 1e9) * 2 * (world - 1) / world,
       sum_correct: result.correct,
       seconds_each: times,
-      cpu_ms_rank: [...cpuPerCall].sort((a, b) => a - b)[cpuPerCall.length >> 1],
+      cpu_ms_rank: median(cpuPerCall),
     };
   } catch (err) {
     return { unavailable: (err as Error).message };
