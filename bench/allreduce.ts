@@ -108,7 +108,7 @@ export async function main(args: string[]): Promise<void> {
       bw_definition: "algBw = bytes/median time; busBw = algBw*2(N-1)/N; GB = 1e9 bytes",
       cpu_definition:
         "cpu_ms_rank: CPU time (user + system, all threads) a rank's process spends " +
-        "in a call, mean over ranks, median over calls",
+        "in a call, mean over ranks, median over calls (gloo's too, on emulated hosts)",
       ...body,
       deno: Deno.version.deno,
       cpus: navigator.hardwareConcurrency,
