@@ -89,20 +89,17 @@ export async function createSession(
   }
 }
 
-/** A CPU session whose `run` returns its outputs directly. */
+/** A CPU session that writes its outputs into tensors the caller gives, on the calling thread. */
 export interface SyncSession {
-  run(
-    feeds: Record<string, ort.Tensor>,
-    fetches: Record<string, ort.Tensor | null>,
-  ): Record<string, ort.OnnxValue>;
+  /** Runs the model on `feeds`, writing each output into the tensor of its name in `outputs`. */
+  runInto(feeds: Record<string, ort.Tensor>, outputs: Record<string, ort.Tensor>): void;
 }
 
 /**
  * Compiles ONNX bytes into a single-threaded CPU session that runs on the calling thread, for small
  * runs made often, many times a second. `InferenceSession.run` defers the same native call
  * through `setImmediate`, and under Deno a deferred call waits for the event loop to come round:
- * long, next to a run this small (see docs/allreduce.md). Outputs given in `fetches` are written
- * into the tensors there.
+ * long, next to a run this small (see docs/allreduce.md).
  */
 export function createSyncSession(model: Uint8Array): SyncSession {
   initOrt();
@@ -117,7 +114,18 @@ export function createSyncSession(model: Uint8Array): SyncSession {
   } catch (err) {
     throw sessionError({ kind: "cpu" }, err as Error);
   }
-  return { run: (feeds, fetches) => session.run(feeds, fetches, {}) };
+  return {
+    runInto(feeds, outputs) {
+      const copies = session.run(feeds, outputs, {});
+      // The binding also returns a fresh copy of each output. Detached now, its memory goes back
+      // to the allocator for the next run's copy; left to the garbage collector, each run's copy
+      // faulted in fresh pages (see docs/allreduce.md).
+      for (const copy of Object.values(copies)) {
+        const data = (copy as ort.Tensor).data;
+        if (ArrayBuffer.isView(data)) (data.buffer as ArrayBuffer).transfer(0);
+      }
+    },
+  };
 }
 
 function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {

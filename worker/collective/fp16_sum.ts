@@ -24,7 +24,7 @@ export function addFp16Into(dst: Float16Array, src: Float16Array): void {
   }
   session ??= createSyncSession(sumModel());
   // The output is bound to dst itself: the last Cast writes it after the first has read it.
-  session.run({ a: bitsTensor(dst), b: bitsTensor(src) }, { sum: bitsTensor(dst) });
+  session.runInto({ a: bitsTensor(dst), b: bitsTensor(src) }, { sum: bitsTensor(dst) });
 }
 
 function sumModel(): Uint8Array {
