@@ -54,13 +54,15 @@ Deno.test("fp16 sums match JavaScript's bit for bit: every fp16 value against su
   }
 });
 
-Deno.test("fp16 sums write into a view in place and leave the rest of its buffer alone", () => {
-  const buffer = new Float16Array(1_003).map((_, i) => (i % 97) / 8 - 5);
-  const src = new Float16Array(1_000).map((_, i) => (i % 31) / 16);
-  const want = jsSum(buffer.subarray(2, 1_002), src);
+Deno.test("fp16 sums write into a view in place, block by block, and leave the rest of its buffer alone", () => {
+  // Longer than one run's block (2^17 values), ending inside a block.
+  const n = 300_007;
+  const buffer = new Float16Array(n + 3).map((_, i) => (i % 97) / 8 - 5);
+  const src = new Float16Array(n).map((_, i) => (i % 31) / 16);
+  const want = jsSum(buffer.subarray(2, n + 2), src);
   const before = buffer.slice();
-  addFp16Into(buffer.subarray(2, 1_002), src);
-  assertSameBits(buffer.subarray(2, 1_002), want, "view");
-  assert.deepEqual([buffer[0], buffer[1], buffer[1_002]], [before[0], before[1], before[1_002]]);
-  assert.throws(() => addFp16Into(buffer, src), /Adding 1000 fp16 values into 1003/);
+  addFp16Into(buffer.subarray(2, n + 2), src);
+  assertSameBits(buffer.subarray(2, n + 2), want, "view");
+  assert.deepEqual([buffer[0], buffer[1], buffer[n + 2]], [before[0], before[1], before[n + 2]]);
+  assert.throws(() => addFp16Into(buffer, src), /Adding 300007 fp16 values into 300010/);
 });
