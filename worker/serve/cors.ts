@@ -12,6 +12,7 @@
  * ```
  */
 import { InputError } from "../../model/errors.ts";
+import { errorResponse, HttpError, toHttpError } from "./http_errors.ts";
 
 /** How long a browser may reuse a preflight's answer, in seconds. */
 const PREFLIGHT_MAX_AGE = 600;
@@ -57,14 +58,13 @@ export class CorsPolicy {
     if (req.method !== "OPTIONS" || !origin) return undefined;
     if (!req.headers.has("access-control-request-method")) return undefined;
     if (!this.#allows(origin)) {
-      return Response.json({
-        error: {
-          message: `Origin ${origin} may not call this API (see --allowed-origins)`,
-          type: "invalid_request_error",
-          param: null,
-          code: "origin_not_allowed",
-        },
-      }, { status: 403 });
+      return errorResponse(toHttpError(
+        new HttpError(
+          403,
+          `Origin ${origin} may not call this API (see --allowed-origins)`,
+          "origin_not_allowed",
+        ),
+      ));
     }
     return new Response(null, {
       status: 204,
