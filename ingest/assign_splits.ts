@@ -1,3 +1,5 @@
+import { sha256 } from "../model/sha256.ts";
+
 /** A split name. */
 export type Split = "train" | "val";
 
@@ -7,9 +9,8 @@ export type Split = "train" | "val";
  * or on which other files are present.
  */
 export async function splitPoint(textSha256: string, seed: number): Promise<number> {
-  const key = new TextEncoder().encode(`${seed}:${textSha256}`);
-  const digest = await crypto.subtle.digest("SHA-256", key);
-  return new DataView(digest).getUint32(0) / 2 ** 32;
+  const digest = await sha256(new TextEncoder().encode(`${seed}:${textSha256}`));
+  return new DataView(digest.buffer).getUint32(0) / 2 ** 32;
 }
 
 /** The split of a document at `u`. */
