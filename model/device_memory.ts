@@ -19,7 +19,8 @@ import { createSession, ort } from "./runtime.ts";
 
 /**
  * Element types that cross between host and device here. Not float16: onnxruntime-common hands a
- * float16 tensor to the binding as a Float16Array, which Deno's N-API cannot describe (it panics).
+ * float16 tensor to the binding as a Float16Array, which Deno's N-API cannot describe (it panics;
+ * `float16Tensor` in runtime.ts is the way around it, which no upload here has needed).
  */
 export type DeviceDType = Extract<DType, "float32" | "int32" | "bool">;
 

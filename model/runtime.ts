@@ -128,6 +128,19 @@ export function createSyncSession(model: Uint8Array): SyncSession {
   };
 }
 
+/**
+ * A float16 tensor of `values` (one dimension), over their memory, that the native binding can
+ * read. onnxruntime-common keeps float16 data as a Float16Array where that global exists, and
+ * Deno's N-API cannot describe a Float16Array to the binding (it panics); the binding reads
+ * float16 from a Uint16Array, so the tensor's `data` is the raw bits.
+ */
+export function float16Tensor(values: Float16Array): ort.Tensor {
+  const bits = new Uint16Array(values.buffer, values.byteOffset, values.length);
+  return Object.defineProperty(new ort.Tensor("float16", bits, [bits.length]), "data", {
+    value: bits,
+  });
+}
+
 function executionProviders(device: Device): ort.InferenceSession.ExecutionProviderConfig[] {
   switch (device.kind) {
     case "cpu":

@@ -9,7 +9,7 @@
  * ```
  */
 import { Graph } from "../../model/graph/mod.ts";
-import { createSyncSession, ort, type SyncSession } from "../../model/runtime.ts";
+import { createSyncSession, float16Tensor, type SyncSession } from "../../model/runtime.ts";
 
 let session: SyncSession | undefined;
 
@@ -26,8 +26,8 @@ export function addFp16Into(dst: Float16Array, src: Float16Array): void {
   for (let at = 0; at < dst.length; at += BLOCK) {
     const d = dst.subarray(at, at + BLOCK);
     // The output is bound to dst itself: the last Cast writes it after the first has read it.
-    session.runInto({ a: bitsTensor(d), b: bitsTensor(src.subarray(at, at + BLOCK)) }, {
-      sum: bitsTensor(d),
+    session.runInto({ a: float16Tensor(d), b: float16Tensor(src.subarray(at, at + BLOCK)) }, {
+      sum: float16Tensor(d),
     });
   }
 }
@@ -45,16 +45,4 @@ function sumModel(): Uint8Array {
   const sum = g.add(g.cast(a, "float32"), g.cast(b, "float32"));
   g.output(g.cast(sum, "float16"), "sum", { 0: "n" });
   return g.toModel();
-}
-
-/**
- * A float16 tensor over `values`' memory whose `data` is its raw bits. onnxruntime-common keeps
- * float16 data as a Float16Array where that global exists, and Deno's N-API cannot describe a
- * Float16Array to the native binding (it panics); the binding reads float16 from a Uint16Array.
- */
-function bitsTensor(values: Float16Array): ort.Tensor {
-  const bits = new Uint16Array(values.buffer, values.byteOffset, values.length);
-  return Object.defineProperty(new ort.Tensor("float16", bits, [bits.length]), "data", {
-    value: bits,
-  });
 }
