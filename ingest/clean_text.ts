@@ -1,5 +1,11 @@
-/** Horizontal white space other than the tab: spaces, no-break and other Unicode spaces. */
-const SPACES = /[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
+/**
+ * Runs of horizontal white space (spaces, tabs, no-break and other Unicode spaces) other than a
+ * single plain space, which is left as it is rather than replaced by itself.
+ */
+const SPACES =
+  /[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+/** Any run of horizontal white space at the end of a line or of the text. */
+const TRAILING_SPACES = /[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+(?=\n|$)/g;
 /** Control characters other than tab and newline, and stray byte-order marks. */
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufeff]/g;
@@ -16,10 +22,12 @@ const CONTROLS = /[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufeff]/g;
  */
 export function cleanText(text: string, opts: { code: boolean }): string {
   let t = text.normalize("NFC").replace(/\r\n?|\f|\u2028|\u2029/g, "\n").replace(CONTROLS, "");
-  const lines = t.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    lines[i] = opts.code ? lines[i].trimEnd() : lines[i].replace(SPACES, " ").trim();
-  }
-  t = lines.join("\n").replace(/\n{3,}/g, "\n\n");
+  // Over the whole text rather than line by line (a string per line costs more than the rest):
+  // once the controls are gone, the only white space left besides SPACES' characters is "\n", so
+  // a collapsed run is one space and trimming a line is dropping the space beside each "\n".
+  t = opts.code
+    ? t.replace(TRAILING_SPACES, "")
+    : t.replace(SPACES, " ").replace(/ ?\n ?/g, "\n").replace(/^ | $/g, "");
+  t = t.replace(/\n{3,}/g, "\n\n");
   return t.replace(/^\n+/, "").replace(/\s+$/, "");
 }

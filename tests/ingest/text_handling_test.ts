@@ -64,6 +64,34 @@ Deno.test("cleaning applies NFC, keeps code indentation and collapses prose whit
   assert.equal(cleanText("  \n\n   indented first line", { code: true }), "   indented first line");
 });
 
+Deno.test("cleaning the whole text at once follows the rules stated line by line", () => {
+  // The rules as the doc comment states them, one line at a time.
+  const byLine = (text: string, code: boolean) =>
+    text.normalize("NFC").replace(/\r\n?|\f|\u2028|\u2029/g, "\n")
+      // deno-lint-ignore no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufeff]/g, "")
+      .split("\n")
+      .map((line) => code ? line.trimEnd() : line.replace(/[\s]+/g, " ").trim())
+      .join("\n").replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\s+$/, "");
+  const pieces = [
+    ..."ab \t\n\r\f\u2028\u2029\u00a0\u1680\u2003\u202f\u205f\u3000\u0007\u000b\ufeff\u0301\u200b\u0085",
+    "  ",
+    "\r\n",
+    "e\u0301",
+  ];
+  let seed = 7;
+  const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 20_000; i++) {
+    const text = Array.from(
+      { length: Math.floor(next() * 16) },
+      () => pieces[Math.floor(next() * pieces.length)],
+    ).join("");
+    for (const code of [false, true]) {
+      assert.equal(cleanText(text, { code }), byLine(text, code), JSON.stringify({ text, code }));
+    }
+  }
+});
+
 Deno.test("minified, generated and lock files are rejected with a reason", () => {
   assert.match(rejectText("x".repeat(30_000), "a.txt", false)!, /single line of 30000 characters/);
   assert.match(
