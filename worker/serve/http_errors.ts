@@ -46,15 +46,27 @@ const byStatus: Partial<Record<grpc.status, [number, string, string]>> = {
   [grpc.status.DEADLINE_EXCEEDED]: [504, "server_error", "timeout"],
 };
 
+/**
+ * The gRPC status an HTTP-only error counts as: google.rpc's table read backwards, and for a body
+ * over the limit what gRPC answers a message over its own.
+ */
+const grpcCodeByHttpStatus: Record<number, keyof typeof grpc.status> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  413: "RESOURCE_EXHAUSTED",
+  429: "RESOURCE_EXHAUSTED",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+
 /** Maps a thrown value to the HTTP answer. */
 export function toHttpError(err: unknown): HttpAnswer {
   if (err instanceof HttpError) {
     const type = err.status >= 500 ? "server_error" : "invalid_request_error";
-    const grpcCode = err.status === 404
-      ? "NOT_FOUND"
-      : err.status === 413
-      ? "RESOURCE_EXHAUSTED"
-      : "INVALID_ARGUMENT";
+    const grpcCode = grpcCodeByHttpStatus[err.status] ??
+      (err.status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT");
     return {
       status: err.status,
       body: { error: { message: err.message, type, param: err.param, code: err.code } },
