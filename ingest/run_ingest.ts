@@ -137,7 +137,8 @@ export async function runIngest(
       encode: sec(end - tokenized),
     };
     const seconds = sec(end - started);
-    return { manifest, seconds, stages, pages: stats, summary: summaryLine(manifest, seconds) };
+    const summary = summaryLine(manifest, seconds, stages);
+    return { manifest, seconds, stages, pages: stats, summary };
   } finally {
     await spill.remove();
     // A folder this run made and left empty (no usable input) goes too; a non-empty one stays.

@@ -14,10 +14,13 @@ Deno.test("CLI ingests a folder, prints one summary line and exits 0", async () 
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.equal(lines.length, 1);
-    assert.match(
-      lines[0],
-      /^ingest: 4 files \(code 1 ok; pdf 1 ok; text 2 ok\); [\d,]+ tokens \(train [\d,]+, val [\d,]+\) in \d+ shards; [\d.]+ s$/,
+    const summary = lines[0].match(
+      /^ingest: 4 files \(code 1 ok; pdf 1 ok; text 2 ok\); [\d,]+ tokens \(train [\d,]+, val [\d,]+\) in \d+ shards; ([\d.]+) s \(extract ([\d.]+), tokenizer ([\d.]+), encode ([\d.]+)\)$/,
     );
+    assert.ok(summary, lines[0]);
+    // The stages divide the run between them: each is rounded to a tenth of a second.
+    const [total, ...stages] = summary.slice(1).map(Number);
+    assert.ok(Math.abs(stages.reduce((a, b) => a + b) - total) <= 0.15 + 1e-9, lines[0]);
     assert.match(
       r.stderr,
       /extract {2}\[#+\] {2}[\d.]+\/[\d.]+ MB {2}100%/,
