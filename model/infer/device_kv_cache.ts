@@ -14,10 +14,11 @@
 import type { GptConfig } from "../gpt/mod.ts";
 import { Graph, type Value } from "../graph/mod.ts";
 import { createSession, type Device, ort } from "../runtime.ts";
-import { CACHE_BLOCK, cacheCapacity } from "./kv_cache.ts";
+import { CACHE_BLOCK, cacheCapacity, type SlotCache } from "./kv_cache.ts";
 
 /** Caches of up to `slots` sequences for the model `cfg`, in GPU memory. */
-export class DeviceKvCache {
+export class DeviceKvCache implements SlotCache {
+  readonly onDevice = true;
   readonly slots: number;
   readonly heads: number;
   readonly context: number;
@@ -66,15 +67,20 @@ export class DeviceKvCache {
 
   /**
    * The decode step's `past_k.i` / `past_v.i` feeds for `rows` live slots, the capacity set to
-   * `capacity` first.
+   * `capacity` first, and its `write` mask: true at each slot's next position.
    */
-  async pastFeeds(rows: number, capacity: number): Promise<Record<string, ort.Tensor>> {
+  async decodeFeeds(rows: number, capacity: number): Promise<Record<string, ort.Tensor>> {
     if (rows !== this.rows) {
       throw new RangeError(`The cache holds ${this.rows} prefilled slots, the step ${rows}`);
     }
     await this.#settle(capacity);
     const names = cacheNames("past", this.#layers);
-    return Object.fromEntries(names.map((name, i) => [name, this.#tensors[i]]));
+    const write = new Uint8Array(rows * capacity);
+    for (let s = 0; s < rows; s++) write[s * capacity + this.lengths[s]] = 1;
+    return {
+      ...Object.fromEntries(names.map((name, i) => [name, this.#tensors[i]])),
+      write: new ort.Tensor("bool", write, [rows, 1, capacity, 1]),
+    };
   }
 
   /** Takes the decode step's `cache_k.i` / `cache_v.i` outputs as the new cache. */
@@ -106,8 +112,8 @@ export class DeviceKvCache {
   }
 
   /**
-   * Frees `slot`, the last live slot moving into it, as {@linkcode InferenceEngine.release} does.
-   * No GPU work: the rows are regrouped when the cache is next read.
+   * Frees `slot`, the last live slot moving into it. No GPU work: the rows are regrouped when the
+   * cache is next read.
    */
   release(slot: number): void {
     const last = this.#view.length - 1;

@@ -22,7 +22,7 @@ import { InputError } from "../errors.ts";
 import { createSession, type Device, ort, resolveDevice } from "../runtime.ts";
 import type { BatchEngine, Embeddings, NextToken, RowRequest } from "./batch_engine.ts";
 import { DeviceKvCache } from "./device_kv_cache.ts";
-import { KvCache } from "./kv_cache.ts";
+import { KvCache, type SlotCache } from "./kv_cache.ts";
 import {
   buildDecodeGraph,
   buildFullGraph,
@@ -46,7 +46,7 @@ export interface EngineOptions {
 export class InferenceEngine implements BatchEngine {
   readonly cfg: GptConfig;
   readonly maxBatch: number;
-  readonly cache: KvCache | DeviceKvCache;
+  readonly cache: SlotCache;
   #active = 0;
   readonly #weights: WeightTable;
   readonly #options: EngineOptions;
@@ -110,16 +110,8 @@ export class InferenceEngine implements BatchEngine {
    */
   release(slot: number): number {
     const last = --this.#active;
-    if (this.cache instanceof DeviceKvCache) {
-      this.cache.release(slot);
-      return slot === last ? -1 : last;
-    }
-    if (slot === last) {
-      this.cache.lengths[slot] = 0;
-      return -1;
-    }
-    this.cache.move(last, slot);
-    return last;
+    this.cache.release(slot, last);
+    return slot === last ? -1 : last;
   }
 
   /** The padded prompt length used for `tokens` tokens: 16, 32, 64 … up to the context. */
@@ -138,18 +130,7 @@ export class InferenceEngine implements BatchEngine {
     this.#checkLength(n);
     const length = this.prefillBucket(n);
     const out = await this.#runPrefill(ids, length, row, this.#fetches([row], this.#presents));
-    if (this.cache instanceof DeviceKvCache) {
-      await this.cache.place(slot, out, n);
-      this.cache.lengths[slot] = n;
-      return rows(out, [row])[0];
-    }
-    const capacity = this.cache.capacityFor(n);
-    if (capacity > this.cache.capacity) this.cache.resize(capacity, this.#active);
-    for (let i = 0; i < this.cfg.layers; i++) {
-      const k = out[`present_k.${i}`].data as Float32Array;
-      const v = out[`present_v.${i}`].data as Float32Array;
-      this.cache.write(i, slot, 0, k, v, 0, length, n);
-    }
+    await this.cache.place(slot, out, n, this.#active);
     this.cache.lengths[slot] = n;
     return rows(out, [row])[0];
   }
@@ -166,7 +147,7 @@ export class InferenceEngine implements BatchEngine {
     const n = this.#active;
     if (tokens.length !== n) throw new RangeError(`Expected ${n} tokens, got ${tokens.length}`);
     const asked = Array.from({ length: n }, (_, s) => requests[s] ?? {});
-    const { contextLength, layers } = this.cfg;
+    const { contextLength } = this.cfg;
     const longest = Math.max(...this.cache.lengths.subarray(0, n));
     if (longest >= contextLength) throw new RangeError(`A slot is full (${contextLength} tokens)`);
     const c = this.cache.capacityFor(longest + 1);
@@ -185,35 +166,12 @@ export class InferenceEngine implements BatchEngine {
       positions: new ort.Tensor("int64", positions, [n, 1]),
       temperature: temperatureFeed(asked),
       mask: new ort.Tensor("float32", mask, [n, 1, 1, c + 1]),
-      ...(this.cache instanceof DeviceKvCache
-        ? { ...await this.cache.pastFeeds(n, c), write: writeMask(this.cache.lengths, n, c) }
-        : this.#hostPastFeeds(this.cache, n, c)),
+      ...await this.cache.decodeFeeds(n, c),
     };
     const out = await session.run(feeds, this.#fetches(asked, this.#decodePresents));
-    if (this.cache instanceof DeviceKvCache) {
-      this.cache.adopt(out);
-    } else {
-      for (let i = 0; i < layers; i++) {
-        const k = out[`present_k.${i}`].data as Float32Array;
-        const v = out[`present_v.${i}`].data as Float32Array;
-        for (let s = 0; s < n; s++) this.cache.write(i, s, this.cache.lengths[s], k, v, s, 1);
-      }
-    }
+    this.cache.adopt(out, n);
     for (let s = 0; s < n; s++) this.cache.lengths[s]++;
     return rows(out, asked);
-  }
-
-  /** The host cache's first `n` slots at capacity `c`, as views (no copy). */
-  #hostPastFeeds(cache: KvCache, n: number, c: number): Record<string, ort.Tensor> {
-    if (c !== cache.capacity) cache.resize(c, n);
-    const shape = [n, cache.heads, c, cache.headWidth];
-    const size = n * cache.slotSize;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < this.cfg.layers; i++) {
-      feeds[`past_k.${i}`] = new ort.Tensor("float32", cache.keys[i].subarray(0, size), shape);
-      feeds[`past_v.${i}`] = new ort.Tensor("float32", cache.values[i].subarray(0, size), shape);
-    }
-    return feeds;
   }
 
   /** Final-LayerNorm hidden states of `ids` and their mean (no cache involved). */
@@ -300,12 +258,12 @@ export class InferenceEngine implements BatchEngine {
     return this.#cached(
       `prefill:${length}`,
       () => buildPrefillGraph(this.cfg, this.#weights, length),
-      this.cache instanceof DeviceKvCache ? this.#presents : [],
+      this.cache.onDevice ? this.#presents : [],
     );
   }
 
   #decodeSession(): Promise<ort.InferenceSession> {
-    const onDevice = this.cache instanceof DeviceKvCache;
+    const onDevice = this.cache.onDevice;
     return this.#cached(
       "decode",
       () => buildDecodeGraph(this.cfg, this.#weights, this.#options.attention, onDevice),
@@ -329,13 +287,6 @@ export class InferenceEngine implements BatchEngine {
     }
     return s;
   }
-}
-
-/** The decode graph's `write` input on webgpu: true at each live slot's next position. */
-function writeMask(lengths: Int32Array, n: number, c: number): ort.Tensor {
-  const write = new Uint8Array(n * c);
-  for (let s = 0; s < n; s++) write[s * c + lengths[s]] = 1;
-  return new ort.Tensor("bool", write, [n, 1, c, 1]);
 }
 
 /**

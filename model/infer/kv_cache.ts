@@ -11,6 +11,38 @@
  * arrays are allocated for the whole context once.
  */
 import type { GptConfig } from "../gpt/mod.ts";
+import { ort } from "../runtime.ts";
+
+/**
+ * What the engine asks of a cache of slots, kept on the host ({@linkcode KvCache}) or in GPU
+ * memory (`DeviceKvCache`): live sequences occupy slots 0 … live−1.
+ */
+export interface SlotCache {
+  /** Tokens held by each slot. */
+  readonly lengths: Int32Array;
+  /** Positions each slot has room for now. */
+  readonly capacity: number;
+  /** Whether it lives in GPU memory: then the graphs' key and value outputs stay there too. */
+  readonly onDevice: boolean;
+  /** The capacity that holds `tokens` positions: whole blocks, at most the context. */
+  capacityFor(tokens: number): number;
+  /**
+   * Holds a prefill's `present_k.i` / `present_v.i` outputs (`out`, [1, heads, padded length,
+   * headWidth]) as the first `tokens` positions of `slot`; `live` slots are in use.
+   */
+  place(
+    slot: number,
+    out: Record<string, ort.Tensor>,
+    tokens: number,
+    live: number,
+  ): Promise<void>;
+  /** The decode step's cache feeds for the first `rows` slots, the capacity set to `capacity`. */
+  decodeFeeds(rows: number, capacity: number): Promise<Record<string, ort.Tensor>>;
+  /** Takes a decode step's outputs for the first `rows` slots (each slot's length not yet moved on). */
+  adopt(out: Record<string, ort.Tensor>, rows: number): void;
+  /** Frees `slot`, the last live slot (`last`) moving into it. */
+  release(slot: number, last: number): void;
+}
 
 /** Positions the capacity grows and shrinks by. */
 export const CACHE_BLOCK = 32;
@@ -21,7 +53,8 @@ export function cacheCapacity(tokens: number, context: number): number {
 }
 
 /** Caches of `slots` sequences for the model `cfg`. */
-export class KvCache {
+export class KvCache implements SlotCache {
+  readonly onDevice = false;
   readonly slots: number;
   readonly heads: number;
   readonly context: number;
@@ -77,6 +110,49 @@ export class KvCache {
     if (from === capacity || live === 0) return;
     const rows = live * this.heads, d = this.headWidth;
     for (const a of [...this.keys, ...this.values]) restride(a, rows, from * d, capacity * d);
+  }
+
+  place(
+    slot: number,
+    out: Record<string, ort.Tensor>,
+    tokens: number,
+    live: number,
+  ): Promise<void> {
+    const capacity = this.capacityFor(tokens);
+    if (capacity > this.#capacity) this.resize(capacity, live);
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = out[`present_k.${i}`], v = out[`present_v.${i}`];
+      const length = Number(k.dims[2]);
+      this.write(i, slot, 0, k.data as Float32Array, v.data as Float32Array, 0, length, tokens);
+    }
+    return Promise.resolve();
+  }
+
+  /** The first `rows` slots' keys and values as views (no copy). */
+  decodeFeeds(rows: number, capacity: number): Promise<Record<string, ort.Tensor>> {
+    if (capacity !== this.#capacity) this.resize(capacity, rows);
+    const shape = [rows, this.heads, capacity, this.headWidth];
+    const size = rows * this.slotSize;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < this.keys.length; i++) {
+      feeds[`past_k.${i}`] = new ort.Tensor("float32", this.keys[i].subarray(0, size), shape);
+      feeds[`past_v.${i}`] = new ort.Tensor("float32", this.values[i].subarray(0, size), shape);
+    }
+    return Promise.resolve(feeds);
+  }
+
+  /** Writes each slot's new token's keys and values (`present_k.i` / `present_v.i`) at its length. */
+  adopt(out: Record<string, ort.Tensor>, rows: number): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = out[`present_k.${i}`].data as Float32Array;
+      const v = out[`present_v.${i}`].data as Float32Array;
+      for (let s = 0; s < rows; s++) this.write(i, s, this.lengths[s], k, v, s, 1);
+    }
+  }
+
+  release(slot: number, last: number): void {
+    if (slot === last) this.lengths[slot] = 0;
+    else this.move(last, slot);
   }
 
   /**

@@ -7,7 +7,7 @@
  * CPU fallback).
  */
 import assert from "node:assert/strict";
-import { DeviceKvCache, InferenceEngine } from "../../model/infer/mod.ts";
+import { InferenceEngine } from "../../model/infer/mod.ts";
 import { argmax, tinyModel } from "../infer/_model.ts";
 import { maxDiff, requireWebGpu } from "./_webgpu.ts";
 
@@ -37,7 +37,7 @@ async function generate(device: string) {
     tokens,
     logits,
     capacity: engine.cache.capacity,
-    onDevice: engine.cache instanceof DeviceKvCache,
+    onDevice: engine.cache.onDevice,
   };
 }
 
