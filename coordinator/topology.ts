@@ -10,6 +10,7 @@
  * // rank 0 leads host 0 (with rank 1), rank 2 leads host 1; 0's right is 2's address
  * ```
  */
+import { twoLevelPlaces } from "../proto/mod.ts";
 
 /** How the coordinator lays out the ring: `auto` is two levels exactly when that helps. */
 export type Topology = "auto" | "flat" | "hierarchical";
@@ -36,32 +37,27 @@ export interface RingPlace {
  */
 export function ringPlaces(addresses: readonly string[], topology: Topology): RingPlace[] {
   const n = addresses.length;
-  const hosts = Map.groupBy(addresses.map((_, rank) => rank), (rank) => hostOf(addresses[rank]));
-  const grouped = hosts.size > 1 && hosts.size < n;
+  const hosts = new Set(addresses.map(hostOf)).size;
+  const grouped = hosts > 1 && hosts < n;
   if (topology === "flat" || (topology === "auto" && !grouped)) {
     return addresses.map((_, rank) => ({
       ...FLAT,
       right_address: addresses[(rank + 1) % n],
     }));
   }
-  const groups = [...hosts.values()];
-  const leaders = groups.map((g) => g[0]);
-  const places = new Array<RingPlace>(n);
-  groups.forEach((group, h) => {
-    group.forEach((rank, index) => {
-      places[rank] = {
-        right_address: index === 0 ? addresses[leaders[(h + 1) % leaders.length]] : "",
-        local_size: group.length,
-        local_index: index,
-        local_peers: index === 0
-          ? group.map((r, i) => (i === 0 ? "" : addresses[r]))
-          : [addresses[group[0]]],
-        host_rank: index === 0 ? h : 0,
-        host_count: index === 0 ? groups.length : 0,
-      };
-    });
+  const ranks = addresses.map((_, rank) => rank);
+  const places = twoLevelPlaces(ranks, (rank) => hostOf(addresses[rank]), (r) => addresses[r]);
+  return ranks.map((rank) => {
+    const { index, size, peers, hosts } = places.get(rank)!;
+    return {
+      right_address: hosts?.right ?? "",
+      local_size: size,
+      local_index: index,
+      local_peers: peers,
+      host_rank: hosts?.rank ?? 0,
+      host_count: hosts?.count ?? 0,
+    };
   });
-  return places;
 }
 
 const FLAT = { local_size: 0, local_index: 0, local_peers: [], host_rank: 0, host_count: 0 };

@@ -57,3 +57,4 @@ export {
 } from "./peer.ts";
 export { coordinatorService, type StepPlan, type Verdict } from "./coordinator.ts";
 export { generationRoot, generationService, healthService } from "./generation.ts";
+export { type TwoLevelPlace, twoLevelPlaces } from "./ring_layout.ts";

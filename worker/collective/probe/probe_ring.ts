@@ -11,6 +11,7 @@
 import type { EmulatedHosts } from "./emulated_hosts.ts";
 import type { Transport } from "./protocol.ts";
 import { denoRun, readLines } from "../../../model/subprocess.ts";
+import { twoLevelPlaces } from "../../../proto/mod.ts";
 
 const PROBE = new URL("./probe_main.ts", import.meta.url);
 
@@ -135,35 +136,26 @@ export class ProbeRing {
   }
 
   /**
-   * Forms a two-level ring over `ranks`: grouped by `hostOf`, the lowest rank of each host its
-   * leader, the leaders in a ring by host. Replies in the order of `ranks`.
+   * Forms a two-level ring over `ranks`, grouped by `hostOf` as the coordinator groups a job's
+   * workers by host (see `twoLevelPlaces`). Replies in the order of `ranks`.
    */
   hierarchy(
     hostOf: (rank: number) => number,
     ringVersion = 0,
     ranks: number[] = this.procs.map((p) => p.rank),
   ): Promise<Record<string, unknown>[]> {
-    const groups = Map.groupBy([...ranks].sort((a, b) => a - b), hostOf);
-    const leaders = [...groups.keys()].sort((a, b) => a - b).map((h) => groups.get(h)![0]);
+    const sorted = [...ranks].sort((a, b) => a - b);
+    const places = twoLevelPlaces(sorted, hostOf, (rank) => this.procs[rank].address);
     return this.all((rank) => {
-      const group = groups.get(hostOf(rank))!;
-      const index = group.indexOf(rank);
-      const host = leaders.indexOf(group[0]);
-      const address = (r: number) => this.procs[r].address;
+      const { index, size, peers, hosts } = places.get(rank)!;
       return {
         cmd: "hierarchy",
         ringVersion,
         worldSize: ranks.length,
         index,
-        size: group.length,
-        peers: index === 0 ? group.map((r, i) => (i === 0 ? "" : address(r))) : [address(group[0])],
-        hosts: index === 0
-          ? {
-            rank: host,
-            worldSize: leaders.length,
-            right: address(leaders[(host + 1) % leaders.length]),
-          }
-          : undefined,
+        size,
+        peers,
+        hosts: hosts && { rank: hosts.rank, worldSize: hosts.count, right: hosts.right },
       };
     }, ranks);
   }
