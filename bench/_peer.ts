@@ -97,9 +97,9 @@ export async function runPeerRanks(
       return { unavailable: `exit ${failed.code}: ${why}` };
     }
     const lines = outs.map((o) => new TextDecoder().decode(o.stdout).trim().split("\n"));
-    const result = JSON.parse(lines[0].at(-2)!);
-    // Each rank's CPU time a call (its last line); per call the mean over ranks, as ours.
-    const cpu = lines.map((l) => JSON.parse(l.at(-1)!).cpu_ms_each as number[]);
+    const result = lastJsonWith(lines[0], "times");
+    // Each rank's CPU time a call; per call the mean over ranks, as ours.
+    const cpu = lines.map((l) => lastJsonWith(l, "cpu_ms_each").cpu_ms_each as number[]);
     const cpuPerCall = cpu[0].map((_, call) =>
       cpu.reduce((sum, c) => sum + c[call], 0) / cpu.length
     );
@@ -119,4 +119,21 @@ export async function runPeerRanks(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The last of `lines` that is a JSON object with `key`, whatever else the rank printed around it
+ * (the peer's own script prints its result, the wrapper its CPU times).
+ */
+function lastJsonWith(lines: readonly string[], key: string): Record<string, unknown> {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].startsWith("{")) continue;
+    try {
+      const value = JSON.parse(lines[i]);
+      if (key in value) return value;
+    } catch {
+      // not JSON after all: keep looking
+    }
+  }
+  throw new Error(`a gloo rank printed no JSON line with "${key}"`);
 }
