@@ -2,7 +2,7 @@ import type { Manifest } from "../model/data/mod.ts";
 
 /**
  * One line for the end of a run: files by kind and status, tokens per split, shards, time, and
- * where the time went when `stages` is given.
+ * where the time went, stage by stage.
  *
  * @example
  * ```ts
@@ -13,7 +13,7 @@ import type { Manifest } from "../model/data/mod.ts";
 export function summaryLine(
   manifest: Pick<Manifest, "files" | "shards" | "totals">,
   seconds: number,
-  stages?: Record<string, number>,
+  stages: Record<string, number>,
 ): string {
   const byKind = new Map<string, { ok: number; skipped: number }>();
   for (const f of manifest.files) {
@@ -29,11 +29,9 @@ export function summaryLine(
   });
   const { train, val } = manifest.totals;
   const n = (x: number) => x.toLocaleString("en-US");
-  const split = stages
-    ? ` (${Object.entries(stages).map(([stage, s]) => `${stage} ${s.toFixed(1)}`).join(", ")})`
-    : "";
+  const split = Object.entries(stages).map(([stage, s]) => `${stage} ${s.toFixed(1)}`).join(", ");
   return `ingest: ${manifest.files.length} files (${kinds.join("; ")}); ${n(train + val)} tokens ` +
     `(train ${n(train)}, val ${n(val)}) in ${manifest.shards.length} shards; ${
       seconds.toFixed(1)
-    } s${split}`;
+    } s (${split})`;
 }
