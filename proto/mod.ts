@@ -1,7 +1,8 @@
 /**
  * `proto/`: the job's gRPC schemas and the small kit every service builds on: loading `.proto`
  * files into grpc-js service definitions (protobufjs (de)serializers), size limits, TLS and token
- * credentials, zod validation at the edge and the one error-to-status mapping.
+ * credentials, zod validation at the edge, the one error-to-status mapping, and how a `StepPlan`'s
+ * ring fields place ranks on a two-level ring (`twoLevelPlaces`).
  *
  * @example
  * ```ts
