@@ -1,3 +1,4 @@
+import { openPdfText, type PdfText, type TextRun } from "./pdf_text/mod.ts";
 import { type Box, columnOrder, median } from "./reading_order.ts";
 import { dropPdfiumAfter, isTrap, type Pdfium, pdfium as threadPdfium } from "./pdfium.ts";
 
@@ -35,23 +36,46 @@ export class PdfError extends Error {
   }
 }
 
-/** An open document in this thread's PDFium. */
+/**
+ * An open document: read by the TypeScript text-layer reader (`pdf_text/`) where it can, and by
+ * this thread's PDFium, opened on first need, for the pages it leaves and for rendering.
+ */
 export interface OpenPdf {
+  data: Uint8Array;
+  pages: number;
+  /** No `%%EOF` marker: the file was cut short. */
+  truncated: boolean;
+  fast: PdfText | undefined;
+  engine: Promise<PdfiumDocument> | undefined;
+}
+
+/** A document open in PDFium. */
+export interface PdfiumDocument {
   pdfium: Pdfium;
   doc: number;
   /** The file's bytes in PDFium's memory, which the document reads from until it is closed. */
   bytes: number;
   pages: number;
-  /** No `%%EOF` marker: the file was cut short. */
-  truncated: boolean;
 }
 
 /**
- * Opens a PDF with PDFium, which rebuilds a damaged cross-reference table where it can. Encrypted
- * files that need a password and files it cannot parse throw {@linkcode PdfError}.
+ * Opens a PDF. A file the TypeScript reader takes is not handed to PDFium until a page needs it;
+ * others go to PDFium at once, which rebuilds a damaged cross-reference table where it can.
+ * Encrypted files that need a password and files PDFium cannot parse throw {@linkcode PdfError}.
+ * With `pdfiumOnly`, PDFium reads every page.
  */
-export async function openPdf(data: Uint8Array): Promise<OpenPdf> {
+export async function openPdf(
+  data: Uint8Array,
+  opts: { pdfiumOnly?: boolean } = {},
+): Promise<OpenPdf> {
   const truncated = !hasEofMarker(data);
+  const fast = opts.pdfiumOnly ? undefined : openPdfText(data);
+  if (fast) return { data, pages: fast.pages, truncated, fast, engine: undefined };
+  const engine = openInPdfium(data, truncated);
+  return { data, pages: (await engine).pages, truncated, fast, engine };
+}
+
+async function openInPdfium(data: Uint8Array, truncated: boolean): Promise<PdfiumDocument> {
   const pdfium = await threadPdfium();
   const { fn } = pdfium;
   const bytes = pdfium.malloc(Math.max(1, data.length));
@@ -65,7 +89,7 @@ export async function openPdf(data: Uint8Array): Promise<OpenPdf> {
         why.startsWith("encrypted") ? why : `${brokenKind(truncated)} PDF: ${why}`,
       );
     }
-    return { pdfium, doc, bytes, pages: fn.FPDF_GetPageCount(doc), truncated };
+    return { pdfium, doc, bytes, pages: fn.FPDF_GetPageCount(doc) };
   } catch (err) {
     quietly(() => pdfium.free(bytes));
     dropPdfiumAfter(err);
@@ -76,28 +100,45 @@ export async function openPdf(data: Uint8Array): Promise<OpenPdf> {
   }
 }
 
+/** PDFium's copy of `pdf`, opened on first use. */
+function inPdfium(pdf: OpenPdf): Promise<PdfiumDocument> {
+  return pdf.engine ??= openInPdfium(pdf.data, pdf.truncated);
+}
+
 /** Closes a document opened by {@linkcode openPdf}. */
-export function closePdf(pdf: OpenPdf): void {
+export async function closePdf(pdf: OpenPdf): Promise<void> {
+  const engine = await pdf.engine?.catch(() => undefined);
+  if (!engine) return;
   quietly(() => {
-    pdf.pdfium.fn.FPDF_CloseDocument(pdf.doc);
-    pdf.pdfium.free(pdf.bytes);
+    engine.pdfium.fn.FPDF_CloseDocument(engine.doc);
+    engine.pdfium.free(engine.bytes);
   });
 }
 
 /**
  * Reads pages `from`…`to` (1-based, inclusive). A page's text layer is read in column order (see
- * {@linkcode columnOrder}); a page with no text but something painted, or with a few letters over
- * a page-sized image, asks for OCR instead. A page PDFium cannot load fails alone; a trap inside
- * PDFium fails the whole call, as the document died with the instance.
+ * {@linkcode columnOrder}); a page with few letters goes to PDFium, which asks for OCR instead
+ * when it has no text but something painted, or a few letters over a page-sized image. A page
+ * PDFium cannot load fails alone; a trap inside PDFium fails the whole call, as the document died
+ * with the instance.
  */
-export function readPages(pdf: OpenPdf, from: number, to: number): PageOutcome[] {
+export async function readPages(pdf: OpenPdf, from: number, to: number): Promise<PageOutcome[]> {
   const out: PageOutcome[] = [];
   for (let p = from; p <= to; p++) {
+    const runs = pdf.fast?.pageRuns(p - 1);
+    if (runs) {
+      const text = textLayer(runs);
+      if (countLetters(text, FEW_CHARACTERS) >= FEW_CHARACTERS) {
+        out.push({ text });
+        continue;
+      }
+    }
+    const engine = await inPdfium(pdf);
     try {
-      out.push(withPage(pdf, p, (page) => {
-        const text = textLayer(textRuns(pdf.pdfium, page));
+      out.push(withPage(engine, p, (page) => {
+        const text = textLayer(pdfiumRuns(engine.pdfium, page));
         const letters = countLetters(text, FEW_CHARACTERS);
-        const scanned = letters < FEW_CHARACTERS && looksScanned(pdf.pdfium, page, letters);
+        const scanned = letters < FEW_CHARACTERS && looksScanned(engine.pdfium, page, letters);
         return scanned ? { ocr: true } : { text };
       }));
     } catch (err) {
@@ -112,10 +153,11 @@ export function readPages(pdf: OpenPdf, from: number, to: number): PageOutcome[]
 }
 
 /** Renders page `p` for OCR at {@linkcode OCR_DPI}, as an 8-bit grayscale PGM image. */
-export function renderPage(pdf: OpenPdf, p: number): Uint8Array {
-  const { fn } = pdf.pdfium;
+export async function renderPage(pdf: OpenPdf, p: number): Promise<Uint8Array> {
+  const engine = await inPdfium(pdf);
+  const { fn } = engine.pdfium;
   try {
-    return withPage(pdf, p, (page) => {
+    return withPage(engine, p, (page) => {
       const [w, h] = [fn.FPDF_GetPageWidthF(page), fn.FPDF_GetPageHeightF(page)];
       const scale = Math.min(OCR_DPI / 72, Math.sqrt(MAX_OCR_PIXELS / (w * h)));
       const [width, height] = [Math.ceil(w * scale), Math.ceil(h * scale)];
@@ -125,7 +167,7 @@ export function renderPage(pdf: OpenPdf, p: number): Uint8Array {
         fn.FPDFBitmap_FillRect(bitmap, 0, 0, width, height, 0xffffffff);
         fn.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, RENDER_FLAGS);
         const stride = fn.FPDFBitmap_GetStride(bitmap), at = fn.FPDFBitmap_GetBuffer(bitmap);
-        return toPgm(width, height, pdf.pdfium.heapU8(), at, stride);
+        return toPgm(width, height, engine.pdfium.heapU8(), at, stride);
       } finally {
         fn.FPDFBitmap_Destroy(bitmap);
       }
@@ -137,7 +179,7 @@ export function renderPage(pdf: OpenPdf, p: number): Uint8Array {
 }
 
 /** Runs `use` on page `p` (1-based), loaded and closed around it. */
-function withPage<T>(pdf: OpenPdf, p: number, use: (page: number) => T): T {
+function withPage<T>(pdf: PdfiumDocument, p: number, use: (page: number) => T): T {
   const { fn } = pdf.pdfium;
   const page = fn.FPDF_LoadPage(pdf.doc, p - 1);
   if (!page) throw new Error(`page ${p} could not be parsed`);
@@ -148,29 +190,13 @@ function withPage<T>(pdf: OpenPdf, p: number, use: (page: number) => T): T {
   }
 }
 
-/** A run of characters on one baseline, as placed on the page (PDF units, y up). */
-interface TextRun {
-  str: string;
-  /** Origin of the first character. */
-  x: number;
-  y: number;
-  /** From the first character's origin to the last one's right edge. */
-  width: number;
-  /** The font's size on the page: its size times the text matrix's scale. */
-  height: number;
-  /** Ends where PDFium found the end of a line. */
-  eol: boolean;
-  /** Drawn turned or mirrored. */
-  rotated: boolean;
-}
-
 /**
  * A page's characters in content-stream order, cut into runs wherever PDFium inserted a space or a
  * line break of its own (between words set apart, and between lines): so that text drawn row by
  * row across columns still comes apart at the gutter. An inserted space stays at the end of its
  * run. The page's UTF-16 is gathered in one array and decoded once, the runs sliced from it.
  */
-function textRuns(pdfium: Pdfium, page: number): TextRun[] {
+function pdfiumRuns(pdfium: Pdfium, page: number): TextRun[] {
   const { fn } = pdfium;
   const textPage = fn.FPDFText_LoadPage(page);
   if (!textPage) throw new Error("text layer could not be read");

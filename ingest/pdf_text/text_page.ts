@@ -1,0 +1,412 @@
+/**
+ * A page's shown strings turned into runs of text, with the spaces and line breaks a reader must
+ * infer, by the rules PDFium's text page follows (`core/fpdftext/cpdf_textpage.cpp`): strings on
+ * one line are read left to right; a line ends where a string sits off the previous one's baseline;
+ * a space goes where a gap between strings, or a kerning step inside one, is wider than a share of
+ * the glyphs' widths; a string drawn twice over itself (fake bold) counts once; a hyphen at the end
+ * of a line, between letters, is marked U+0002 and the line joined; runs of spaces collapse; the
+ * ligatures U+FB00 to U+FB06 are spelt out. Following the same rules keeps the text the same
+ * whichever engine read the page. Right-to-left and vertical text throw {@linkcode Unsupported}.
+ */
+import { apply, type Matrix, type TextObject } from "./content.ts";
+import { Unsupported } from "./syntax.ts";
+
+/** A run of characters on one baseline, as placed on the page (PDF units, y up). */
+export interface TextRun {
+  str: string;
+  /** Origin of the first character. */
+  x: number;
+  y: number;
+  /** From the first character's origin to the last one's right edge. */
+  width: number;
+  /** The font's size on the page: its size times the text matrix's scale. */
+  height: number;
+  /** Ends where a line ends. */
+  eol: boolean;
+  /** Drawn turned or mirrored. */
+  rotated: boolean;
+}
+
+/** One character of the page's text: a glyph's, or one the reader inferred. */
+interface Char {
+  /** One code point. */
+  text: string;
+  generated: boolean;
+  obj?: TextObject;
+  code: number;
+  x: number;
+  y: number;
+  /** Right edge of the glyph's advance on the page. */
+  right: number;
+}
+
+/** Stream-order neighbours a string is compared with for fake bold. */
+const SAME_OBJECT_WINDOW = 5;
+/** Recent characters a glyph is compared with for fake bold. */
+const SAME_CHAR_WINDOW = 7;
+/** Strings and boxes narrower than this are empty. */
+const EPSILON = 0.01;
+
+/** The runs of a page's strings, in PDFium's reading of them. */
+export function textRuns(objects: readonly TextObject[]): TextRun[] {
+  const page = new TextPage();
+  const byHolder = new Map<number, TextObject[]>();
+  for (const obj of objects) {
+    const list = byHolder.get(obj.holder) ?? [];
+    byHolder.set(obj.holder, list);
+    const earlier = list.slice(-SAME_OBJECT_WINDOW);
+    list.push(obj);
+    page.add(obj, earlier);
+  }
+  return page.finish();
+}
+
+class TextPage {
+  readonly out: Char[] = [];
+  line: Char[] = [];
+  pending: TextObject[] = [];
+  prev: TextObject | undefined;
+
+  /** Buffers strings of one line, in order of their start along it; a new line flushes them. */
+  add(obj: TextObject, earlier: TextObject[]): void {
+    if (width(obj.rect) < EPSILON) return;
+    if (this.pending.length === 0) {
+      this.pending.push(obj);
+      return;
+    }
+    if (earlier.some((other) => sameText(other, obj))) return;
+    const last = this.pending[this.pending.length - 1];
+    if (last.items.length === 0) return;
+    const lastWidth = distance(last.m, Math.abs(glyphWidth(last, last.items.length - 1)));
+    const thisWidth = distance(obj.m, Math.abs(glyphWidth(obj, 0)));
+    const threshold = Math.max(lastWidth, thisWidth) / 4;
+    if (Math.abs(obj.m[5] - last.m[5]) > threshold * 2) {
+      this.#flush();
+      this.pending = [obj];
+      return;
+    }
+    let at = this.pending.length;
+    while (at > 0 && obj.m[4] < this.pending[at - 1].m[4]) at--;
+    this.pending.splice(at, 0, obj);
+  }
+
+  finish(): TextRun[] {
+    this.#flush();
+    this.#closeLine();
+    return runs(this.out);
+  }
+
+  #flush(): void {
+    for (const obj of this.pending) this.#process(obj);
+    this.pending = [];
+  }
+
+  #process(obj: TextObject): void {
+    if (this.prev) {
+      const result = this.#joinWithPrevious(obj);
+      if (result === "space") this.#generate(" ");
+      else if (result === "line") {
+        this.#closeLine();
+        if (this.out.length) {
+          this.#generate("\r", true);
+          this.#generate("\n", true);
+        }
+      } else if (result === "hyphen") {
+        const first = obj.items.find((i) => i.code >= 0);
+        if (obj.chars === 1 && first && isHyphenCode(obj.font.text(first.code)!)) return;
+        while (this.line.length && this.line[this.line.length - 1].text === " ") this.line.pop();
+        const last = this.line[this.line.length - 1];
+        if (last) this.line[this.line.length - 1] = { ...last, text: "\u0002" };
+      }
+    }
+    this.prev = obj;
+    const { font, m, items } = obj;
+    const line = this.line;
+    const baseSpace = this.#baseSpace(obj);
+    const charSpacing = obj.charSpace > 0.001
+      ? distance(m, obj.charSpace)
+      : obj.charSpace < -0.001
+      ? -distance(m, -obj.charSpace)
+      : 0;
+    const limit = 0.07 * obj.size * Math.hypot(m[0], m[1]);
+    const [a, b, , , e, f] = m;
+    let spacing = 0;
+    for (let i = 0; i < items.length; i++) {
+      const { code, x: along } = items[i];
+      if (code < 0) {
+        const tail = line.length ? line : this.out;
+        if (tail.length && tail[tail.length - 1].text !== " ") spacing = -obj.sizeH * along / 1000;
+        continue;
+      }
+      spacing += charSpacing - baseSpace;
+      const x = a * along + e, y = b * along + f;
+      if (spacing && i > 0) {
+        let threshold = font.spaceCode >= 0 ? obj.sizeH * font.width(font.spaceCode) / 1000 : 0;
+        threshold = threshold > obj.sizeH / 3 ? 0 : threshold / 2;
+        if (threshold === 0) {
+          threshold = obj.sizeH * normalize(font.width(code), 300, 500, 700) / 1000;
+        }
+        if (threshold && spacing >= threshold) {
+          line.push({ text: " ", generated: true, obj, code: -1, x, y, right: x });
+        }
+      }
+      spacing = 0;
+      if (isRepeat(line, code, font, x, y, limit)) {
+        if (i === 0 && line[line.length - 1]?.text === " ") line.pop();
+        continue;
+      }
+      const right = a * (along + font.width(code) * obj.size / 1000) + e;
+      const text = font.text(code)!;
+      if (text.length === 1) line.push({ text, generated: false, obj, code, x, y, right });
+      else for (const t of text) line.push({ text: t, generated: false, obj, code, x, y, right });
+    }
+  }
+
+  /** PDFium's spacing that every glyph of a string with character spacing has anyway. */
+  #baseSpace(obj: TextObject): number {
+    if (!obj.charSpace || obj.items.length < 3) return 0;
+    const spacing = distance(obj.m, obj.charSpace);
+    let base = spacing, allChars = true;
+    for (const item of obj.items) {
+      if (item.code >= 0) continue;
+      base = Math.min(base, -obj.sizeH * item.x / 1000 + spacing);
+      allChars = false;
+    }
+    return base < 0 || (obj.items.length === 3 && !allChars) ? 0 : base;
+  }
+
+  /** What goes between the previous string and `obj`: nothing, a space, a line break, or a join. */
+  #joinWithPrevious(obj: TextObject): "none" | "space" | "line" | "hyphen" {
+    const prev = this.prev!;
+    if (obj.vertical || prev.vertical) throw new Unsupported("vertical text");
+    if (prev.items.length === 0) return "none";
+    const prevItem = prev.items[prev.items.length - 1];
+    const firstItem = obj.items[0];
+    const curText = firstItem.code >= 0 ? obj.font.text(firstItem.code)! : "";
+    const cur = curText.codePointAt(0) ?? 0;
+    if (endsLine(obj.rect, prev.rect)) return this.#isHyphen(cur) ? "hyphen" : "line";
+    const lastWidthUnits = glyphWidthUnits(prev, prev.items.length - 1);
+    const thisWidthUnits = glyphWidthUnits(obj, 0);
+    const lastWidth = Math.abs(lastWidthUnits * prev.size / 1000);
+    const thisWidth = Math.abs(thisWidthUnits * obj.size / 1000);
+    let threshold = Math.max(lastWidth, thisWidth) / 4;
+    const inverse = invert(prev.m);
+    const [px, py] = apply(inverse, obj.m[4], obj.m[5]);
+    if (lastWidth < thisWidth) threshold = distance(inverse, threshold);
+    const rectHeight = prev.rect[3] - prev.rect[1];
+    let newline = (width(prev.rect) <= 0 && rectHeight > 5) ||
+      ((py > threshold * 2 || py < threshold * -3) &&
+        (Math.abs(py) >= 1 || Math.abs(py) > Math.abs(px)));
+    if (newline && prev.items.length > 1 && prev.items[prev.items.length - 1].x > prev.items[0].x) {
+      // Upright text still on one line when either string starts within the other's height band
+      // (and the page's first 1000 units): a superscript or a footnote mark, not a new line.
+      const band = (rect: TextObject["rect"], x: number, y: number) =>
+        x >= 0 && x <= 1000 && y >= rect[1] && y <= rect[3];
+      if (
+        prev.m[1] < 0.1 && prev.m[2] < 0.1 &&
+        (band(prev.rect, obj.m[4], obj.m[5]) || band(obj.rect, prev.m[4], prev.m[5]))
+      ) newline = false;
+    }
+    if (newline) return this.#isHyphen(cur) ? "hyphen" : "line";
+    if (obj.chars === 1 && isHyphenCode(curText) && this.#isHyphen(cur)) return "hyphen";
+    if (cur === 32) return "none";
+    const prevText = prevItem.code >= 0 ? prev.font.text(prevItem.code)! : "";
+    if (prevText.endsWith(" ")) return "none";
+    let threshold2 = normalize(Math.max(lastWidthUnits, thisWidthUnits), 400, 700, 800);
+    if (lastWidthUnits >= thisWidthUnits) threshold2 *= Math.abs(prev.size);
+    else threshold2 = distance(inverse, distance(obj.m, threshold2 * Math.abs(obj.size)));
+    threshold2 /= 1000;
+    if (Math.abs(threshold2 - 1.488) < 0.0001 || Math.abs(threshold2 - 1.39) < 0.00001) {
+      threshold2 *= 1.5;
+    }
+    return generatesSpace(px, prevItem.code >= 0 ? prevItem.x : 0, thisWidth, lastWidth, threshold2)
+      ? "space"
+      : "none";
+  }
+
+  /** Whether the text so far ends in a hyphen after a letter, and `cur` goes on the word. */
+  #isHyphen(cur: number): boolean {
+    const tail = this.line.length ? this.line : this.out;
+    let i = tail.length - 1;
+    if (i < 0) return false;
+    while (i > 0 && tail[i].text === " ") i--;
+    if (!isHyphenCode(tail[i].text)) return false;
+    return i > 0 && /\p{L}/u.test(tail[i - 1].text) &&
+      /[\p{L}\p{N}]/u.test(String.fromCodePoint(cur));
+  }
+
+  #generate(text: string, committed = false): void {
+    const before = this.line[this.line.length - 1] ?? this.out[this.out.length - 1];
+    if (!before) return;
+    const width = before.obj && before.code >= 0 ? before.right - before.x : 0;
+    const c: Char = { text, generated: true, code: -1, x: before.x + width, y: before.y, right: 0 };
+    (committed ? this.out : this.line).push(c);
+  }
+
+  /** Ends the current line: runs of spaces collapse, and ligatures are spelt out. */
+  #closeLine(): void {
+    let space = false;
+    for (const c of this.line) {
+      if (c.text === " ") {
+        if (space) continue;
+        space = true;
+      } else space = false;
+      const code = c.text.charCodeAt(0);
+      if (code < 0x590) {
+        this.out.push(c);
+        continue;
+      }
+      if (isRightToLeft(c.text.codePointAt(0)!)) throw new Unsupported("right-to-left text");
+      const spelt = code >= 0xfb00 && code <= 0xfb06 ? LIGATURES[code - 0xfb00] : undefined;
+      if (spelt) { for (const piece of spelt) this.out.push({ ...c, text: piece }); }
+      else this.out.push(c);
+    }
+    this.line = [];
+  }
+}
+
+/** Hebrew, Arabic and the other scripts written right to left, by code point. */
+function isRightToLeft(c: number): boolean {
+  return (c >= 0x590 && c <= 0x8ff) || (c >= 0xfb1d && c <= 0xfdff) ||
+    (c >= 0xfe70 && c <= 0xfefc) || (c >= 0x10800 && c <= 0x10fff) ||
+    (c >= 0x1e800 && c <= 0x1efff);
+}
+
+const LIGATURES = ["ff", "fi", "fl", "ffi", "ffl", "st", "st"];
+
+/**
+ * Runs from the page's characters: cut after each inferred space (which stays at the end of its
+ * run) and at each line break, placed by their first and last glyphs.
+ */
+function runs(chars: readonly Char[]): TextRun[] {
+  const out: TextRun[] = [];
+  let str = "", first: Char | undefined, last: Char | undefined;
+  const cut = (eol: boolean) => {
+    if (str) out.push(placed(str, first, last, eol));
+    str = "";
+    first = last = undefined;
+  };
+  for (const c of chars) {
+    if (c.text === "\r" || c.text === "\n") {
+      if (c.text === "\n" || !c.generated) cut(true);
+      continue;
+    }
+    if (c.text === "\0") continue;
+    str += c.text;
+    if (c.generated) {
+      cut(false);
+      continue;
+    }
+    first ??= c;
+    if (c.text.trim()) last = c;
+  }
+  cut(false);
+  return out;
+}
+
+function placed(str: string, first: Char | undefined, last: Char | undefined, eol: boolean) {
+  if (!first?.obj) return { str, x: 0, y: 0, width: 0, height: 0, eol, rotated: false };
+  const [a, b, c, d] = first.obj.m;
+  const height = first.obj.size * Math.sqrt(Math.abs(a * d - b * c));
+  const right = (last ?? first).right;
+  const rotated = Math.abs(b) > 1e-6 || Math.abs(c) > 1e-6 || a <= 0;
+  return { str, x: first.x, y: first.y, width: Math.max(0, right - first.x), height, eol, rotated };
+}
+
+/** Whether a glyph repeats one of the last few of the line in about the same place (fake bold). */
+function isRepeat(
+  line: readonly Char[],
+  code: number,
+  font: TextObject["font"],
+  x: number,
+  y: number,
+  limit: number,
+): boolean {
+  for (let n = line.length - 1; n >= Math.max(0, line.length - SAME_CHAR_WINDOW); n--) {
+    const c = line[n];
+    if (
+      c.code === code && c.obj?.font === font && Math.abs(c.x - x) < limit &&
+      Math.abs(c.y - y) < limit
+    ) return true;
+  }
+  return false;
+}
+
+/** PDFium's share of a glyph width that makes a gap a space: less of a wider glyph. */
+function normalize(threshold: number, t1: number, t2: number, t3: number): number {
+  if (threshold < t1) return threshold / 2;
+  if (threshold < t2) return threshold / 4;
+  if (threshold < t3) return threshold / 5;
+  return threshold / 6;
+}
+
+function generatesSpace(
+  x: number,
+  lastPos: number,
+  thisWidth: number,
+  lastWidth: number,
+  threshold: number,
+): boolean {
+  if (Math.abs(lastPos + lastWidth - x) <= threshold) return false;
+  const thresholdPos = threshold + lastWidth, difference = x - lastPos;
+  if (Math.abs(difference) > thresholdPos) return true;
+  if (x < 0 && -thresholdPos > difference) return true;
+  return difference > thisWidth + lastWidth;
+}
+
+/** Two strings taller than 4.5 whose boxes share no height: on different lines. */
+function endsLine(rect: TextObject["rect"], prev: TextObject["rect"]): boolean {
+  if (rect[3] - rect[1] <= 4.5 || prev[3] - prev[1] <= 4.5) return false;
+  return Math.max(rect[1], prev[1]) >= Math.min(rect[3], prev[3]);
+}
+
+/** Width of item `i` in thousandths of the font size; 0 for a kerning number. */
+function glyphWidthUnits(obj: TextObject, i: number): number {
+  const item = obj.items[i];
+  return item && item.code >= 0 ? Math.max(0, obj.font.width(item.code)) : 0;
+}
+
+/** Width of item `i` in text space. */
+function glyphWidth(obj: TextObject, i: number): number {
+  return glyphWidthUnits(obj, i) * obj.size / 1000;
+}
+
+/** Whether `other` is `obj` drawn again a little aside: the same glyphs, in about the same place. */
+function sameText(other: TextObject, obj: TextObject): boolean {
+  if (other.items.length !== obj.items.length) return false;
+  const overlap: TextObject["rect"] = [
+    Math.max(obj.rect[0], other.rect[0]),
+    Math.max(obj.rect[1], other.rect[1]),
+    Math.min(obj.rect[2], other.rect[2]),
+    Math.min(obj.rect[3], other.rect[3]),
+  ];
+  if (overlap[2] <= overlap[0] || overlap[3] <= overlap[1]) return false;
+  if (Math.abs(width(overlap) - width(other.rect)) > width(other.rect) / 2) return false;
+  if (obj.size !== other.size) return false;
+  if (obj.items.length === 0) return true;
+  if (obj.items.some((item, i) => item.code !== other.items[i].code)) return false;
+  const charSize = glyphWidthUnits(obj, obj.items.length - 1);
+  const maxSize = Math.max(overlap[3] - overlap[1], width(overlap), obj.size);
+  return Math.abs(other.m[4] - obj.m[4]) <= 0.9 * charSize * obj.size / 1000 &&
+    Math.abs(other.m[5] - obj.m[5]) <= maxSize / 8;
+}
+
+function isHyphenCode(text: string): boolean {
+  return text === "-" || text === "\u00ad";
+}
+
+function width(rect: TextObject["rect"]): number {
+  return rect[2] - rect[0];
+}
+
+/** A length through `m`: scaled by the mean of its two axes' scales, as PDFium measures it. */
+function distance(m: Matrix, d: number): number {
+  return d * (Math.hypot(m[0], m[1]) + Math.hypot(m[2], m[3])) / 2;
+}
+
+function invert(m: Matrix): Matrix {
+  const [a, b, c, d, e, f] = m;
+  const det = a * d - b * c;
+  if (!det) throw new Unsupported("a singular text matrix");
+  return [d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det];
+}
