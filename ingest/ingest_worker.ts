@@ -9,8 +9,14 @@ import type { BpeTokenizer } from "../model/tokenizer/mod.ts";
 import { extractFile } from "./extract_file.ts";
 import type { OpenPdf } from "./extract_pdf.ts";
 import { finishDocument } from "./finish_document.ts";
-import { sharePdfiumModule } from "./pdfium.ts";
-import type { HelloMessage, ReplyMessage, Task, TaskMessage } from "./worker_protocol.ts";
+import { pdfiumModuleFrom } from "./pdfium.ts";
+import type {
+  HelloMessage,
+  PdfiumRequest,
+  ReplyMessage,
+  Task,
+  TaskMessage,
+} from "./worker_protocol.ts";
 
 let stray: unknown;
 self.addEventListener("unhandledrejection", (e) => {
@@ -22,7 +28,16 @@ self.addEventListener("error", (e) => {
   stray ??= e.error ?? e.message;
 });
 
-/** PDFium, loaded on the first PDF: a worker that only ever sees text stays small. */
+/** The main thread's answer to this thread's request for the compiled PDFium. */
+let pdfiumArrived: ((module: WebAssembly.Module | undefined) => void) | undefined;
+pdfiumModuleFrom(() =>
+  new Promise((resolve) => {
+    pdfiumArrived = resolve;
+    self.postMessage({ wantPdfium: true } satisfies PdfiumRequest);
+  })
+);
+
+/** The PDF reader, loaded on the first PDF: a worker that only ever sees text stays small. */
 let pdfModule: Promise<typeof import("./extract_pdf.ts")> | undefined;
 const pdfReader = () => (pdfModule ??= import("./extract_pdf.ts"));
 /**
@@ -44,7 +59,7 @@ let tokenizer: { path: string; tok: BpeTokenizer } | undefined;
 
 self.onmessage = async ({ data }: MessageEvent<TaskMessage | HelloMessage>) => {
   if ("hello" in data) {
-    if (data.hello.pdfium) sharePdfiumModule(data.hello.pdfium);
+    pdfiumArrived?.(data.hello.pdfium);
     return;
   }
   stray = undefined;

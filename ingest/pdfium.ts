@@ -1,8 +1,9 @@
 /**
  * PDFium, Chrome's PDF engine, compiled to WebAssembly (`@embedpdf/pdfium`): one instance per
- * thread, made on first use. The main thread compiles the module once and gives it to each worker
- * thread ({@linkcode sharePdfiumModule}): a compiled module crosses `postMessage` without being
- * compiled again, and the threads then share the machine code V8 optimises as pages are read. A
+ * thread, made on first use. The main thread compiles the module once, when a worker thread first
+ * asks ({@linkcode pdfiumModuleFrom}), and gives it to each thread that asks: a compiled module
+ * crosses `postMessage` without being compiled again, and the threads then share the machine code
+ * V8 optimises as pages are read. A
  * WebAssembly trap (PDFium aborting on a file it cannot survive) leaves an instance unusable, so
  * {@linkcode dropPdfiumAfter} discards it and the next use makes a fresh one.
  */
@@ -38,6 +39,7 @@ interface CAllocator {
 
 let instance: Promise<Pdfium> | undefined;
 let shared: WebAssembly.Module | undefined;
+let source: (() => Promise<WebAssembly.Module | undefined>) | undefined;
 
 /** Compiles PDFium's WebAssembly, for {@linkcode sharePdfiumModule} in the threads that read PDFs. */
 export async function compilePdfium(): Promise<WebAssembly.Module> {
@@ -49,9 +51,15 @@ export function sharePdfiumModule(module: WebAssembly.Module): void {
   shared = module;
 }
 
+/** Where this thread gets its compiled module on first use, unless one was shared already. */
+export function pdfiumModuleFrom(ask: () => Promise<WebAssembly.Module | undefined>): void {
+  source = ask;
+}
+
 /** This thread's PDFium instance. */
 export function pdfium(): Promise<Pdfium> {
   return instance ??= (async (): Promise<Pdfium> => {
+    shared ??= await source?.();
     const wasm = await instantiatePdfium(shared ?? await compilePdfium());
     const fn = wasm.exports as unknown as PdfiumFunctions & CAllocator;
     fn.PDFiumExt_Init();

@@ -78,9 +78,9 @@ export async function runIngest(
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const log = deps.log.child({ component: "ingest" });
-  // Compiled while the inputs are walked, for the worker threads that read PDFs.
-  const pdfium = compilePdfium();
-  pdfium.catch(() => {}); // a failure is reported where a thread needs PDFium
+  // Compiled once, for the worker threads, when the first of them needs PDFium.
+  let compiled: Promise<WebAssembly.Module> | undefined;
+  const pdfium = () => compiled ??= compilePdfium();
   const entries = await walkInputs(opts.inputs, {
     excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
   });
@@ -157,7 +157,7 @@ async function extract(
     spill: SpillFile;
     words?: WordCounts;
     stats: ExtractStats;
-    pdfium: Promise<WebAssembly.Module>;
+    pdfium: () => Promise<WebAssembly.Module>;
   },
   deps: IngestDeps,
 ): Promise<Collected> {
@@ -168,7 +168,7 @@ async function extract(
   // Threads of their own, gone when extraction ends: their heaps (PDFium, tesseract) with them.
   const pool = new WorkerPool({
     size: opts.workers,
-    hello: { pdfium: await sinks.pdfium.catch(() => undefined) },
+    pdfium: sinks.pdfium,
   });
   const ocr = new OcrPool(opts.ocrWorkers);
   const stats = sinks.stats;

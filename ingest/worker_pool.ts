@@ -1,4 +1,10 @@
-import type { HelloMessage, ReplyMessage, Task, TaskResults } from "./worker_protocol.ts";
+import type {
+  HelloMessage,
+  PdfiumRequest,
+  ReplyMessage,
+  Task,
+  TaskResults,
+} from "./worker_protocol.ts";
 
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -6,8 +12,8 @@ export interface WorkerPoolOptions {
   size?: number;
   /** A task running longer is failed and its thread replaced: a guard against hangs only. */
   taskTimeoutMs?: number;
-  /** What each thread is given before its first task (see {@linkcode HelloMessage}). */
-  hello?: HelloMessage["hello"];
+  /** Compiles PDFium, once, when the first thread asks for it (see {@linkcode PdfiumRequest}). */
+  pdfium?: () => Promise<WebAssembly.Module | undefined>;
 }
 
 interface Job {
@@ -43,7 +49,8 @@ interface Slot {
 export class WorkerPool {
   readonly size: number;
   #timeoutMs: number;
-  #hello?: HelloMessage["hello"];
+  #pdfium?: () => Promise<WebAssembly.Module | undefined>;
+  #compiled?: Promise<WebAssembly.Module | undefined>;
   #slots: Slot[] = [];
   #queue: Job[] = [];
   #nextId = 0;
@@ -53,7 +60,7 @@ export class WorkerPool {
   constructor(opts: WorkerPoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? (navigator.hardwareConcurrency || 1));
     this.#timeoutMs = opts.taskTimeoutMs ?? 10 * 60_000;
-    this.#hello = opts.hello;
+    this.#pdfium = opts.pdfium;
   }
 
   /** Runs `task` on a worker. */
@@ -116,9 +123,17 @@ export class WorkerPool {
     const worker = new Worker(new URL("./ingest_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    if (this.#hello) worker.postMessage({ hello: this.#hello } satisfies HelloMessage);
     const slot: Slot = { worker };
-    worker.onmessage = ({ data }: MessageEvent<ReplyMessage>) => {
+    worker.onmessage = ({ data }: MessageEvent<ReplyMessage | PdfiumRequest>) => {
+      if ("wantPdfium" in data) {
+        this.#compiled ??= this.#pdfium?.().catch(() => undefined) ?? Promise.resolve(undefined);
+        this.#compiled.then((pdfium) => {
+          if (this.#slots.includes(slot)) {
+            worker.postMessage({ hello: { pdfium } } satisfies HelloMessage);
+          }
+        });
+        return;
+      }
       const job = slot.job;
       if (!job || job.id !== data.id) return;
       clearTimeout(slot.timer);

@@ -77,9 +77,21 @@ export interface TaskMessage {
   task: Task;
 }
 
-/** The first message a thread gets, before any task: the compiled PDFium to instantiate. */
+/**
+ * Main → worker, in answer to a {@linkcode PdfiumRequest}: the compiled PDFium to instantiate, or
+ * none when compiling failed (the thread then compiles its own and meets the error there).
+ */
 export interface HelloMessage {
   hello: { pdfium?: WebAssembly.Module };
+}
+
+/**
+ * Worker → main: this thread needs PDFium. Asked on first need rather than given to every thread
+ * up front, since most PDFs never need it (see `pdf_text/`), and compiling it takes a core for a
+ * tenth of a second.
+ */
+export interface PdfiumRequest {
+  wantPdfium: true;
 }
 
 /** Worker → main: a result, or the message of whatever failed, thrown or rejected. */
