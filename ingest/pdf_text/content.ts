@@ -11,12 +11,6 @@ import { type Dict, isWhite, Lexer, Op, type PdfValue, Unsupported } from "./syn
 /** An affine transformation `[a, b, c, d, e, f]`, as PDF writes them. */
 export type Matrix = [number, number, number, number, number, number];
 
-/** A glyph (`code` ≥ 0, `x` its origin along the string) or a `TJ` kerning number (`code` -1). */
-export interface TextItem {
-  code: number;
-  x: number;
-}
-
 /** One shown string. */
 export interface TextObject {
   font: PdfFont;
@@ -27,7 +21,12 @@ export interface TextObject {
   charSpace: number;
   /** Text space to page: the text matrix times the transformation, its origin at the string. */
   m: Matrix;
-  items: TextItem[];
+  /**
+   * The string's items, side by side: a glyph's code and its origin along the string, or -1 and a
+   * `TJ` kerning number between two parts of the string.
+   */
+  codes: number[];
+  xs: number[];
   /** Glyphs only (kerning numbers left out). */
   chars: number;
   /** The box the glyphs cover on the page: left, bottom, right, top. */
@@ -107,15 +106,15 @@ class Interpreter {
       leading: 0,
       rise: 0,
     };
-    let tm: Matrix = [...IDENTITY], tlm: Matrix = [...IDENTITY];
+    const tm: Matrix = [...IDENTITY], tlm: Matrix = [...IDENTITY];
     const ops: PdfValue[] = [];
     const num = (i: number) => {
       const v = ops[ops.length - i];
       return typeof v === "number" ? v : 0;
     };
     const moveLine = (tx: number, ty: number) => {
-      tlm = multiply([1, 0, 0, 1, tx, ty], tlm);
-      tm = [...tlm];
+      translate(tlm, tx, ty);
+      tm.splice(0, 6, ...tlm);
     };
     /**
      * Shows strings with kerning between them, as PDF engines record a `TJ`: numbers before the
@@ -139,22 +138,24 @@ class Interpreter {
         }
       }
       if (strings.length) trail = kerning.pop()!;
-      if (lead) tm = multiply([1, 0, 0, 1, -lead * perUnit * gs.scale, 0], tm);
-      const items: TextItem[] = [];
+      if (lead) translate(tm, -lead * perUnit * gs.scale, 0);
+      const codes: number[] = [], xs: number[] = [];
       let pos = 0, chars = 0;
       const step = font.twoByte ? 2 : 1;
       strings.forEach((bytes, s) => {
         for (let i = 0; i + step <= bytes.length; i += step) {
           const code = step === 2 ? bytes[i] * 256 + bytes[i + 1] : bytes[i];
           if (font.text(code) === undefined) throw new Unsupported(`no text for code ${code}`);
-          items.push({ code, x: pos * gs.scale });
+          codes.push(code);
+          xs.push(pos * gs.scale);
           chars++;
           pos += font.width(code) * perUnit + gs.charSpace;
           if (code === 32 && step === 1) pos += gs.wordSpace;
         }
         if (s < kerning.length) {
           pos -= kerning[s] * perUnit;
-          items.push({ code: -1, x: kerning[s] });
+          codes.push(-1);
+          xs.push(kerning[s]);
         }
       });
       pos *= gs.scale;
@@ -167,13 +168,14 @@ class Interpreter {
         sizeH: gs.size * gs.scale,
         charSpace: gs.charSpace,
         m: [text[0], text[1], text[2], text[3], x, y],
-        items,
+        codes,
+        xs,
         chars,
         rect: chars ? bounds(text, 0, pos, bottom, top) : [x, y, x, y],
         holder,
-        vertical: advancesVertically(text, items),
+        vertical: advancesVertically(text, codes, xs),
       });
-      tm = multiply([1, 0, 0, 1, pos - trail * perUnit * gs.scale, 0], tm);
+      translate(tm, pos - trail * perUnit * gs.scale, 0);
     };
 
     while (lex.skip()) {
@@ -194,8 +196,8 @@ class Interpreter {
           gs.ctm = multiply([num(6), num(5), num(4), num(3), num(2), num(1)], gs.ctm);
           break;
         case "BT":
-          tm = [...IDENTITY];
-          tlm = [...IDENTITY];
+          tm.splice(0, 6, ...IDENTITY);
+          tlm.splice(0, 6, ...IDENTITY);
           break;
         case "Tf": {
           gs.size = num(1);
@@ -227,8 +229,8 @@ class Interpreter {
           moveLine(num(2), num(1));
           break;
         case "Tm":
-          tlm = [num(6), num(5), num(4), num(3), num(2), num(1)];
-          tm = [...tlm];
+          tlm.splice(0, 6, num(6), num(5), num(4), num(3), num(2), num(1));
+          tm.splice(0, 6, ...tlm);
           break;
         case "T*":
           moveLine(0, -gs.leading);
@@ -304,6 +306,12 @@ class Interpreter {
   }
 }
 
+/** Moves `m`'s origin by `(tx, ty)` in its own space, in place: `[1 0 0 1 tx ty]` then `m`. */
+function translate(m: Matrix, tx: number, ty: number): void {
+  m[4] += tx * m[0] + ty * m[2];
+  m[5] += tx * m[1] + ty * m[3];
+}
+
 /** `m1` then `m2`: PDF's row-vector convention, so `multiply(tm, ctm)` maps text space to page. */
 export function multiply(m1: Matrix, m2: Matrix): Matrix {
   const [a, b, c, d, e, f] = m1, [A, B, C, D, E, F] = m2;
@@ -323,15 +331,15 @@ export function apply(m: Matrix, x: number, y: number): [number, number] {
 }
 
 /** Whether glyphs from the first to the last move more up or down the page than along it. */
-function advancesVertically(m: Matrix, items: readonly TextItem[]): boolean {
-  let first: TextItem | undefined, last: TextItem | undefined;
-  for (const item of items) {
-    if (item.code < 0) continue;
-    first ??= item;
-    last = item;
+function advancesVertically(m: Matrix, codes: number[], xs: number[]): boolean {
+  let first = -1, last = -1;
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] < 0) continue;
+    if (first < 0) first = i;
+    last = i;
   }
-  if (!first || first === last) return false;
-  const along = last!.x - first.x;
+  if (first === last) return false;
+  const along = xs[last] - xs[first];
   const [dx, dy] = [Math.abs(m[0] * along), Math.abs(m[1] * along)];
   const length = Math.hypot(dx, dy);
   return length > 1e-4 && dx / length <= 0.0872 && dy / length > 0.0872;

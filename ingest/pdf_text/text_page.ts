@@ -27,17 +27,59 @@ export interface TextRun {
   rotated: boolean;
 }
 
-/** One character of the page's text: a glyph's, or one the reader inferred. */
-interface Char {
-  /** One code point. */
-  text: string;
-  generated: boolean;
-  obj?: TextObject;
-  code: number;
-  x: number;
-  y: number;
+/**
+ * Characters of the page's text, a glyph's or one the reader inferred, in parallel arrays: a page
+ * has thousands, and an object each would keep the garbage collector busy.
+ */
+class Chars {
+  length = 0;
+  /** One code point each. */
+  readonly text: string[] = [];
+  readonly generated: boolean[] = [];
+  readonly obj: (TextObject | undefined)[] = [];
+  /** The glyph's code, -1 for an inferred character. */
+  readonly code: number[] = [];
+  readonly x: number[] = [];
+  readonly y: number[] = [];
   /** Right edge of the glyph's advance on the page. */
-  right: number;
+  readonly right: number[] = [];
+
+  push(
+    text: string,
+    generated: boolean,
+    obj: TextObject | undefined,
+    code: number,
+    x: number,
+    y: number,
+    right: number,
+  ): void {
+    const i = this.length++;
+    this.text[i] = text;
+    this.generated[i] = generated;
+    this.obj[i] = obj;
+    this.code[i] = code;
+    this.x[i] = x;
+    this.y[i] = y;
+    this.right[i] = right;
+  }
+
+  /** Appends character `i` of `from`, its text replaced by `text`. */
+  copy(from: Chars, i: number, text = from.text[i]): void {
+    this.push(
+      text,
+      from.generated[i],
+      from.obj[i],
+      from.code[i],
+      from.x[i],
+      from.y[i],
+      from.right[i],
+    );
+  }
+
+  /** Text of the last character, or undefined when there is none. */
+  lastText(): string | undefined {
+    return this.length ? this.text[this.length - 1] : undefined;
+  }
 }
 
 /** Stream-order neighbours a string is compared with for fake bold. */
@@ -49,7 +91,7 @@ const EPSILON = 0.01;
 
 /** The runs of a page's strings, in PDFium's reading of them. */
 export function textRuns(objects: readonly TextObject[]): TextRun[] {
-  const page = new TextPage();
+  const page = new TextPage(SCRATCH_LINE, SCRATCH_OUT);
   const byHolder = new Map<number, TextObject[]>();
   for (const obj of objects) {
     const list = byHolder.get(obj.holder) ?? [];
@@ -61,11 +103,16 @@ export function textRuns(objects: readonly TextObject[]): TextRun[] {
   return page.finish();
 }
 
+/** Reused page after page, so that their arrays grow once rather than for every page. */
+const SCRATCH_LINE = new Chars(), SCRATCH_OUT = new Chars();
+
 class TextPage {
-  readonly out: Char[] = [];
-  line: Char[] = [];
   pending: TextObject[] = [];
   prev: TextObject | undefined;
+
+  constructor(readonly line: Chars, readonly out: Chars) {
+    line.length = out.length = 0;
+  }
 
   /** Buffers strings of one line, in order of their start along it; a new line flushes them. */
   add(obj: TextObject, earlier: TextObject[]): void {
@@ -76,8 +123,8 @@ class TextPage {
     }
     if (earlier.some((other) => sameText(other, obj))) return;
     const last = this.pending[this.pending.length - 1];
-    if (last.items.length === 0) return;
-    const lastWidth = distance(last.m, Math.abs(glyphWidth(last, last.items.length - 1)));
+    if (last.codes.length === 0) return;
+    const lastWidth = distance(last.m, Math.abs(glyphWidth(last, last.codes.length - 1)));
     const thisWidth = distance(obj.m, Math.abs(glyphWidth(obj, 0)));
     const threshold = Math.max(lastWidth, thisWidth) / 4;
     if (Math.abs(obj.m[5] - last.m[5]) > threshold * 2) {
@@ -112,15 +159,14 @@ class TextPage {
           this.#generate("\n", true);
         }
       } else if (result === "hyphen") {
-        const first = obj.items.find((i) => i.code >= 0);
-        if (obj.chars === 1 && first && isHyphenCode(obj.font.text(first.code)!)) return;
-        while (this.line.length && this.line[this.line.length - 1].text === " ") this.line.pop();
-        const last = this.line[this.line.length - 1];
-        if (last) this.line[this.line.length - 1] = { ...last, text: "\u0002" };
+        const first = obj.codes.find((c) => c >= 0);
+        if (obj.chars === 1 && first !== undefined && isHyphenCode(obj.font.text(first)!)) return;
+        while (this.line.lastText() === " ") this.line.length--;
+        if (this.line.length) this.line.text[this.line.length - 1] = "\u0002";
       }
     }
     this.prev = obj;
-    const { font, m, items } = obj;
+    const { font, m, codes, xs } = obj;
     const line = this.line;
     const baseSpace = this.#baseSpace(obj);
     const charSpacing = obj.charSpace > 0.001
@@ -131,11 +177,11 @@ class TextPage {
     const limit = 0.07 * obj.size * Math.hypot(m[0], m[1]);
     const [a, b, , , e, f] = m;
     let spacing = 0;
-    for (let i = 0; i < items.length; i++) {
-      const { code, x: along } = items[i];
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i], along = xs[i];
       if (code < 0) {
-        const tail = line.length ? line : this.out;
-        if (tail.length && tail[tail.length - 1].text !== " ") spacing = -obj.sizeH * along / 1000;
+        const last = line.length ? line.lastText() : this.out.lastText();
+        if (last !== undefined && last !== " ") spacing = -obj.sizeH * along / 1000;
         continue;
       }
       spacing += charSpacing - baseSpace;
@@ -147,45 +193,45 @@ class TextPage {
           threshold = obj.sizeH * normalize(font.width(code), 300, 500, 700) / 1000;
         }
         if (threshold && spacing >= threshold) {
-          line.push({ text: " ", generated: true, obj, code: -1, x, y, right: x });
+          line.push(" ", true, obj, -1, x, y, x);
         }
       }
       spacing = 0;
       if (isRepeat(line, code, font, x, y, limit)) {
-        if (i === 0 && line[line.length - 1]?.text === " ") line.pop();
+        if (i === 0 && line.lastText() === " ") line.length--;
         continue;
       }
       const right = a * (along + font.width(code) * obj.size / 1000) + e;
       const text = font.text(code)!;
-      if (text.length === 1) line.push({ text, generated: false, obj, code, x, y, right });
-      else for (const t of text) line.push({ text: t, generated: false, obj, code, x, y, right });
+      if (text.length === 1) line.push(text, false, obj, code, x, y, right);
+      else for (const t of text) line.push(t, false, obj, code, x, y, right);
     }
   }
 
   /** PDFium's spacing that every glyph of a string with character spacing has anyway. */
   #baseSpace(obj: TextObject): number {
-    if (!obj.charSpace || obj.items.length < 3) return 0;
+    if (!obj.charSpace || obj.codes.length < 3) return 0;
     const spacing = distance(obj.m, obj.charSpace);
     let base = spacing, allChars = true;
-    for (const item of obj.items) {
-      if (item.code >= 0) continue;
-      base = Math.min(base, -obj.sizeH * item.x / 1000 + spacing);
+    obj.codes.forEach((code, i) => {
+      if (code >= 0) return;
+      base = Math.min(base, -obj.sizeH * obj.xs[i] / 1000 + spacing);
       allChars = false;
-    }
-    return base < 0 || (obj.items.length === 3 && !allChars) ? 0 : base;
+    });
+    return base < 0 || (obj.codes.length === 3 && !allChars) ? 0 : base;
   }
 
   /** What goes between the previous string and `obj`: nothing, a space, a line break, or a join. */
   #joinWithPrevious(obj: TextObject): "none" | "space" | "line" | "hyphen" {
     const prev = this.prev!;
     if (obj.vertical || prev.vertical) throw new Unsupported("vertical text");
-    if (prev.items.length === 0) return "none";
-    const prevItem = prev.items[prev.items.length - 1];
-    const firstItem = obj.items[0];
-    const curText = firstItem.code >= 0 ? obj.font.text(firstItem.code)! : "";
+    const last = prev.codes.length - 1;
+    if (last < 0) return "none";
+    const prevCode = prev.codes[last], firstCode = obj.codes[0];
+    const curText = firstCode >= 0 ? obj.font.text(firstCode)! : "";
     const cur = curText.codePointAt(0) ?? 0;
     if (endsLine(obj.rect, prev.rect)) return this.#isHyphen(cur) ? "hyphen" : "line";
-    const lastWidthUnits = glyphWidthUnits(prev, prev.items.length - 1);
+    const lastWidthUnits = glyphWidthUnits(prev, last);
     const thisWidthUnits = glyphWidthUnits(obj, 0);
     const lastWidth = Math.abs(lastWidthUnits * prev.size / 1000);
     const thisWidth = Math.abs(thisWidthUnits * obj.size / 1000);
@@ -197,7 +243,7 @@ class TextPage {
     let newline = (width(prev.rect) <= 0 && rectHeight > 5) ||
       ((py > threshold * 2 || py < threshold * -3) &&
         (Math.abs(py) >= 1 || Math.abs(py) > Math.abs(px)));
-    if (newline && prev.items.length > 1 && prev.items[prev.items.length - 1].x > prev.items[0].x) {
+    if (newline && last > 0 && prev.xs[last] > prev.xs[0]) {
       // Upright text still on one line when either string starts within the other's height band
       // (and the page's first 1000 units): a superscript or a footnote mark, not a new line.
       const band = (rect: TextObject["rect"], x: number, y: number) =>
@@ -210,7 +256,7 @@ class TextPage {
     if (newline) return this.#isHyphen(cur) ? "hyphen" : "line";
     if (obj.chars === 1 && isHyphenCode(curText) && this.#isHyphen(cur)) return "hyphen";
     if (cur === 32) return "none";
-    const prevText = prevItem.code >= 0 ? prev.font.text(prevItem.code)! : "";
+    const prevText = prevCode >= 0 ? prev.font.text(prevCode)! : "";
     if (prevText.endsWith(" ")) return "none";
     let threshold2 = normalize(Math.max(lastWidthUnits, thisWidthUnits), 400, 700, 800);
     if (lastWidthUnits >= thisWidthUnits) threshold2 *= Math.abs(prev.size);
@@ -219,7 +265,7 @@ class TextPage {
     if (Math.abs(threshold2 - 1.488) < 0.0001 || Math.abs(threshold2 - 1.39) < 0.00001) {
       threshold2 *= 1.5;
     }
-    return generatesSpace(px, prevItem.code >= 0 ? prevItem.x : 0, thisWidth, lastWidth, threshold2)
+    return generatesSpace(px, prevCode >= 0 ? prev.xs[last] : 0, thisWidth, lastWidth, threshold2)
       ? "space"
       : "none";
   }
@@ -229,39 +275,48 @@ class TextPage {
     const tail = this.line.length ? this.line : this.out;
     let i = tail.length - 1;
     if (i < 0) return false;
-    while (i > 0 && tail[i].text === " ") i--;
-    if (!isHyphenCode(tail[i].text)) return false;
-    return i > 0 && /\p{L}/u.test(tail[i - 1].text) &&
+    while (i > 0 && tail.text[i] === " ") i--;
+    if (!isHyphenCode(tail.text[i])) return false;
+    return i > 0 && /\p{L}/u.test(tail.text[i - 1]) &&
       /[\p{L}\p{N}]/u.test(String.fromCodePoint(cur));
   }
 
   #generate(text: string, committed = false): void {
-    const before = this.line[this.line.length - 1] ?? this.out[this.out.length - 1];
-    if (!before) return;
-    const width = before.obj && before.code >= 0 ? before.right - before.x : 0;
-    const c: Char = { text, generated: true, code: -1, x: before.x + width, y: before.y, right: 0 };
-    (committed ? this.out : this.line).push(c);
+    const from = this.line.length ? this.line : this.out, i = from.length - 1;
+    if (i < 0) return;
+    const width = from.obj[i] && from.code[i] >= 0 ? from.right[i] - from.x[i] : 0;
+    (committed ? this.out : this.line).push(
+      text,
+      true,
+      undefined,
+      -1,
+      from.x[i] + width,
+      from.y[i],
+      0,
+    );
   }
 
   /** Ends the current line: runs of spaces collapse, and ligatures are spelt out. */
   #closeLine(): void {
+    const line = this.line, out = this.out;
     let space = false;
-    for (const c of this.line) {
-      if (c.text === " ") {
+    for (let i = 0; i < line.length; i++) {
+      const text = line.text[i];
+      if (text === " ") {
         if (space) continue;
         space = true;
       } else space = false;
-      const code = c.text.charCodeAt(0);
+      const code = text.charCodeAt(0);
       if (code < 0x590) {
-        this.out.push(c);
+        out.copy(line, i);
         continue;
       }
-      if (isRightToLeft(c.text.codePointAt(0)!)) throw new Unsupported("right-to-left text");
+      if (isRightToLeft(text.codePointAt(0)!)) throw new Unsupported("right-to-left text");
       const spelt = code >= 0xfb00 && code <= 0xfb06 ? LIGATURES[code - 0xfb00] : undefined;
-      if (spelt) { for (const piece of spelt) this.out.push({ ...c, text: piece }); }
-      else this.out.push(c);
+      if (spelt) { for (const piece of spelt) out.copy(line, i, piece); }
+      else out.copy(line, i);
     }
-    this.line = [];
+    line.length = 0;
   }
 }
 
@@ -278,44 +333,50 @@ const LIGATURES = ["ff", "fi", "fl", "ffi", "ffl", "st", "st"];
  * Runs from the page's characters: cut after each inferred space (which stays at the end of its
  * run) and at each line break, placed by their first and last glyphs.
  */
-function runs(chars: readonly Char[]): TextRun[] {
+function runs(chars: Chars): TextRun[] {
   const out: TextRun[] = [];
-  let str = "", first: Char | undefined, last: Char | undefined;
-  const cut = (eol: boolean) => {
-    if (str) out.push(placed(str, first, last, eol));
-    str = "";
-    first = last = undefined;
+  let start = 0, first = -1, last = -1;
+  /** Ends the run at character `end` (not included). */
+  const cut = (end: number, eol: boolean) => {
+    if (end > start) {
+      const str = chars.text.slice(start, end).join("").replaceAll("\0", "");
+      if (str) out.push(placed(chars, str, first, last, eol));
+    }
+    start = end;
+    first = last = -1;
   };
-  for (const c of chars) {
-    if (c.text === "\r" || c.text === "\n") {
-      if (c.text === "\n" || !c.generated) cut(true);
+  for (let i = 0; i < chars.length; i++) {
+    const text = chars.text[i];
+    if (text === "\r" || text === "\n") {
+      // An inferred line break is "\r\n": the pair ends one run.
+      cut(i, true);
+      start = i + 1;
       continue;
     }
-    if (c.text === "\0") continue;
-    str += c.text;
-    if (c.generated) {
-      cut(false);
+    if (chars.generated[i]) {
+      cut(i + 1, false);
       continue;
     }
-    first ??= c;
-    if (c.text.trim()) last = c;
+    if (first < 0) first = i;
+    if (text !== " " && text.trim()) last = i;
   }
-  cut(false);
+  cut(chars.length, false);
   return out;
 }
 
-function placed(str: string, first: Char | undefined, last: Char | undefined, eol: boolean) {
-  if (!first?.obj) return { str, x: 0, y: 0, width: 0, height: 0, eol, rotated: false };
-  const [a, b, c, d] = first.obj.m;
-  const height = first.obj.size * Math.sqrt(Math.abs(a * d - b * c));
-  const right = (last ?? first).right;
+function placed(chars: Chars, str: string, first: number, last: number, eol: boolean): TextRun {
+  const obj = first >= 0 ? chars.obj[first] : undefined;
+  if (!obj) return { str, x: 0, y: 0, width: 0, height: 0, eol, rotated: false };
+  const [a, b, c, d] = obj.m;
+  const height = obj.size * Math.sqrt(Math.abs(a * d - b * c));
+  const right = chars.right[last >= 0 ? last : first], x = chars.x[first];
   const rotated = Math.abs(b) > 1e-6 || Math.abs(c) > 1e-6 || a <= 0;
-  return { str, x: first.x, y: first.y, width: Math.max(0, right - first.x), height, eol, rotated };
+  return { str, x, y: chars.y[first], width: Math.max(0, right - x), height, eol, rotated };
 }
 
 /** Whether a glyph repeats one of the last few of the line in about the same place (fake bold). */
 function isRepeat(
-  line: readonly Char[],
+  line: Chars,
   code: number,
   font: TextObject["font"],
   x: number,
@@ -323,10 +384,9 @@ function isRepeat(
   limit: number,
 ): boolean {
   for (let n = line.length - 1; n >= Math.max(0, line.length - SAME_CHAR_WINDOW); n--) {
-    const c = line[n];
     if (
-      c.code === code && c.obj?.font === font && Math.abs(c.x - x) < limit &&
-      Math.abs(c.y - y) < limit
+      line.code[n] === code && line.obj[n]?.font === font && Math.abs(line.x[n] - x) < limit &&
+      Math.abs(line.y[n] - y) < limit
     ) return true;
   }
   return false;
@@ -362,8 +422,8 @@ function endsLine(rect: TextObject["rect"], prev: TextObject["rect"]): boolean {
 
 /** Width of item `i` in thousandths of the font size; 0 for a kerning number. */
 function glyphWidthUnits(obj: TextObject, i: number): number {
-  const item = obj.items[i];
-  return item && item.code >= 0 ? Math.max(0, obj.font.width(item.code)) : 0;
+  const code = obj.codes[i];
+  return code !== undefined && code >= 0 ? Math.max(0, obj.font.width(code)) : 0;
 }
 
 /** Width of item `i` in text space. */
@@ -373,7 +433,7 @@ function glyphWidth(obj: TextObject, i: number): number {
 
 /** Whether `other` is `obj` drawn again a little aside: the same glyphs, in about the same place. */
 function sameText(other: TextObject, obj: TextObject): boolean {
-  if (other.items.length !== obj.items.length) return false;
+  if (other.codes.length !== obj.codes.length) return false;
   const overlap: TextObject["rect"] = [
     Math.max(obj.rect[0], other.rect[0]),
     Math.max(obj.rect[1], other.rect[1]),
@@ -383,9 +443,9 @@ function sameText(other: TextObject, obj: TextObject): boolean {
   if (overlap[2] <= overlap[0] || overlap[3] <= overlap[1]) return false;
   if (Math.abs(width(overlap) - width(other.rect)) > width(other.rect) / 2) return false;
   if (obj.size !== other.size) return false;
-  if (obj.items.length === 0) return true;
-  if (obj.items.some((item, i) => item.code !== other.items[i].code)) return false;
-  const charSize = glyphWidthUnits(obj, obj.items.length - 1);
+  if (obj.codes.length === 0) return true;
+  if (obj.codes.some((code, i) => code !== other.codes[i])) return false;
+  const charSize = glyphWidthUnits(obj, obj.codes.length - 1);
   const maxSize = Math.max(overlap[3] - overlap[1], width(overlap), obj.size);
   return Math.abs(other.m[4] - obj.m[4]) <= 0.9 * charSize * obj.size / 1000 &&
     Math.abs(other.m[5] - obj.m[5]) <= maxSize / 8;
