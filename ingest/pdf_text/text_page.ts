@@ -35,9 +35,8 @@ class Chars {
   length = 0;
   /** One code point each. */
   readonly text: string[] = [];
-  readonly generated: boolean[] = [];
   readonly obj: (TextObject | undefined)[] = [];
-  /** The glyph's code, -1 for an inferred character. */
+  /** The glyph's code, -1 for a character the reader inferred. */
   readonly code: number[] = [];
   readonly x: number[] = [];
   readonly y: number[] = [];
@@ -46,7 +45,6 @@ class Chars {
 
   push(
     text: string,
-    generated: boolean,
     obj: TextObject | undefined,
     code: number,
     x: number,
@@ -55,7 +53,6 @@ class Chars {
   ): void {
     const i = this.length++;
     this.text[i] = text;
-    this.generated[i] = generated;
     this.obj[i] = obj;
     this.code[i] = code;
     this.x[i] = x;
@@ -64,16 +61,8 @@ class Chars {
   }
 
   /** Appends character `i` of `from`, its text replaced by `text`. */
-  copy(from: Chars, i: number, text = from.text[i]): void {
-    this.push(
-      text,
-      from.generated[i],
-      from.obj[i],
-      from.code[i],
-      from.x[i],
-      from.y[i],
-      from.right[i],
-    );
+  pushFrom(from: Chars, i: number, text = from.text[i]): void {
+    this.push(text, from.obj[i], from.code[i], from.x[i], from.y[i], from.right[i]);
   }
 
   /** Text of the last character, or undefined when there is none. */
@@ -91,7 +80,7 @@ const EPSILON = 0.01;
 
 /** The runs of a page's strings, in PDFium's reading of them. */
 export function textRuns(objects: readonly TextObject[]): TextRun[] {
-  const page = new TextPage(SCRATCH_LINE, SCRATCH_OUT);
+  const page = new TextPage(SCRATCH);
   const byHolder = new Map<number, TextObject[]>();
   for (const obj of objects) {
     const list = byHolder.get(obj.holder) ?? [];
@@ -103,15 +92,20 @@ export function textRuns(objects: readonly TextObject[]): TextRun[] {
   return page.finish();
 }
 
-/** Reused page after page, so that their arrays grow once rather than for every page. */
-const SCRATCH_LINE = new Chars(), SCRATCH_OUT = new Chars();
+/** Reused page after page, so that its arrays grow once rather than for every page. */
+const SCRATCH = new Chars();
 
+/**
+ * The page's text as it is inferred. The current line is the tail of `chars` from `lineStart`:
+ * closing it collapses its runs of spaces and spells out its ligatures in place.
+ */
 class TextPage {
   pending: TextObject[] = [];
   prev: TextObject | undefined;
+  lineStart = 0;
 
-  constructor(readonly line: Chars, readonly out: Chars) {
-    line.length = out.length = 0;
+  constructor(readonly chars: Chars) {
+    chars.length = 0;
   }
 
   /** Buffers strings of one line, in order of their start along it; a new line flushes them. */
@@ -140,7 +134,7 @@ class TextPage {
   finish(): TextRun[] {
     this.#flush();
     this.#closeLine();
-    return runs(this.out);
+    return runs(this.chars);
   }
 
   #flush(): void {
@@ -154,20 +148,22 @@ class TextPage {
       if (result === "space") this.#generate(" ");
       else if (result === "line") {
         this.#closeLine();
-        if (this.out.length) {
-          this.#generate("\r", true);
-          this.#generate("\n", true);
+        if (this.chars.length) {
+          this.#generate("\r");
+          this.#generate("\n");
+          this.lineStart = this.chars.length;
         }
       } else if (result === "hyphen") {
         const first = obj.codes.find((c) => c >= 0);
         if (obj.chars === 1 && first !== undefined && isHyphenCode(obj.font.text(first)!)) return;
-        while (this.line.lastText() === " ") this.line.length--;
-        if (this.line.length) this.line.text[this.line.length - 1] = "\u0002";
+        const chars = this.chars;
+        while (chars.length > this.lineStart && chars.lastText() === " ") chars.length--;
+        if (chars.length > this.lineStart) chars.text[chars.length - 1] = "\u0002";
       }
     }
     this.prev = obj;
     const { font, m, codes, xs } = obj;
-    const line = this.line;
+    const chars = this.chars;
     const baseSpace = this.#baseSpace(obj);
     const charSpacing = obj.charSpace > 0.001
       ? distance(m, obj.charSpace)
@@ -180,7 +176,7 @@ class TextPage {
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i], along = xs[i];
       if (code < 0) {
-        const last = line.length ? line.lastText() : this.out.lastText();
+        const last = chars.lastText();
         if (last !== undefined && last !== " ") spacing = -obj.sizeH * along / 1000;
         continue;
       }
@@ -193,18 +189,18 @@ class TextPage {
           threshold = obj.sizeH * normalize(font.width(code), 300, 500, 700) / 1000;
         }
         if (threshold && spacing >= threshold) {
-          line.push(" ", true, obj, -1, x, y, x);
+          chars.push(" ", obj, -1, x, y, x);
         }
       }
       spacing = 0;
-      if (isRepeat(line, code, font, x, y, limit)) {
-        if (i === 0 && line.lastText() === " ") line.length--;
+      if (isRepeat(chars, this.lineStart, code, font, x, y, limit)) {
+        if (i === 0 && chars.length > this.lineStart && chars.lastText() === " ") chars.length--;
         continue;
       }
       const right = a * (along + font.width(code) * obj.size / 1000) + e;
       const text = font.text(code)!;
-      if (text.length === 1) line.push(text, false, obj, code, x, y, right);
-      else for (const t of text) line.push(t, false, obj, code, x, y, right);
+      if (text.length === 1) chars.push(text, obj, code, x, y, right);
+      else for (const t of text) chars.push(t, obj, code, x, y, right);
     }
   }
 
@@ -272,51 +268,57 @@ class TextPage {
 
   /** Whether the text so far ends in a hyphen after a letter, and `cur` goes on the word. */
   #isHyphen(cur: number): boolean {
-    const tail = this.line.length ? this.line : this.out;
-    let i = tail.length - 1;
-    if (i < 0) return false;
-    while (i > 0 && tail.text[i] === " ") i--;
-    if (!isHyphenCode(tail.text[i])) return false;
-    return i > 0 && /\p{L}/u.test(tail.text[i - 1]) &&
+    // Within the current line, or the whole text when the line is empty.
+    const { text, length } = this.chars;
+    const from = length > this.lineStart ? this.lineStart : 0;
+    let i = length - 1;
+    if (i < from) return false;
+    while (i > from && text[i] === " ") i--;
+    if (!isHyphenCode(text[i])) return false;
+    return i > from && /\p{L}/u.test(text[i - 1]) &&
       /[\p{L}\p{N}]/u.test(String.fromCodePoint(cur));
   }
 
-  #generate(text: string, committed = false): void {
-    const from = this.line.length ? this.line : this.out, i = from.length - 1;
+  #generate(text: string): void {
+    const chars = this.chars, i = chars.length - 1;
     if (i < 0) return;
-    const width = from.obj[i] && from.code[i] >= 0 ? from.right[i] - from.x[i] : 0;
-    (committed ? this.out : this.line).push(
-      text,
-      true,
-      undefined,
-      -1,
-      from.x[i] + width,
-      from.y[i],
-      0,
-    );
+    const width = chars.obj[i] && chars.code[i] >= 0 ? chars.right[i] - chars.x[i] : 0;
+    chars.push(text, undefined, -1, chars.x[i] + width, chars.y[i], 0);
   }
 
   /** Ends the current line: runs of spaces collapse, and ligatures are spelt out. */
   #closeLine(): void {
-    const line = this.line, out = this.out;
-    let space = false;
-    for (let i = 0; i < line.length; i++) {
-      const text = line.text[i];
+    const chars = this.chars, end = chars.length;
+    // Most lines have no run of spaces and nothing past U+058F: they stay as they are.
+    let k = this.lineStart, space = false;
+    for (; k < end; k++) {
+      const text = chars.text[k];
+      if (text === " " ? space : text.charCodeAt(0) >= 0x590) break;
+      space = text === " ";
+    }
+    if (k < end) this.#rewriteFrom(k);
+    this.lineStart = chars.length;
+  }
+
+  /** Rewrites the line from character `k` on, its runs of spaces collapsed, ligatures spelt out. */
+  #rewriteFrom(k: number): void {
+    const chars = this.chars, rest = new Chars();
+    for (let i = k; i < chars.length; i++) rest.pushFrom(chars, i);
+    chars.length = k;
+    let space = k > this.lineStart && chars.text[k - 1] === " ";
+    for (let i = 0; i < rest.length; i++) {
+      const text = rest.text[i];
       if (text === " ") {
         if (space) continue;
         space = true;
       } else space = false;
       const code = text.charCodeAt(0);
-      if (code < 0x590) {
-        out.copy(line, i);
-        continue;
+      if (code >= 0x590 && isRightToLeft(text.codePointAt(0)!)) {
+        throw new Unsupported("right-to-left text");
       }
-      if (isRightToLeft(text.codePointAt(0)!)) throw new Unsupported("right-to-left text");
-      const spelt = code >= 0xfb00 && code <= 0xfb06 ? LIGATURES[code - 0xfb00] : undefined;
-      if (spelt) { for (const piece of spelt) out.copy(line, i, piece); }
-      else out.copy(line, i);
+      const spelt = code >= 0xfb00 && code <= 0xfb06 ? LIGATURES[code - 0xfb00] : text;
+      for (const piece of spelt) chars.pushFrom(rest, i, piece);
     }
-    line.length = 0;
   }
 }
 
@@ -335,11 +337,13 @@ const LIGATURES = ["ff", "fi", "fl", "ffi", "ffl", "st", "st"];
  */
 function runs(chars: Chars): TextRun[] {
   const out: TextRun[] = [];
-  let start = 0, first = -1, last = -1;
-  /** Ends the run at character `end` (not included). */
+  // The page's text is joined once; each run is a slice of it, by UTF-16 offsets.
+  const page = chars.text.slice(0, chars.length).join("");
+  const nul = page.includes("\0");
+  let start = 0, at = 0, first = -1, last = -1;
   const cut = (end: number, eol: boolean) => {
     if (end > start) {
-      const str = chars.text.slice(start, end).join("").replaceAll("\0", "");
+      const str = nul ? page.slice(start, end).replaceAll("\0", "") : page.slice(start, end);
       if (str) out.push(placed(chars, str, first, last, eol));
     }
     start = end;
@@ -347,20 +351,22 @@ function runs(chars: Chars): TextRun[] {
   };
   for (let i = 0; i < chars.length; i++) {
     const text = chars.text[i];
+    at += text.length;
     if (text === "\r" || text === "\n") {
       // An inferred line break is "\r\n": the pair ends one run.
-      cut(i, true);
-      start = i + 1;
+      cut(at - 1, true);
+      start = at;
       continue;
     }
-    if (chars.generated[i]) {
-      cut(i + 1, false);
+    if (chars.code[i] < 0) {
+      cut(at, false);
       continue;
     }
     if (first < 0) first = i;
-    if (text !== " " && text.trim()) last = i;
+    const c = text.charCodeAt(0);
+    if ((c > 0x20 && c !== 0xa0 && c < 0x1680) || text.trim()) last = i;
   }
-  cut(chars.length, false);
+  cut(at, false);
   return out;
 }
 
@@ -374,19 +380,21 @@ function placed(chars: Chars, str: string, first: number, last: number, eol: boo
   return { str, x, y: chars.y[first], width: Math.max(0, right - x), height, eol, rotated };
 }
 
-/** Whether a glyph repeats one of the last few of the line in about the same place (fake bold). */
+/** Whether a glyph repeats one of the line's last few in about the same place (fake bold). */
 function isRepeat(
-  line: Chars,
+  chars: Chars,
+  lineStart: number,
   code: number,
   font: TextObject["font"],
   x: number,
   y: number,
   limit: number,
 ): boolean {
-  for (let n = line.length - 1; n >= Math.max(0, line.length - SAME_CHAR_WINDOW); n--) {
+  const stop = Math.max(lineStart, chars.length - SAME_CHAR_WINDOW);
+  for (let n = chars.length - 1; n >= stop; n--) {
     if (
-      line.code[n] === code && line.obj[n]?.font === font && Math.abs(line.x[n] - x) < limit &&
-      Math.abs(line.y[n] - y) < limit
+      chars.code[n] === code && chars.obj[n]?.font === font && Math.abs(chars.x[n] - x) < limit &&
+      Math.abs(chars.y[n] - y) < limit
     ) return true;
   }
   return false;
