@@ -72,7 +72,7 @@ export class PdfDocument {
     return value;
   }
 
-  /** A stream's bytes with its filters undone: only Flate (and none) are taken. */
+  /** A stream's bytes with its filters undone: Flate and ASCII85 (and none) are taken. */
   decode(stream: Stream): Uint8Array {
     const filter = this.get(stream.dict.get("Filter"));
     const parm = this.get(stream.dict.get("DecodeParms"));
@@ -81,6 +81,10 @@ export class PdfDocument {
     const parms = Array.isArray(parm) ? parm : [parm];
     let data = stream.raw;
     filters.forEach((f, i) => {
+      if (f === "ASCII85Decode" || f === "A85") {
+        data = ascii85(data);
+        return;
+      }
       if (f !== "FlateDecode" && f !== "Fl") throw new Unsupported(`filter ${String(f)}`);
       data = inflate(data);
       const p = this.dict(parms[i] as PdfValue | Stream | undefined);
@@ -270,6 +274,37 @@ function inflate(data: Uint8Array): Uint8Array {
   } catch (err) {
     throw new Unsupported(`bad Flate data: ${(err as Error).message}`);
   }
+}
+
+/** ASCII base-85 (`<~` optional, `~>` the end, `z` four zero bytes), white space ignored. */
+function ascii85(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(data.length * 4 / 5) + 4);
+  let n = 0, group = 0, count = 0;
+  let p = data[0] === 0x3c && data[1] === 0x7e ? 2 : 0;
+  for (; p < data.length; p++) {
+    const c = data[p];
+    if (c === 0x7e) break; // ~>
+    if (c <= 0x20) continue;
+    if (c === 0x7a && count === 0) { // z
+      n += 4;
+      continue;
+    }
+    if (c < 0x21 || c > 0x75) throw new Unsupported("bad ASCII85 data");
+    group = group * 85 + (c - 0x21);
+    if (++count === 5) {
+      out[n++] = group >>> 24;
+      out[n++] = (group >>> 16) & 0xff;
+      out[n++] = (group >>> 8) & 0xff;
+      out[n++] = group & 0xff;
+      group = count = 0;
+    }
+  }
+  if (count === 1) throw new Unsupported("bad ASCII85 data");
+  if (count > 1) {
+    for (let k = count; k < 5; k++) group = group * 85 + 84;
+    for (let k = 0; k < count - 1; k++) out[n++] = (group >>> (24 - 8 * k)) & 0xff;
+  }
+  return out.subarray(0, n);
 }
 
 /** Undoes PNG row predictors (one filter byte per row), as cross-reference streams use them. */

@@ -67,7 +67,7 @@ function simpleFont(doc: PdfDocument, dict: Dict): PdfFont {
     ? BASE_ENCODINGS[named]
     : implicit
     ? STANDARD_ENCODING
-    : undefined;
+    : builtInEncoding(doc, descriptor);
   if (base) { for (let c = 0; c < 256; c++) text[c] = base[c] || undefined; }
   const differences = encoding instanceof Map ? doc.get(encoding.get("Differences")) : undefined;
   let code = 0;
@@ -140,6 +140,29 @@ function compositeFont(doc: PdfDocument, dict: Dict): PdfFont {
     descent,
   };
 }
+
+/**
+ * The encoding built into an embedded Type 1 program (`/FontFile`), from its clear-text part:
+ * `StandardEncoding`, or the `dup code /name put` entries of its own array. Undefined for other
+ * programs (CFF, TrueType), whose encodings are binary tables this reader does not parse.
+ */
+function builtInEncoding(doc: PdfDocument, descriptor: Dict | undefined): string[] | undefined {
+  const program = doc.get(descriptor?.get("FontFile"));
+  if (!(program instanceof Stream)) return undefined;
+  const bytes = doc.decode(program);
+  const clear = LATIN1.decode(
+    bytes.subarray(0, doc.num(program.dict.get("Length1"), bytes.length)),
+  );
+  const head = clear.slice(0, Math.max(0, clear.indexOf("eexec")) || clear.length);
+  if (/\/Encoding\s+StandardEncoding\s+def/.test(head)) return [...STANDARD_ENCODING];
+  const out: string[] = new Array(256).fill("");
+  for (const [, code, name] of head.matchAll(/dup\s+(\d+)\s*\/([^\s/\[\]{}()<>]+)\s+put/g)) {
+    if (Number(code) < 256) out[Number(code)] = glyphUnicode(name) ?? "";
+  }
+  return out;
+}
+
+const LATIN1 = new TextDecoder("latin1");
 
 /** Ascent and descent from the descriptor, else from its bounding box, else typical values. */
 function verticalMetrics(doc: PdfDocument, descriptor: Dict | undefined): [number, number] {
