@@ -133,8 +133,9 @@ export async function readPages(pdf: OpenPdf, from: number, to: number): Promise
         continue;
       }
     }
-    const engine = await inPdfium(pdf);
     try {
+      // A file this reader opened that PDFium cannot fails only the pages left to PDFium.
+      const engine = await inPdfium(pdf);
       out.push(withPage(engine, p, (page) => {
         const text = textLayer(pdfiumRuns(engine.pdfium, page));
         const letters = countLetters(text, FEW_CHARACTERS);

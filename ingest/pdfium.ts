@@ -41,17 +41,15 @@ let instance: Promise<Pdfium> | undefined;
 let shared: WebAssembly.Module | undefined;
 let source: (() => Promise<WebAssembly.Module | undefined>) | undefined;
 
-/** Compiles PDFium's WebAssembly, for {@linkcode sharePdfiumModule} in the threads that read PDFs. */
+/** Compiles PDFium's WebAssembly, for the threads that read PDFs (see {@linkcode pdfiumModuleFrom}). */
 export async function compilePdfium(): Promise<WebAssembly.Module> {
   return await WebAssembly.compile(await Deno.readFile(WASM));
 }
 
-/** Makes this thread's instance from `module` rather than compiling its own. */
-export function sharePdfiumModule(module: WebAssembly.Module): void {
-  shared = module;
-}
-
-/** Where this thread gets its compiled module on first use, unless one was shared already. */
+/**
+ * Where this thread gets its compiled module on first use, rather than compiling its own; a module
+ * that cannot be instantiated is not kept, and the next use asks again.
+ */
 export function pdfiumModuleFrom(ask: () => Promise<WebAssembly.Module | undefined>): void {
   source = ask;
 }
@@ -77,7 +75,7 @@ export function pdfium(): Promise<Pdfium> {
       heapF64: wasm.heapF64,
     };
   })().catch((err) => {
-    instance = undefined;
+    instance = shared = undefined;
     throw err;
   });
 }

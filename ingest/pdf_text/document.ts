@@ -267,10 +267,15 @@ function hasEndstream(b: Uint8Array, at: number): boolean {
   return word === "endstream" && endsWord(b[p + 9]);
 }
 
+/** Largest stream inflated: past it, a stream is more likely a bomb than a page. */
+const MAX_INFLATED = 256 * 1024 * 1024;
+
 /** Inflates, keeping what a stream cut short or missing its checksum still gives, as readers do. */
 function inflate(data: Uint8Array): Uint8Array {
   try {
-    return new Uint8Array(inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH }));
+    return new Uint8Array(
+      inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_INFLATED }),
+    );
   } catch (err) {
     throw new Unsupported(`bad Flate data: ${(err as Error).message}`);
   }

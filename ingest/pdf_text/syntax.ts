@@ -36,8 +36,11 @@ for (const c of "()<>[]{}/%") CLASS[c.charCodeAt(0)] = 2;
 const LATIN1 = new TextDecoder("latin1");
 /** `\n`, `\r`, `\t`, `\b` and `\f` in a literal string: the byte each escape stands for. */
 const ESCAPES: Record<number, number> = { 0x6e: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x66: 12 };
-/** Keywords seen so far, one object each: a content stream repeats a few dozen operators. */
-const OPERATORS = new Map<string, Op>();
+/**
+ * Keywords seen so far, one object each: a content stream repeats a few dozen operators. Capped,
+ * so that a file of made-up words cannot grow it without end.
+ */
+const OPERATORS = new Map<string, Op>(), MAX_OPERATORS = 1024;
 
 /** A cursor over PDF bytes that reads one object at a time. */
 export class Lexer {
@@ -112,7 +115,10 @@ export class Lexer {
     if (word === "false") return false;
     if (word === "null") return null;
     let op = OPERATORS.get(word);
-    if (!op) OPERATORS.set(word, op = new Op(word));
+    if (!op) {
+      op = new Op(word);
+      if (OPERATORS.size < MAX_OPERATORS) OPERATORS.set(word, op);
+    }
     return op;
   }
 

@@ -1,12 +1,13 @@
 /**
  * PDFium on its own runtime (`ingest/pdfium_runtime.ts`): an instantiation that fails fails the
- * file with the reason and is not waited on forever (a module that imports what the runtime does
- * not provide stands in for a broken install), and a `longjmp` out of PDFium's C libraries comes
- * back through the runtime's `invoke_*` calls.
+ * file (or, in a file the TypeScript reader takes, the pages left to PDFium) with the reason and is
+ * not waited on forever (a module that imports what the runtime does not provide stands in for a
+ * broken install), and a `longjmp` out of PDFium's C libraries comes back through the runtime's
+ * `invoke_*` calls.
  */
 import assert from "node:assert/strict";
 import { closePdf, openPdf, readPages, renderPage } from "../../ingest/extract_pdf.ts";
-import { compilePdfium, sharePdfiumModule } from "../../ingest/pdfium.ts";
+import { compilePdfium, pdfiumModuleFrom } from "../../ingest/pdfium.ts";
 import { makePdf } from "./_fixtures.ts";
 
 /** `(module (import "env" "nope" (func)))`. */
@@ -17,7 +18,7 @@ const UNLINKABLE = Uint8Array.of(
 );
 
 Deno.test("a PDFium module that cannot be instantiated fails the PDF instead of hanging", async () => {
-  sharePdfiumModule(new WebAssembly.Module(UNLINKABLE));
+  pdfiumModuleFrom(() => Promise.resolve(new WebAssembly.Module(UNLINKABLE)));
   let timer: ReturnType<typeof setTimeout> | undefined;
   // A guard against a hang only: the failure comes as soon as instantiation fails.
   const hung = new Promise<string>((resolve) => timer = setTimeout(() => resolve("hung"), 120_000));
@@ -30,13 +31,24 @@ Deno.test("a PDFium module that cannot be instantiated fails the PDF instead of 
       hung,
     ]);
     assert.equal(outcome, "LinkError");
+    // A file the TypeScript reader takes keeps the pages it read; only a page left to PDFium (too
+    // few letters for the reader to tell it from a scan) fails.
+    const lines = Array.from({ length: 4 }, (_, i) => `Line ${i} of a page the reader takes.`);
+    const pdf = await openPdf(makePdf([lines, ["short"]]));
+    try {
+      const [first, second] = await readPages(pdf, 1, 2);
+      assert.deepEqual(first, { text: lines.join("\n") });
+      assert.match("failed" in second ? second.failed : "", /WebAssembly\.instantiate/);
+    } finally {
+      await closePdf(pdf);
+    }
   } finally {
     clearTimeout(timer);
   }
 });
 
 Deno.test("a damaged JPEG inside a PDF is survived: libjpeg's longjmp comes back, pages go on", async () => {
-  sharePdfiumModule(await compilePdfium()); // the real one, whichever test ran before
+  pdfiumModuleFrom(compilePdfium); // the real one, whichever test ran before
   const pixels = new Uint8Array(64 * 64).fill(0);
   const pdf = makePdf([{ image: { width: 64, height: 64, pixels } }, ["after the picture"]]);
   // The image's deflated bytes, declared a JPEG: libjpeg fails on them and longjmps out.
