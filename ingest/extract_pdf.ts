@@ -50,7 +50,7 @@ export interface OpenPdf {
 }
 
 /** A document open in PDFium. */
-export interface PdfiumDocument {
+interface PdfiumDocument {
   pdfium: Pdfium;
   doc: number;
   /** The file's bytes in PDFium's memory, which the document reads from until it is closed. */

@@ -3,9 +3,9 @@
  * thread, made on first use. The main thread compiles the module once, when a worker thread first
  * asks ({@linkcode pdfiumModuleFrom}), and gives it to each thread that asks: a compiled module
  * crosses `postMessage` without being compiled again, and the threads then share the machine code
- * V8 optimises as pages are read. A
- * WebAssembly trap (PDFium aborting on a file it cannot survive) leaves an instance unusable, so
- * {@linkcode dropPdfiumAfter} discards it and the next use makes a fresh one.
+ * V8 optimises as pages are read. A WebAssembly trap (PDFium aborting on a file it cannot survive)
+ * leaves an instance unusable, so {@linkcode dropPdfiumAfter} discards it and the next use makes a
+ * fresh one.
  */
 import type { Methods } from "@embedpdf/pdfium";
 import { instantiatePdfium } from "./pdfium_runtime.ts";

@@ -78,9 +78,6 @@ export async function runIngest(
   const now = deps.now ?? (() => performance.now());
   const started = now();
   const log = deps.log.child({ component: "ingest" });
-  // Compiled once, for the worker threads, when the first of them needs PDFium.
-  let compiled: Promise<WebAssembly.Module> | undefined;
-  const pdfium = () => compiled ??= compilePdfium();
   const entries = await walkInputs(opts.inputs, {
     excludeDirs: [opts.out, ...(opts.dumpText ? [opts.dumpText] : [])],
   });
@@ -90,7 +87,7 @@ export async function runIngest(
   const stats: ExtractStats = { pages: 0, ocrPages: 0 };
   try {
     let words = opts.tokenizer ? undefined : new WordCounts({ maxWords: opts.maxTrainingWords });
-    const collected = await extract(entries, opts, { spill, words, stats, pdfium }, deps);
+    const collected = await extract(entries, opts, { spill, words, stats }, deps);
     for (const f of collected.files) {
       if (f.status === "skipped") log.warn("skipped", { path: f.path, reason: f.reason });
     }
@@ -157,7 +154,6 @@ async function extract(
     spill: SpillFile;
     words?: WordCounts;
     stats: ExtractStats;
-    pdfium: () => Promise<WebAssembly.Module>;
   },
   deps: IngestDeps,
 ): Promise<Collected> {
@@ -168,7 +164,7 @@ async function extract(
   // Threads of their own, gone when extraction ends: their heaps (PDFium, tesseract) with them.
   const pool = new WorkerPool({
     size: opts.workers,
-    pdfium: sinks.pdfium,
+    pdfium: compilePdfium,
   });
   const ocr = new OcrPool(opts.ocrWorkers);
   const stats = sinks.stats;

@@ -23,12 +23,11 @@ export interface TextObject {
   m: Matrix;
   /**
    * The string's items, side by side: a glyph's code and its origin along the string, or -1 and a
-   * `TJ` kerning number between two parts of the string.
+   * `TJ` kerning number between two parts of the string. Kerning sits only between glyphs, so the
+   * first and last items, if any, are glyphs.
    */
   codes: number[];
   xs: number[];
-  /** Glyphs only (kerning numbers left out). */
-  chars: number;
   /** The box the glyphs cover on the page: left, bottom, right, top. */
   rect: [number, number, number, number];
   /** Which content stream drew it: the page is 0, each form drawing a new number. */
@@ -140,7 +139,7 @@ class Interpreter {
       if (strings.length) trail = kerning.pop()!;
       if (lead) translate(tm, -lead * perUnit * gs.scale, 0);
       const codes: number[] = [], xs: number[] = [];
-      let pos = 0, chars = 0;
+      let pos = 0;
       const step = font.twoByte ? 2 : 1;
       strings.forEach((bytes, s) => {
         for (let i = 0; i + step <= bytes.length; i += step) {
@@ -148,7 +147,6 @@ class Interpreter {
           if (font.text(code) === undefined) throw new Unsupported(`no text for code ${code}`);
           codes.push(code);
           xs.push(pos * gs.scale);
-          chars++;
           pos += font.width(code) * perUnit + gs.charSpace;
           if (code === 32 && step === 1) pos += gs.wordSpace;
         }
@@ -170,10 +168,9 @@ class Interpreter {
         m: [text[0], text[1], text[2], text[3], x, y],
         codes,
         xs,
-        chars,
-        rect: chars ? bounds(text, 0, pos, bottom, top) : [x, y, x, y],
+        rect: codes.length ? bounds(text, 0, pos, bottom, top) : [x, y, x, y],
         holder,
-        vertical: advancesVertically(text, codes, xs),
+        vertical: advancesVertically(text, xs),
       });
       translate(tm, pos - trail * perUnit * gs.scale, 0);
     };
@@ -313,7 +310,7 @@ function translate(m: Matrix, tx: number, ty: number): void {
 }
 
 /** `m1` then `m2`: PDF's row-vector convention, so `multiply(tm, ctm)` maps text space to page. */
-export function multiply(m1: Matrix, m2: Matrix): Matrix {
+function multiply(m1: Matrix, m2: Matrix): Matrix {
   const [a, b, c, d, e, f] = m1, [A, B, C, D, E, F] = m2;
   return [
     a * A + b * C,
@@ -331,15 +328,9 @@ export function apply(m: Matrix, x: number, y: number): [number, number] {
 }
 
 /** Whether glyphs from the first to the last move more up or down the page than along it. */
-function advancesVertically(m: Matrix, codes: number[], xs: number[]): boolean {
-  let first = -1, last = -1;
-  for (let i = 0; i < codes.length; i++) {
-    if (codes[i] < 0) continue;
-    if (first < 0) first = i;
-    last = i;
-  }
-  if (first === last) return false;
-  const along = xs[last] - xs[first];
+function advancesVertically(m: Matrix, xs: number[]): boolean {
+  if (xs.length < 2) return false;
+  const along = xs[xs.length - 1] - xs[0];
   const [dx, dy] = [Math.abs(m[0] * along), Math.abs(m[1] * along)];
   const length = Math.hypot(dx, dy);
   return length > 1e-4 && dx / length <= 0.0872 && dy / length > 0.0872;

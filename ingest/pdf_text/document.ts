@@ -5,7 +5,16 @@
  * caller hands the file to PDFium, which repairs what it can.
  */
 import { constants, inflateSync } from "node:zlib";
-import { type Dict, endsWord, Lexer, Op, type PdfValue, Ref, Unsupported } from "./syntax.ts";
+import {
+  type Dict,
+  endsWord,
+  latin1,
+  Lexer,
+  Op,
+  type PdfValue,
+  Ref,
+  Unsupported,
+} from "./syntax.ts";
 
 /** A stream object: its dictionary and its bytes as stored. */
 export class Stream {
@@ -45,7 +54,7 @@ export class PdfDocument {
 
   /** `value` with a reference followed (once: a reference to a reference is malformed). */
   get(value: PdfValue | Stream | undefined): PdfValue | Stream | undefined {
-    return value instanceof Ref ? this.object(value.num) : value;
+    return value instanceof Ref ? this.#object(value.num) : value;
   }
 
   /** A dictionary, or a stream's dictionary, at `value`; undefined when it is neither. */
@@ -61,7 +70,7 @@ export class PdfDocument {
   }
 
   /** Object `num`; null when the file does not have it, as the format says. */
-  object(num: number): PdfValue | Stream {
+  #object(num: number): PdfValue | Stream {
     const cached = this.#cache.get(num);
     if (cached !== undefined) return cached;
     const entry = this.#xref.get(num);
@@ -102,13 +111,7 @@ export class PdfDocument {
       throw new Unsupported(`object ${num} is not at offset ${offset}`);
     }
     const value = lex.value();
-    if (!(value instanceof Map)) return value;
-    const save = lex.pos;
-    const next = lex.skip() ? lex.word() : "";
-    if (next !== "stream") {
-      lex.pos = save;
-      return value;
-    }
+    if (!(value instanceof Map) || !lex.skip() || lex.word() !== "stream") return value;
     const b = this.#bytes;
     let start = lex.pos;
     if (b[start] === 13) start++;
@@ -123,7 +126,7 @@ export class PdfDocument {
   #fromObjectStream(streamNum: number, index: number): PdfValue | Stream {
     let holder = this.#objectStreams.get(streamNum);
     if (!holder) {
-      const s = this.object(streamNum);
+      const s = this.#object(streamNum);
       if (!(s instanceof Stream)) throw new Unsupported(`object stream ${streamNum} missing`);
       const data = this.decode(s);
       const count = this.num(s.dict.get("N"), 0), first = this.num(s.dict.get("First"), 0);
@@ -254,7 +257,7 @@ export class PdfDocument {
 
 /** The offset `startxref` names at the end of the file. */
 function startXref(bytes: Uint8Array): number {
-  const tail = new TextDecoder("latin1").decode(bytes.subarray(Math.max(0, bytes.length - 1024)));
+  const tail = latin1(bytes.subarray(Math.max(0, bytes.length - 1024)));
   const m = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(tail);
   if (!m) throw new Unsupported("no startxref");
   return Number(m[1]);
@@ -263,7 +266,7 @@ function startXref(bytes: Uint8Array): number {
 function hasEndstream(b: Uint8Array, at: number): boolean {
   let p = at;
   while (p < b.length && (b[p] === 10 || b[p] === 13 || b[p] === 32)) p++;
-  const word = new TextDecoder("latin1").decode(b.subarray(p, p + 9));
+  const word = latin1(b.subarray(p, p + 9));
   return word === "endstream" && endsWord(b[p + 9]);
 }
 

@@ -15,7 +15,7 @@ import {
   standardFontWidths,
   WIN_ANSI_ENCODING,
 } from "./glyphs.ts";
-import { type Dict, Lexer, Op, Unsupported } from "./syntax.ts";
+import { type Dict, latin1, Lexer, Op, Unsupported } from "./syntax.ts";
 
 export interface PdfFont {
   /** Two-byte codes (Identity-H); otherwise one byte per code. */
@@ -57,8 +57,8 @@ function simpleFont(doc: PdfDocument, dict: Dict): PdfFont {
   const symbolic = (flags & 4) !== 0 && (flags & 32) === 0;
 
   // The encoding: a named base, or a dictionary of a base and differences. Without a base, a font
-  // that is not embedded reads as StandardEncoding; an embedded font's own encoding lives in its
-  // program, which this reader does not parse, so only /Differences or ToUnicode give its text.
+  // that is not embedded reads as StandardEncoding, and an embedded one by the encoding built into
+  // its program where that can be read (Type 1's clear text), else by /Differences and ToUnicode.
   const text: (string | undefined)[] = new Array(256).fill(undefined);
   const encoding = doc.get(dict.get("Encoding"));
   const named = encoding instanceof Map ? encoding.get("BaseEncoding") : encoding;
@@ -146,23 +146,22 @@ function compositeFont(doc: PdfDocument, dict: Dict): PdfFont {
  * `StandardEncoding`, or the `dup code /name put` entries of its own array. Undefined for other
  * programs (CFF, TrueType), whose encodings are binary tables this reader does not parse.
  */
-function builtInEncoding(doc: PdfDocument, descriptor: Dict | undefined): string[] | undefined {
+function builtInEncoding(
+  doc: PdfDocument,
+  descriptor: Dict | undefined,
+): readonly string[] | undefined {
   const program = doc.get(descriptor?.get("FontFile"));
   if (!(program instanceof Stream)) return undefined;
   const bytes = doc.decode(program);
-  const clear = LATIN1.decode(
-    bytes.subarray(0, doc.num(program.dict.get("Length1"), bytes.length)),
-  );
+  const clear = latin1(bytes.subarray(0, doc.num(program.dict.get("Length1"), bytes.length)));
   const head = clear.slice(0, Math.max(0, clear.indexOf("eexec")) || clear.length);
-  if (/\/Encoding\s+StandardEncoding\s+def/.test(head)) return [...STANDARD_ENCODING];
+  if (/\/Encoding\s+StandardEncoding\s+def/.test(head)) return STANDARD_ENCODING;
   const out: string[] = new Array(256).fill("");
   for (const [, code, name] of head.matchAll(/dup\s+(\d+)\s*\/([^\s/\[\]{}()<>]+)\s+put/g)) {
     if (Number(code) < 256) out[Number(code)] = glyphUnicode(name) ?? "";
   }
   return out;
 }
-
-const LATIN1 = new TextDecoder("latin1");
 
 /** Ascent and descent from the descriptor, else from its bounding box, else typical values. */
 function verticalMetrics(doc: PdfDocument, descriptor: Dict | undefined): [number, number] {

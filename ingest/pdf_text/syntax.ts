@@ -4,9 +4,12 @@
  * depends on the font that shows them), so the two never mix.
  */
 
-/** An indirect reference, `12 0 R`. */
+/**
+ * An indirect reference, `12 0 R`. The generation number is read past, not kept: a file's newest
+ * cross-reference section says which object a number stands for.
+ */
 export class Ref {
-  constructor(readonly num: number, readonly gen: number) {}
+  constructor(readonly num: number) {}
 }
 
 /** A dictionary; keys are names without the slash. */
@@ -34,6 +37,11 @@ for (const c of [0, 9, 10, 12, 13, 32]) CLASS[c] = 1;
 for (const c of "()<>[]{}/%") CLASS[c.charCodeAt(0)] = 2;
 
 const LATIN1 = new TextDecoder("latin1");
+
+/** `bytes` as Latin-1 text: PDF's keywords, names and headers are bytes, one character each. */
+export function latin1(bytes: Uint8Array): string {
+  return LATIN1.decode(bytes);
+}
 /** `\n`, `\r`, `\t`, `\b` and `\f` in a literal string: the byte each escape stands for. */
 const ESCAPES: Record<number, number> = { 0x6e: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x66: 12 };
 /**
@@ -101,10 +109,10 @@ export class Lexer {
       if (!refs || !Number.isInteger(num)) return num;
       const save = this.pos;
       if (this.skip() && isDigit(b[this.pos])) {
-        const gen = this.number();
+        this.number(); // the generation
         if (this.skip() && b[this.pos] === 0x52 && CLASS[b[this.pos + 1] ?? 32] !== 0) {
           this.pos++;
-          return new Ref(num, gen);
+          return new Ref(num);
         }
       }
       this.pos = save;

@@ -117,7 +117,6 @@ class TextPage {
     }
     if (earlier.some((other) => sameText(other, obj))) return;
     const last = this.pending[this.pending.length - 1];
-    if (last.codes.length === 0) return;
     const lastWidth = distance(last.m, Math.abs(glyphWidth(last, last.codes.length - 1)));
     const thisWidth = distance(obj.m, Math.abs(glyphWidth(obj, 0)));
     const threshold = Math.max(lastWidth, thisWidth) / 4;
@@ -148,14 +147,10 @@ class TextPage {
       if (result === "space") this.#generate(" ");
       else if (result === "line") {
         this.#closeLine();
-        if (this.chars.length) {
-          this.#generate("\r");
-          this.#generate("\n");
-          this.lineStart = this.chars.length;
-        }
+        this.#generate("\n");
+        this.lineStart = this.chars.length;
       } else if (result === "hyphen") {
-        const first = obj.codes.find((c) => c >= 0);
-        if (obj.chars === 1 && first !== undefined && isHyphenCode(obj.font.text(first)!)) return;
+        if (obj.codes.length === 1 && isHyphenCode(obj.font.text(obj.codes[0])!)) return;
         const chars = this.chars;
         while (chars.length > this.lineStart && chars.lastText() === " ") chars.length--;
         if (chars.length > this.lineStart) chars.text[chars.length - 1] = "\u0002";
@@ -189,7 +184,7 @@ class TextPage {
           threshold = obj.sizeH * normalize(font.width(code), 300, 500, 700) / 1000;
         }
         if (threshold && spacing >= threshold) {
-          chars.push(" ", obj, -1, x, y, x);
+          this.#generate(" ");
         }
       }
       spacing = 0;
@@ -221,11 +216,10 @@ class TextPage {
   #joinWithPrevious(obj: TextObject): "none" | "space" | "line" | "hyphen" {
     const prev = this.prev!;
     if (obj.vertical || prev.vertical) throw new Unsupported("vertical text");
+    // Both strings begin and end with a glyph (see TextObject).
     const last = prev.codes.length - 1;
-    if (last < 0) return "none";
-    const prevCode = prev.codes[last], firstCode = obj.codes[0];
-    const curText = firstCode >= 0 ? obj.font.text(firstCode)! : "";
-    const cur = curText.codePointAt(0) ?? 0;
+    const curText = obj.font.text(obj.codes[0])!;
+    const cur = curText.codePointAt(0)!;
     if (endsLine(obj.rect, prev.rect)) return this.#isHyphen(cur) ? "hyphen" : "line";
     const lastWidthUnits = glyphWidthUnits(prev, last);
     const thisWidthUnits = glyphWidthUnits(obj, 0);
@@ -235,10 +229,8 @@ class TextPage {
     const inverse = invert(prev.m);
     const [px, py] = apply(inverse, obj.m[4], obj.m[5]);
     if (lastWidth < thisWidth) threshold = distance(inverse, threshold);
-    const rectHeight = prev.rect[3] - prev.rect[1];
-    let newline = (width(prev.rect) <= 0 && rectHeight > 5) ||
-      ((py > threshold * 2 || py < threshold * -3) &&
-        (Math.abs(py) >= 1 || Math.abs(py) > Math.abs(px)));
+    let newline = (py > threshold * 2 || py < threshold * -3) &&
+      (Math.abs(py) >= 1 || Math.abs(py) > Math.abs(px));
     if (newline && last > 0 && prev.xs[last] > prev.xs[0]) {
       // Upright text still on one line when either string starts within the other's height band
       // (and the page's first 1000 units): a superscript or a footnote mark, not a new line.
@@ -250,10 +242,9 @@ class TextPage {
       ) newline = false;
     }
     if (newline) return this.#isHyphen(cur) ? "hyphen" : "line";
-    if (obj.chars === 1 && isHyphenCode(curText) && this.#isHyphen(cur)) return "hyphen";
+    if (obj.codes.length === 1 && isHyphenCode(curText) && this.#isHyphen(cur)) return "hyphen";
     if (cur === 32) return "none";
-    const prevText = prevCode >= 0 ? prev.font.text(prevCode)! : "";
-    if (prevText.endsWith(" ")) return "none";
+    if (prev.font.text(prev.codes[last])!.endsWith(" ")) return "none";
     let threshold2 = normalize(Math.max(lastWidthUnits, thisWidthUnits), 400, 700, 800);
     if (lastWidthUnits >= thisWidthUnits) threshold2 *= Math.abs(prev.size);
     else threshold2 = distance(inverse, distance(obj.m, threshold2 * Math.abs(obj.size)));
@@ -261,9 +252,7 @@ class TextPage {
     if (Math.abs(threshold2 - 1.488) < 0.0001 || Math.abs(threshold2 - 1.39) < 0.00001) {
       threshold2 *= 1.5;
     }
-    return generatesSpace(px, prevCode >= 0 ? prev.xs[last] : 0, thisWidth, lastWidth, threshold2)
-      ? "space"
-      : "none";
+    return generatesSpace(px, prev.xs[last], thisWidth, lastWidth, threshold2) ? "space" : "none";
   }
 
   /** Whether the text so far ends in a hyphen after a letter, and `cur` goes on the word. */
@@ -279,11 +268,12 @@ class TextPage {
       /[\p{L}\p{N}]/u.test(String.fromCodePoint(cur));
   }
 
+  /**
+   * A space or line break the reader inferred, after whatever came before (none at the start):
+   * no glyph, so nothing to place or compare.
+   */
   #generate(text: string): void {
-    const chars = this.chars, i = chars.length - 1;
-    if (i < 0) return;
-    const width = chars.obj[i] && chars.code[i] >= 0 ? chars.right[i] - chars.x[i] : 0;
-    chars.push(text, undefined, -1, chars.x[i] + width, chars.y[i], 0);
+    if (this.chars.length) this.chars.push(text, undefined, -1, 0, 0, 0);
   }
 
   /** Ends the current line: runs of spaces collapse, and ligatures are spelt out. */
@@ -353,7 +343,7 @@ function runs(chars: Chars): TextRun[] {
     const text = chars.text[i];
     at += text.length;
     if (text === "\r" || text === "\n") {
-      // An inferred line break is "\r\n": the pair ends one run.
+      // A line break, inferred or drawn, ends its run with the line; it is not part of the text.
       cut(at - 1, true);
       start = at;
       continue;
@@ -428,13 +418,12 @@ function endsLine(rect: TextObject["rect"], prev: TextObject["rect"]): boolean {
   return Math.max(rect[1], prev[1]) >= Math.min(rect[3], prev[3]);
 }
 
-/** Width of item `i` in thousandths of the font size; 0 for a kerning number. */
+/** Width of glyph `i` in thousandths of the font size. */
 function glyphWidthUnits(obj: TextObject, i: number): number {
-  const code = obj.codes[i];
-  return code !== undefined && code >= 0 ? Math.max(0, obj.font.width(code)) : 0;
+  return Math.max(0, obj.font.width(obj.codes[i]));
 }
 
-/** Width of item `i` in text space. */
+/** Width of glyph `i` in text space. */
 function glyphWidth(obj: TextObject, i: number): number {
   return glyphWidthUnits(obj, i) * obj.size / 1000;
 }
