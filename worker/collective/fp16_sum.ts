@@ -24,11 +24,9 @@ export function addFp16Into(dst: Float16Array, src: Float16Array): void {
   }
   session ??= createSyncSession(sumModel());
   for (let at = 0; at < dst.length; at += BLOCK) {
-    const d = dst.subarray(at, at + BLOCK);
     // The output is bound to dst itself: the last Cast writes it after the first has read it.
-    session.runInto({ a: float16Tensor(d), b: float16Tensor(src.subarray(at, at + BLOCK)) }, {
-      sum: float16Tensor(d),
-    });
+    const d = float16Tensor(dst.subarray(at, at + BLOCK));
+    session.runInto({ a: d, b: float16Tensor(src.subarray(at, at + BLOCK)) }, { sum: d });
   }
 }
 
