@@ -14,7 +14,7 @@
 import type { GptConfig } from "../gpt/mod.ts";
 import { Graph, type Value } from "../graph/mod.ts";
 import { createSession, type Device, ort } from "../runtime.ts";
-import { CACHE_BLOCK, cacheCapacity, type SlotCache } from "./kv_cache.ts";
+import { CACHE_BLOCK, cacheCapacity, type SlotCache } from "./slot_cache.ts";
 
 /** Caches of up to `slots` sequences for the model `cfg`, in GPU memory. */
 export class DeviceKvCache implements SlotCache {

@@ -22,7 +22,8 @@ import { InputError } from "../errors.ts";
 import { createSession, type Device, ort, resolveDevice } from "../runtime.ts";
 import type { BatchEngine, Embeddings, NextToken, RowRequest } from "./batch_engine.ts";
 import { DeviceKvCache } from "./device_kv_cache.ts";
-import { KvCache, type SlotCache } from "./kv_cache.ts";
+import { KvCache } from "./kv_cache.ts";
+import type { SlotCache } from "./slot_cache.ts";
 import {
   buildDecodeGraph,
   buildFullGraph,

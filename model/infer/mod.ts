@@ -10,8 +10,7 @@
  */
 export { type EngineOptions, InferenceEngine } from "./engine.ts";
 export type { BatchEngine, Embeddings, NextToken, RowRequest } from "./batch_engine.ts";
-export { DeviceKvCache } from "./device_kv_cache.ts";
-export { KvCache } from "./kv_cache.ts";
+export type { SlotCache } from "./slot_cache.ts";
 export {
   buildDecodeGraph,
   buildFullGraph,
