@@ -41,15 +41,9 @@ export function twoLevelPlaces<H>(
         peers: index === 0
           ? group.map((r, i) => (i === 0 ? "" : addressOf(r)))
           : [addressOf(group[0])],
-        ...(index === 0
-          ? {
-            hosts: {
-              rank: h,
-              count: groups.length,
-              right: addressOf(leaders[(h + 1) % leaders.length]),
-            },
-          }
-          : {}),
+        hosts: index === 0
+          ? { rank: h, count: groups.length, right: addressOf(leaders[(h + 1) % leaders.length]) }
+          : undefined,
       });
     });
   });

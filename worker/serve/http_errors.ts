@@ -3,8 +3,9 @@
  * `{"error": {"message", "type", "param", "code"}}`. Domain errors are first classified as gRPC
  * statuses (`toGrpcError`), so both transports refuse a request for the same reason, and the status
  * maps to HTTP as google.rpc's table does: INVALID_ARGUMENT 400, UNAUTHENTICATED 401,
- * PERMISSION_DENIED 403, NOT_FOUND 404, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503, anything else 500. A body over the size limit
- * (413) and an unknown route or model (404) are {@linkcode HttpError}s raised by the HTTP layer.
+ * PERMISSION_DENIED 403, NOT_FOUND 404, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503, anything else
+ * 500. A body over the size limit (413) and an unknown route or model (404) are
+ * {@linkcode HttpError}s raised by the HTTP layer.
  */
 import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../model/errors.ts";
