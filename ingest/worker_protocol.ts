@@ -4,6 +4,7 @@
  * every core while the main thread only orders results and writes files.
  */
 import type { ManifestFile, ShardDtype } from "../model/data/mod.ts";
+import type { WordTally } from "../model/tokenizer/mod.ts";
 import type { PageOutcome } from "./extract_pdf.ts";
 
 /** A file's manifest entry before cleaning, deduplication and encoding fill in the rest. */
@@ -28,7 +29,7 @@ export interface CleanDoc {
   /** Uniform in [0, 1) from the seed and the hash: val when below `valFraction`. */
   u: number;
   /** Pre-token counts, for train documents when a tokenizer is being trained. */
-  words?: Map<string, number>;
+  words?: WordTally;
 }
 
 /** Tasks, by `type`. */

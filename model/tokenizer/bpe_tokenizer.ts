@@ -1,5 +1,5 @@
 import { bytesToTokenString } from "./byte_level.ts";
-import { GPT2_PATTERN } from "./pre_tokenize.ts";
+import { preTokenEnd } from "./pre_tokenize.ts";
 
 /** The special tokens every Denoformer tokenizer carries, in id order after the ordinary tokens. */
 export const END_OF_TEXT = "<|endoftext|>";
@@ -156,10 +156,10 @@ export class BpeTokenizer {
   }
 
   #encodeOrdinaryInto(text: string, out: number[]): void {
-    const re = new RegExp(GPT2_PATTERN.source, "gu");
     const cache = this.#cache;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const word = m[0];
+    for (let at = 0, end = 0; at < text.length; at = end) {
+      end = preTokenEnd(text, at);
+      const word = text.slice(at, end);
       let ids = cache.get(word);
       if (ids === undefined) {
         ids = this.#encodeWord(word);

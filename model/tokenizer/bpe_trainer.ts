@@ -1,5 +1,5 @@
 import { BpeTokenizer, DEFAULT_SPECIAL_TOKENS } from "./bpe_tokenizer.ts";
-import { GPT2_PATTERN } from "./pre_tokenize.ts";
+import { preTokenEnd } from "./pre_tokenize.ts";
 
 /** Options for {@linkcode trainBpe}. */
 export interface BpeTrainOptions {
@@ -202,10 +202,11 @@ export class WordCounts {
   }
 
   /** Adds counts made elsewhere (e.g. by {@linkcode countWords} on another thread), or takes them away with `sign` -1. */
-  add(counts: ReadonlyMap<string, number>, sign: 1 | -1 = 1): void {
-    const held = this.#counts;
-    for (const [word, n] of counts) {
-      const next = (held.get(word) ?? 0) + sign * n;
+  add(tally: WordTally, sign: 1 | -1 = 1): void {
+    const held = this.#counts, { words, ends, counts } = tally;
+    for (let k = 0, start = 0; k < ends.length; start = ends[k++]) {
+      const word = words.slice(start, ends[k]);
+      const next = (held.get(word) ?? 0) + sign * counts[k];
       if (next > 0) held.set(word, next);
       else held.delete(word);
     }
@@ -230,14 +231,87 @@ export class WordCounts {
 /** Distinct words a {@linkcode WordCounts} holds by default before dropping the rarest. */
 export const DEFAULT_MAX_WORDS = 1 << 19;
 
-/** Pre-token counts of one text. */
-export function countWords(text: string): Map<string, number> {
-  const freq = new Map<string, number>();
-  const re = new RegExp(GPT2_PATTERN.source, "gu");
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    freq.set(m[0], (freq.get(m[0]) ?? 0) + 1);
+/**
+ * The distinct pre-tokens of a text and how often each occurs, in order of first appearance, packed
+ * to cross between threads cheaply: word `k` is `words.slice(ends[k - 1] ?? 0, ends[k])`.
+ */
+export interface WordTally {
+  words: string;
+  ends: Uint32Array;
+  counts: Uint32Array;
+}
+
+/**
+ * Counts the pre-tokens of `text`. Most of them repeat, so they are told apart by where they lie in
+ * `text`, in a hash table of their own, and only the first of each is copied out.
+ */
+export function countWords(text: string): WordTally {
+  let slots: Int32Array = new Int32Array(1024); // a word's number + 1; 0 where free
+  let starts: Uint32Array = new Uint32Array(512), lengths: Uint32Array = new Uint32Array(512);
+  let hashes: Int32Array = new Int32Array(512), counts: Uint32Array = new Uint32Array(512);
+  let words = 0;
+  for (let i = 0; i < text.length;) {
+    const end = preTokenEnd(text, i), length = end - i;
+    let hash = 0x811c9dc5; // FNV-1a over the UTF-16 units
+    for (let k = i; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
+    const mask = slots.length - 1;
+    let slot = hash & mask, w = slots[slot] - 1;
+    while (
+      w >= 0 && !(hashes[w] === hash && lengths[w] === length && same(text, starts[w], i, length))
+    ) {
+      slot = (slot + 1) & mask;
+      w = slots[slot] - 1;
+    }
+    if (w >= 0) counts[w]++;
+    else {
+      if (words === starts.length) {
+        starts = grown(starts);
+        lengths = grown(lengths);
+        hashes = grown(hashes);
+        counts = grown(counts);
+        slots = rehashed(hashes, words, slots.length * 2);
+        slot = hash & (slots.length - 1);
+        while (slots[slot]) slot = (slot + 1) & (slots.length - 1);
+      }
+      slots[slot] = words + 1;
+      starts[words] = i;
+      lengths[words] = length;
+      hashes[words] = hash;
+      counts[words++] = 1;
+    }
+    i = end;
   }
-  return freq;
+  const parts = new Array<string>(words), ends = new Uint32Array(words);
+  for (let w = 0, at = 0; w < words; w++) {
+    parts[w] = text.slice(starts[w], starts[w] + lengths[w]);
+    ends[w] = at += parts[w].length;
+  }
+  return { words: parts.join(""), ends, counts: counts.slice(0, words) };
+}
+
+/** Whether the `length` UTF-16 units of `text` at `a` and at `b` are the same. */
+function same(text: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) {
+    if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
+  }
+  return true;
+}
+
+function grown<T extends Uint32Array | Int32Array>(a: T): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length * 2);
+  out.set(a);
+  return out;
+}
+
+/** A table of `size` slots holding words `0 … words - 1` by their hashes. */
+function rehashed(hashes: Int32Array, words: number, size: number): Int32Array {
+  const slots = new Int32Array(size);
+  for (let w = 0; w < words; w++) {
+    let slot = hashes[w] & (size - 1);
+    while (slots[slot]) slot = (slot + 1) & (size - 1);
+    slots[slot] = w + 1;
+  }
+  return slots;
 }
 
 function containsPair(sym: Int32Array, from: number, to: number, a: number, b: number): boolean {

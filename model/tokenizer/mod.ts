@@ -20,7 +20,7 @@ export {
 } from "./bpe_tokenizer.ts";
 export type { BpeSpec } from "./bpe_tokenizer.ts";
 export { countWords, DEFAULT_MAX_WORDS, trainBpe, WordCounts } from "./bpe_trainer.ts";
-export type { BpeTrainOptions } from "./bpe_trainer.ts";
+export type { BpeTrainOptions, WordTally } from "./bpe_trainer.ts";
 export {
   fromTokenizerJson,
   loadTokenizer,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { countWords, trainBpe, WordCounts } from "../../model/tokenizer/mod.ts";
+import { GPT2_PATTERN } from "../../model/tokenizer/pre_tokenize.ts";
 import { seededRandom } from "../../model/optim/mod.ts";
 
 /** Documents with a Zipf-like vocabulary: a few frequent words, many rare ones. */
@@ -11,6 +12,27 @@ function corpus(docs: number, seed: number): string[] {
   };
   return Array.from({ length: docs }, () => Array.from({ length: 300 }, word).join(" ") + ".\n");
 }
+
+Deno.test("a text's word tally holds each pre-token once, with how often it occurs, in first-seen order", () => {
+  // Enough distinct words that the tally's table grows several times, some told apart only by
+  // their last character, and words that differ in length but share a prefix.
+  const many = Array.from({ length: 9000 }, (_, i) => `w${((i * 7919) % 3001).toString(36)}`);
+  const text = corpus(5, 3).join("") + many.join(" ") + " wa wab wabc wa'll 😀😀 \ud800x  \n\n y";
+  const expected = new Map<string, number>();
+  for (const [word] of text.matchAll(new RegExp(GPT2_PATTERN.source, "gu"))) {
+    expected.set(word, (expected.get(word) ?? 0) + 1);
+  }
+  const tally = countWords(text);
+  const words = [...tally.ends].map((end, k) => tally.words.slice(k ? tally.ends[k - 1] : 0, end));
+  assert.ok(expected.size > 1500, `${expected.size} distinct words`);
+  assert.deepEqual(words, [...expected.keys()]);
+  assert.deepEqual([...tally.counts], [...expected.values()]);
+  assert.deepEqual(countWords(""), {
+    words: "",
+    ends: new Uint32Array(),
+    counts: new Uint32Array(),
+  });
+});
 
 Deno.test("counts gathered document by document, in any order, train the tokenizer the texts train", () => {
   const docs = corpus(40, 1);

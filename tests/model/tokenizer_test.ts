@@ -9,6 +9,7 @@ import {
   toTokenizerJson,
   trainBpe,
 } from "../../model/tokenizer/mod.ts";
+import { GPT2_PATTERN } from "../../model/tokenizer/pre_tokenize.ts";
 import { seededRandom } from "../../model/optim/mod.ts";
 
 const CORPUS = [
@@ -123,6 +124,45 @@ Deno.test("pre-tokenizer splits like GPT-2 and loses nothing", () => {
     " ",
     " x",
   ]);
+});
+
+/** Strings made of pieces from every class GPT-2's pattern tells apart, and its edge cases. */
+function patternTexts(count: number, seed: number): string[] {
+  const pieces = [
+    ..."aZéß日Ωк", // letters, some beyond Latin-1
+    ..."059١²½", // decimal digits elsewhere, superscripts, fractions
+    " ",
+    "  ",
+    ..."\n\t\r\v\f\u00a0\u1680\u2000\u2028\u2029\u202f\u3000\ufeff", // every kind of \s
+    ..."!?.-_$'\u0301\u200b", // punctuation, an apostrophe, a combining mark, a zero-width space
+    "'s",
+    "'t",
+    "'re",
+    "'ve",
+    "'m",
+    "'ll",
+    "'d",
+    "'S",
+    "'x",
+    "😀",
+    "𝒜", // a letter outside the BMP
+    "𝟙", // a digit outside the BMP
+    "\ud800", // lone surrogates
+    "\udc00",
+  ];
+  const rng = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    let s = "";
+    for (let i = Math.floor(rng() * 24); i > 0; i--) s += pieces[Math.floor(rng() * pieces.length)];
+    return s;
+  });
+}
+
+Deno.test("pre-tokenizer cuts exactly where GPT-2's pattern does, on text of every class", () => {
+  for (const text of [...patternTexts(5000, 3), ...CORPUS, CORPUS.join("")]) {
+    const expected = [...text.matchAll(new RegExp(GPT2_PATTERN.source, "gu"))].map((m) => m[0]);
+    assert.deepEqual([...preTokenize(text)], expected, JSON.stringify(text));
+  }
 });
 
 /** A random Unicode scalar value (no lone surrogates: those are not text and UTF-8 cannot hold them). */
