@@ -291,44 +291,52 @@ function textLayer(runs: readonly TextRun[]): string {
   let out = "";
   let lastY: number | undefined, lastEnd = 0;
   if (!order) {
+    // Whether the text so far ends a line, kept aside: asking the growing string would flatten it,
+    // a copy of the page so far for every run.
+    let newline = true;
     for (const item of runs) {
-      if (
-        item.str.trim() && lastY !== undefined && Math.abs(item.y - lastY) > 1 && out &&
-        !out.endsWith("\n")
-      ) {
+      if (item.str.trim() && lastY !== undefined && Math.abs(item.y - lastY) > 1 && !newline) {
         out += "\n";
       }
       out += item.str;
       if (item.eol) out += "\n";
+      if (item.eol || item.str) newline = item.eol || item.str.endsWith("\n");
       if (item.str.trim()) lastY = item.y;
     }
     return out.replace(/\n+$/, "");
   }
+  // The line being read is kept apart from the lines before it, for the same reason.
+  let line = "";
   for (const i of order) {
     const item = runs[i];
     if (lastY !== undefined) {
       const sameLine = Math.abs(item.y - lastY) <= 1 && item.x >= lastEnd - 1;
-      if (!sameLine) out = out.replace(/ $/, "") + "\n";
-      else if (item.x - lastEnd > 0.2 * item.height && !/\s$/.test(out) && !/^\s/.test(item.str)) {
-        out += " ";
+      if (!sameLine) {
+        out += line.replace(/ $/, "") + "\n";
+        line = "";
+      } else if (
+        item.x - lastEnd > 0.2 * item.height && !/\s$/.test(line || out) && !/^\s/.test(item.str)
+      ) {
+        line += " ";
       }
     }
-    out += item.str;
+    line += item.str;
     lastY = item.y;
     lastEnd = item.x + item.width;
   }
-  return out.replace(/ $/, "");
+  return out + line.replace(/ $/, "");
 }
 
 /** Indices of `runs` in column order, or undefined to keep content order (see columnOrder). */
 function readingOrder(runs: readonly TextRun[]): number[] | undefined {
   const placed: number[] = [], boxes: Box[] = [], heights: number[] = [];
-  for (const [i, r] of runs.entries()) {
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i];
     if (!r.str.trim()) continue;
     if (r.rotated) return undefined;
     placed.push(i);
     // The x-height band of the glyphs, so that lines set solid still leave a gap between them.
-    const [x, y, h] = [r.x, r.y, r.height];
+    const x = r.x, y = r.y, h = r.height;
     boxes.push({ x0: x, x1: x + r.width, y0: -(y + 0.75 * h), y1: -(y - 0.05 * h) });
     heights.push(h);
   }

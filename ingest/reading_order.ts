@@ -118,12 +118,10 @@ function mergeSpans(
   b: readonly [number, number][],
   gutter: number,
 ): [number, number][] {
-  const all = [...a, ...b].map(([lo, hi]): [number, number] => [lo, hi]).sort((p, q) =>
-    p[0] - q[0]
-  );
+  const all = a.concat(b).sort((p, q) => p[0] - q[0]);
   const out: [number, number][] = [];
-  for (const [lo, hi] of all) {
-    const last = out[out.length - 1];
+  for (let i = 0; i < all.length; i++) {
+    const lo = all[i][0], hi = all[i][1], last = out[out.length - 1];
     if (last && lo - last[1] <= gutter) last[1] = Math.max(last[1], hi);
     else out.push([lo, hi]);
   }

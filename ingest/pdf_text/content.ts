@@ -138,27 +138,31 @@ class Interpreter {
       }
       if (strings.length) trail = kerning.pop()!;
       if (lead) translate(tm, -lead * perUnit * gs.scale, 0);
-      const codes: number[] = [], xs: number[] = [];
-      let pos = 0;
       const step = font.twoByte ? 2 : 1;
-      strings.forEach((bytes, s) => {
+      let n = kerning.length;
+      for (let s = 0; s < strings.length; s++) n += (strings[s].length / step) | 0;
+      const codes: number[] = new Array(n), xs: number[] = new Array(n);
+      const scale = gs.scale, charSpace = gs.charSpace, wordSpace = gs.wordSpace;
+      let pos = 0, k = 0;
+      for (let s = 0; s < strings.length; s++) {
+        const bytes = strings[s];
         for (let i = 0; i + step <= bytes.length; i += step) {
           const code = step === 2 ? bytes[i] * 256 + bytes[i + 1] : bytes[i];
           if (font.text(code) === undefined) throw new Unsupported(`no text for code ${code}`);
-          codes.push(code);
-          xs.push(pos * gs.scale);
-          pos += font.width(code) * perUnit + gs.charSpace;
-          if (code === 32 && step === 1) pos += gs.wordSpace;
+          codes[k] = code;
+          xs[k++] = pos * scale;
+          pos += font.width(code) * perUnit + charSpace;
+          if (code === 32 && step === 1) pos += wordSpace;
         }
         if (s < kerning.length) {
           pos -= kerning[s] * perUnit;
-          codes.push(-1);
-          xs.push(kerning[s]);
+          codes[k] = -1;
+          xs[k++] = kerning[s];
         }
-      });
+      }
       pos *= gs.scale;
       const text = multiply(tm, gs.ctm);
-      const [x, y] = apply(text, 0, gs.rise);
+      const origin = apply(text, 0, gs.rise), x = origin[0], y = origin[1];
       const top = font.ascent * perUnit + gs.rise, bottom = font.descent * perUnit + gs.rise;
       this.out.push({
         font,
@@ -311,7 +315,8 @@ function translate(m: Matrix, tx: number, ty: number): void {
 
 /** `m1` then `m2`: PDF's row-vector convention, so `multiply(tm, ctm)` maps text space to page. */
 function multiply(m1: Matrix, m2: Matrix): Matrix {
-  const [a, b, c, d, e, f] = m1, [A, B, C, D, E, F] = m2;
+  const a = m1[0], b = m1[1], c = m1[2], d = m1[3], e = m1[4], f = m1[5];
+  const A = m2[0], B = m2[1], C = m2[2], D = m2[3], E = m2[4], F = m2[5];
   return [
     a * A + b * C,
     a * B + b * D,
@@ -331,16 +336,23 @@ export function apply(m: Matrix, x: number, y: number): [number, number] {
 function advancesVertically(m: Matrix, xs: number[]): boolean {
   if (xs.length < 2) return false;
   const along = xs[xs.length - 1] - xs[0];
-  const [dx, dy] = [Math.abs(m[0] * along), Math.abs(m[1] * along)];
+  const dx = Math.abs(m[0] * along), dy = Math.abs(m[1] * along);
   const length = Math.hypot(dx, dy);
   return length > 1e-4 && dx / length <= 0.0872 && dy / length > 0.0872;
 }
 
 /** The page box of the text-space rectangle `x0`…`x1`, `y0`…`y1` through `m`. */
 function bounds(m: Matrix, x0: number, x1: number, y0: number, y1: number): TextObject["rect"] {
-  const corners = [apply(m, x0, y0), apply(m, x1, y0), apply(m, x0, y1), apply(m, x1, y1)];
-  const xs = corners.map((p) => p[0]), ys = corners.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  const xa = m[0] * x0 + m[2] * y0 + m[4], xb = m[0] * x1 + m[2] * y0 + m[4];
+  const xc = m[0] * x0 + m[2] * y1 + m[4], xd = m[0] * x1 + m[2] * y1 + m[4];
+  const ya = m[1] * x0 + m[3] * y0 + m[5], yb = m[1] * x1 + m[3] * y0 + m[5];
+  const yc = m[1] * x0 + m[3] * y1 + m[5], yd = m[1] * x1 + m[3] * y1 + m[5];
+  return [
+    Math.min(xa, xb, xc, xd),
+    Math.min(ya, yb, yc, yd),
+    Math.max(xa, xb, xc, xd),
+    Math.max(ya, yb, yc, yd),
+  ];
 }
 
 /** Whether a `BDC` property list (inline, or named in /Properties) carries /ActualText. */

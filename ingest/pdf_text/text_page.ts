@@ -83,11 +83,10 @@ export function textRuns(objects: readonly TextObject[]): TextRun[] {
   const page = new TextPage(SCRATCH);
   const byHolder = new Map<number, TextObject[]>();
   for (const obj of objects) {
-    const list = byHolder.get(obj.holder) ?? [];
-    byHolder.set(obj.holder, list);
-    const earlier = list.slice(-SAME_OBJECT_WINDOW);
+    let list = byHolder.get(obj.holder);
+    if (!list) byHolder.set(obj.holder, list = []);
+    page.add(obj, list);
     list.push(obj);
-    page.add(obj, earlier);
   }
   return page.finish();
 }
@@ -115,7 +114,9 @@ class TextPage {
       this.pending.push(obj);
       return;
     }
-    if (earlier.some((other) => sameText(other, obj))) return;
+    for (let i = Math.max(0, earlier.length - SAME_OBJECT_WINDOW); i < earlier.length; i++) {
+      if (sameText(earlier[i], obj)) return;
+    }
     const last = this.pending[this.pending.length - 1];
     const lastWidth = distance(last.m, Math.abs(glyphWidth(last, last.codes.length - 1)));
     const thisWidth = distance(obj.m, Math.abs(glyphWidth(obj, 0)));
@@ -166,7 +167,7 @@ class TextPage {
       ? -distance(m, -obj.charSpace)
       : 0;
     const limit = 0.07 * obj.size * Math.hypot(m[0], m[1]);
-    const [a, b, , , e, f] = m;
+    const a = m[0], b = m[1], e = m[4], f = m[5];
     let spacing = 0;
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i], along = xs[i];
@@ -204,11 +205,11 @@ class TextPage {
     if (!obj.charSpace || obj.codes.length < 3) return 0;
     const spacing = distance(obj.m, obj.charSpace);
     let base = spacing, allChars = true;
-    obj.codes.forEach((code, i) => {
-      if (code >= 0) return;
+    for (let i = 0; i < obj.codes.length; i++) {
+      if (obj.codes[i] >= 0) continue;
       base = Math.min(base, -obj.sizeH * obj.xs[i] / 1000 + spacing);
       allChars = false;
-    });
+    }
     return base < 0 || (obj.codes.length === 3 && !allChars) ? 0 : base;
   }
 
@@ -227,7 +228,7 @@ class TextPage {
     const thisWidth = Math.abs(thisWidthUnits * obj.size / 1000);
     let threshold = Math.max(lastWidth, thisWidth) / 4;
     const inverse = invert(prev.m);
-    const [px, py] = apply(inverse, obj.m[4], obj.m[5]);
+    const at = apply(inverse, obj.m[4], obj.m[5]), px = at[0], py = at[1];
     if (lastWidth < thisWidth) threshold = distance(inverse, threshold);
     let newline = (py > threshold * 2 || py < threshold * -3) &&
       (Math.abs(py) >= 1 || Math.abs(py) > Math.abs(px));
@@ -363,7 +364,7 @@ function runs(chars: Chars): TextRun[] {
 function placed(chars: Chars, str: string, first: number, last: number, eol: boolean): TextRun {
   const obj = first >= 0 ? chars.obj[first] : undefined;
   if (!obj) return { str, x: 0, y: 0, width: 0, height: 0, eol, rotated: false };
-  const [a, b, c, d] = obj.m;
+  const a = obj.m[0], b = obj.m[1], c = obj.m[2], d = obj.m[3];
   const height = obj.size * Math.sqrt(Math.abs(a * d - b * c));
   const right = chars.right[last >= 0 ? last : first], x = chars.x[first];
   const rotated = Math.abs(b) > 1e-6 || Math.abs(c) > 1e-6 || a <= 0;
@@ -441,7 +442,7 @@ function sameText(other: TextObject, obj: TextObject): boolean {
   if (Math.abs(width(overlap) - width(other.rect)) > width(other.rect) / 2) return false;
   if (obj.size !== other.size) return false;
   if (obj.codes.length === 0) return true;
-  if (obj.codes.some((code, i) => code !== other.codes[i])) return false;
+  for (let i = 0; i < obj.codes.length; i++) if (obj.codes[i] !== other.codes[i]) return false;
   const charSize = glyphWidthUnits(obj, obj.codes.length - 1);
   const maxSize = Math.max(overlap[3] - overlap[1], width(overlap), obj.size);
   return Math.abs(other.m[4] - obj.m[4]) <= 0.9 * charSize * obj.size / 1000 &&
@@ -462,7 +463,7 @@ function distance(m: Matrix, d: number): number {
 }
 
 function invert(m: Matrix): Matrix {
-  const [a, b, c, d, e, f] = m;
+  const a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
   const det = a * d - b * c;
   if (!det) throw new Unsupported("a singular text matrix");
   return [d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det];
