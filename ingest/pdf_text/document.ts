@@ -4,7 +4,7 @@
  * well-formed, unencrypted files are taken: anything else throws {@linkcode Unsupported}, and the
  * caller hands the file to PDFium, which repairs what it can.
  */
-import { constants, inflateSync } from "node:zlib";
+import { inflate } from "./inflate.ts";
 import {
   type Dict,
   endsWord,
@@ -95,7 +95,7 @@ export class PdfDocument {
         return;
       }
       if (f !== "FlateDecode" && f !== "Fl") throw new Unsupported(`filter ${String(f)}`);
-      data = inflate(data);
+      data = inflateStream(data);
       const p = this.dict(parms[i] as PdfValue | Stream | undefined);
       const predictor = this.num(p?.get("Predictor"), 1);
       if (predictor >= 10) data = unpredictPng(data, this.num(p?.get("Columns"), 1), p, this);
@@ -274,11 +274,9 @@ function hasEndstream(b: Uint8Array, at: number): boolean {
 const MAX_INFLATED = 256 * 1024 * 1024;
 
 /** Inflates, keeping what a stream cut short or missing its checksum still gives, as readers do. */
-function inflate(data: Uint8Array): Uint8Array {
+function inflateStream(data: Uint8Array): Uint8Array {
   try {
-    return new Uint8Array(
-      inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_INFLATED }),
-    );
+    return inflate(data, MAX_INFLATED);
   } catch (err) {
     throw new Unsupported(`bad Flate data: ${(err as Error).message}`);
   }
