@@ -328,36 +328,33 @@ const LIGATURES = ["ff", "fi", "fl", "ffi", "ffl", "st", "st"];
  */
 function runs(chars: Chars): TextRun[] {
   const out: TextRun[] = [];
+  const { text, code, length } = chars;
   // The page's text is joined once; each run is a slice of it, by UTF-16 offsets.
-  const page = chars.text.slice(0, chars.length).join("");
+  const page = text.slice(0, length).join("");
   const nul = page.includes("\0");
   let start = 0, at = 0, first = -1, last = -1;
-  const cut = (end: number, eol: boolean) => {
+  for (let i = 0; i <= length; i++) {
+    let end = at, eol = false;
+    if (i < length) {
+      const t = text[i];
+      at += t.length;
+      // A line break, inferred or drawn, ends its run with the line; it is not part of the text.
+      if (t === "\r" || t === "\n") (end = at - 1, eol = true);
+      else if (code[i] < 0) end = at;
+      else {
+        if (first < 0) first = i;
+        const c = t.charCodeAt(0);
+        if ((c > 0x20 && c !== 0xa0 && c < 0x1680) || t.trim()) last = i;
+        continue;
+      }
+    }
     if (end > start) {
       const str = nul ? page.slice(start, end).replaceAll("\0", "") : page.slice(start, end);
       if (str) out.push(placed(chars, str, first, last, eol));
     }
-    start = end;
+    start = at;
     first = last = -1;
-  };
-  for (let i = 0; i < chars.length; i++) {
-    const text = chars.text[i];
-    at += text.length;
-    if (text === "\r" || text === "\n") {
-      // A line break, inferred or drawn, ends its run with the line; it is not part of the text.
-      cut(at - 1, true);
-      start = at;
-      continue;
-    }
-    if (chars.code[i] < 0) {
-      cut(at, false);
-      continue;
-    }
-    if (first < 0) first = i;
-    const c = text.charCodeAt(0);
-    if ((c > 0x20 && c !== 0xa0 && c < 0x1680) || text.trim()) last = i;
   }
-  cut(at, false);
   return out;
 }
 
