@@ -24,10 +24,16 @@ export function cleanText(text: string, opts: { code: boolean }): string {
   let t = text.normalize("NFC").replace(/\r\n?|\f|\u2028|\u2029/g, "\n").replace(CONTROLS, "");
   // Over the whole text rather than line by line (a string per line costs more than the rest):
   // once the controls are gone, the only white space left besides SPACES' characters is "\n", so
-  // a collapsed run is one space and trimming a line is dropping the space beside each "\n".
-  t = opts.code
-    ? t.replace(TRAILING_SPACES, "")
-    : t.replace(SPACES, " ").replace(/ ?\n ?/g, "\n").replace(/^ | $/g, "");
+  // a collapsed run is one space and trimming a line is dropping the space beside each "\n". The
+  // patterns match only where there is something to drop: one that matched every line break, or
+  // tried every space for the end of the text, would take longer than all the rest.
+  if (opts.code) t = t.replace(TRAILING_SPACES, "");
+  else {
+    t = t.replace(SPACES, " ").replace(/ \n ?|\n /g, "\n");
+    if (t.startsWith(" ")) t = t.slice(1);
+    if (t.endsWith(" ")) t = t.slice(0, -1);
+  }
   t = t.replace(/\n{3,}/g, "\n\n");
-  return t.replace(/^\n+/, "").replace(/\s+$/, "");
+  // trimEnd drops what `\s` matches; `/\s+$/` would try a match at every run of white space.
+  return t.replace(/^\n+/, "").trimEnd();
 }

@@ -22,7 +22,8 @@ export async function finishDocument(
   return {
     bytes,
     sha256,
-    characters: countCodePoints(cleaned),
+    // Text in ASCII has a byte for each character; other text is counted.
+    characters: bytes.length === cleaned.length ? cleaned.length : countCodePoints(cleaned),
     u,
     ...(rule.countWords && train && cleaned ? { words: countWords(cleaned) } : {}),
   };
