@@ -25,8 +25,8 @@ export function* preTokenize(text: string): Generator<string> {
 /** The classes {@linkcode GPT2_PATTERN} tells code points apart by. */
 const LETTER = 1, NUMBER = 2, SPACE = 3, OTHER = 4;
 
-/** Class of each code point below U+10000, found as it is first met (0 until then). */
-const BMP_CLASS = new Uint8Array(0x10000);
+/** Class of each code point, found as it is first met (0 until then): 1.1 MB, a byte each. */
+const CLASS = new Uint8Array(0x110000);
 
 function classify(char: string): number {
   if (/\p{L}/u.test(char)) return LETTER;
@@ -34,13 +34,12 @@ function classify(char: string): number {
   return /\s/u.test(char) ? SPACE : OTHER;
 }
 
-for (let c = 0; c < 0x80; c++) BMP_CLASS[c] = classify(String.fromCharCode(c));
+for (let c = 0; c < 0x80; c++) CLASS[c] = classify(String.fromCharCode(c));
 
 /** Class of the code point at `i`, a surrogate pair as one, a lone surrogate as itself. */
 function classAt(text: string, i: number): number {
   const c = text.codePointAt(i)!;
-  if (c > 0xffff) return classify(String.fromCodePoint(c));
-  return BMP_CLASS[c] || (BMP_CLASS[c] = classify(String.fromCharCode(c)));
+  return CLASS[c] || (CLASS[c] = classify(String.fromCodePoint(c)));
 }
 
 /** UTF-16 units of the code point at `i`. */
@@ -66,7 +65,7 @@ export function preTokenEnd(text: string, i: number): number {
     const e = text.charCodeAt(i + 2);
     if ((e === 0x65 && (d === 0x72 || d === 0x76)) || (d === 0x6c && e === 0x6c)) return i + 3;
   }
-  let from = i, cls = c < 0x80 ? BMP_CLASS[c] : classAt(text, i);
+  let from = i, cls = c < 0x80 ? CLASS[c] : classAt(text, i);
   if (c === 0x20 && i + 1 < n) { // a space joins the letters, digits or symbols after it
     const next = classAt(text, i + 1);
     if (next !== SPACE) (from = i + 1, cls = next);
@@ -74,7 +73,7 @@ export function preTokenEnd(text: string, i: number): number {
   let end = from + unitsAt(text, from);
   while (end < n) {
     const d = text.charCodeAt(end);
-    if ((d < 0x80 ? BMP_CLASS[d] : classAt(text, end)) !== cls) break;
+    if ((d < 0x80 ? CLASS[d] : classAt(text, end)) !== cls) break;
     end += d < 0xd800 ? 1 : unitsAt(text, end);
   }
   // White space before a word leaves its last character to that word (`\s+(?!\S)`), unless that
