@@ -196,9 +196,15 @@ export class WordCounts {
     return this.#dropped;
   }
 
-  /** Counts the pre-tokens of `text`. */
+  /** Counts the pre-tokens of `text`, straight into the table: no tally to pack and unpack. */
   addText(text: string): void {
-    this.add(countWords(text));
+    const held = this.#counts;
+    for (let at = 0, end = 0; at < text.length; at = end) {
+      end = preTokenEnd(text, at);
+      const word = text.slice(at, end);
+      held.set(word, (held.get(word) ?? 0) + 1);
+    }
+    if (held.size > this.maxWords) this.#reduce();
   }
 
   /** Adds counts made elsewhere (e.g. by {@linkcode countWords} on another thread), or takes them away with `sign` -1. */
