@@ -252,72 +252,72 @@ export interface WordTally {
  * `text`, in a hash table of their own, and only the first of each is copied out.
  */
 export function countWords(text: string): WordTally {
-  let slots: Int32Array = new Int32Array(1024); // a word's number + 1; 0 where free
-  let starts: Uint32Array = new Uint32Array(512), lengths: Uint32Array = new Uint32Array(512);
-  let hashes: Int32Array = new Int32Array(512), counts: Uint32Array = new Uint32Array(512);
-  let words = 0;
+  // Four numbers a word (its first place in `text`, its length, its hash, its count), and a table
+  // of word numbers + 1 (0 where free) with two slots a word of room, so never more than half full.
+  let entries = new Int32Array(4 * 512), slots = new Int32Array(1024), words = 0;
   for (let i = 0; i < text.length;) {
     const end = preTokenEnd(text, i), length = end - i;
     let hash = 0x811c9dc5; // FNV-1a over the UTF-16 units
     for (let k = i; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
+    if (4 * words === entries.length) ({ entries, slots } = grown(entries, words));
     const mask = slots.length - 1;
     let slot = hash & mask, w = slots[slot] - 1;
-    while (
-      w >= 0 && !(hashes[w] === hash && lengths[w] === length && same(text, starts[w], i, length))
-    ) {
+    while (w >= 0 && !isWord(text, entries, w, i, length, hash)) {
       slot = (slot + 1) & mask;
       w = slots[slot] - 1;
     }
-    if (w >= 0) counts[w]++;
+    if (w >= 0) entries[4 * w + 3]++;
     else {
-      if (words === starts.length) {
-        starts = grown(starts);
-        lengths = grown(lengths);
-        hashes = grown(hashes);
-        counts = grown(counts);
-        slots = rehashed(hashes, words, slots.length * 2);
-        slot = hash & (slots.length - 1);
-        while (slots[slot]) slot = (slot + 1) & (slots.length - 1);
-      }
-      slots[slot] = words + 1;
-      starts[words] = i;
-      lengths[words] = length;
-      hashes[words] = hash;
-      counts[words++] = 1;
+      const e = 4 * words++;
+      slots[slot] = words;
+      entries[e] = i;
+      entries[e + 1] = length;
+      entries[e + 2] = hash;
+      entries[e + 3] = 1;
     }
     i = end;
   }
   const parts = new Array<string>(words), ends = new Uint32Array(words);
+  const counts = new Uint32Array(words);
   for (let w = 0, at = 0; w < words; w++) {
-    parts[w] = text.slice(starts[w], starts[w] + lengths[w]);
-    ends[w] = at += parts[w].length;
+    const e = 4 * w;
+    parts[w] = text.slice(entries[e], entries[e] + entries[e + 1]);
+    ends[w] = at += entries[e + 1];
+    counts[w] = entries[e + 3];
   }
-  return { words: parts.join(""), ends, counts: counts.slice(0, words) };
+  return { words: parts.join(""), ends, counts };
 }
 
-/** Whether the `length` UTF-16 units of `text` at `a` and at `b` are the same. */
-function same(text: string, a: number, b: number, length: number): boolean {
+/** Whether word `w` of `entries` is the `length` UTF-16 units of `text` at `at`, of hash `hash`. */
+function isWord(
+  text: string,
+  entries: Int32Array,
+  w: number,
+  at: number,
+  length: number,
+  hash: number,
+): boolean {
+  const e = 4 * w, from = entries[e];
+  if (entries[e + 2] !== hash || entries[e + 1] !== length) return false;
   for (let k = 0; k < length; k++) {
-    if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
+    if (text.charCodeAt(from + k) !== text.charCodeAt(at + k)) return false;
   }
   return true;
 }
 
-function grown<T extends Uint32Array | Int32Array>(a: T): T {
-  const out = new (a.constructor as new (n: number) => T)(a.length * 2);
-  out.set(a);
-  return out;
-}
-
-/** A table of `size` slots holding words `0 … words - 1` by their hashes. */
-function rehashed(hashes: Int32Array, words: number, size: number): Int32Array {
-  const slots = new Int32Array(size);
-  for (let w = 0; w < words; w++) {
-    let slot = hashes[w] & (size - 1);
-    while (slots[slot]) slot = (slot + 1) & (size - 1);
+/** Room for twice the words: the entries copied, and the table rebuilt from their hashes. */
+function grown(
+  entries: Int32Array,
+  words: number,
+): { entries: Int32Array<ArrayBuffer>; slots: Int32Array<ArrayBuffer> } {
+  const more = new Int32Array(entries.length * 2), slots = new Int32Array(more.length / 2);
+  more.set(entries);
+  for (let w = 0, mask = slots.length - 1; w < words; w++) {
+    let slot = entries[4 * w + 2] & mask;
+    while (slots[slot]) slot = (slot + 1) & mask;
     slots[slot] = w + 1;
   }
-  return slots;
+  return { entries: more, slots };
 }
 
 function containsPair(sym: Int32Array, from: number, to: number, a: number, b: number): boolean {
