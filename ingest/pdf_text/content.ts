@@ -124,7 +124,7 @@ class Interpreter {
       const font = gs.font;
       if (!font) throw new Unsupported("text shown with no font set");
       if (font instanceof Unsupported) throw font;
-      const perUnit = gs.size / 1000;
+      const perUnit = gs.size / 1000, scale = gs.scale, charSpace = gs.charSpace;
       let lead = 0, trail = 0;
       const strings: Uint8Array[] = [], kerning: number[] = [];
       for (const part of parts) {
@@ -137,12 +137,12 @@ class Interpreter {
         }
       }
       if (strings.length) trail = kerning.pop()!;
-      if (lead) translate(tm, -lead * perUnit * gs.scale, 0);
+      if (lead) translate(tm, -lead * perUnit * scale, 0);
       const step = font.twoByte ? 2 : 1;
       let n = kerning.length;
       for (let s = 0; s < strings.length; s++) n += (strings[s].length / step) | 0;
       const codes: number[] = new Array(n), xs: number[] = new Array(n);
-      const scale = gs.scale, charSpace = gs.charSpace, wordSpace = gs.wordSpace;
+      const wordSpace = gs.wordSpace;
       let pos = 0, k = 0;
       for (let s = 0; s < strings.length; s++) {
         const bytes = strings[s];
@@ -160,15 +160,15 @@ class Interpreter {
           xs[k++] = kerning[s];
         }
       }
-      pos *= gs.scale;
+      pos *= scale;
       const text = multiply(tm, gs.ctm);
       const origin = apply(text, 0, gs.rise), x = origin[0], y = origin[1];
       const top = font.ascent * perUnit + gs.rise, bottom = font.descent * perUnit + gs.rise;
       this.out.push({
         font,
         size: gs.size,
-        sizeH: gs.size * gs.scale,
-        charSpace: gs.charSpace,
+        sizeH: gs.size * scale,
+        charSpace,
         m: [text[0], text[1], text[2], text[3], x, y],
         codes,
         xs,
@@ -176,7 +176,7 @@ class Interpreter {
         holder,
         vertical: advancesVertically(text, xs),
       });
-      translate(tm, pos - trail * perUnit * gs.scale, 0);
+      translate(tm, pos - trail * perUnit * scale, 0);
     };
 
     while (lex.skip()) {
