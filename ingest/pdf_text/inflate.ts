@@ -25,7 +25,16 @@ const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 
 const CLEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
 /** Bits a code's table is indexed by: longer codes are rare symbols, decoded bit by bit. */
-const ROOT_BITS = 10;
+const ROOT_BITS = 10, ROOT_MASK = (1 << ROOT_BITS) - 1;
+
+/**
+ * The 24 bits of `d` from bit `at` on, least significant first. Past the end a typed array reads
+ * undefined, which the bit operators take as 0.
+ */
+function peek(d: Uint8Array, at: number): number {
+  const i = at >> 3;
+  return (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)) >>> (at & 7);
+}
 
 /**
  * A canonical Huffman code. `table`, indexed by the next {@linkcode ROOT_BITS} bits of input
@@ -132,10 +141,6 @@ class Inflater {
   out: Uint8Array;
   n = 0;
 
-  /**
-   * Reads of up to 24 bits may pass the end of `d`: a typed array reads undefined there, which
-   * the bit operators take as 0.
-   */
   constructor(readonly d: Uint8Array, readonly maxOutput: number) {
     this.end = d.length * 8;
     // Page content inflates to four or five times its size.
@@ -144,16 +149,15 @@ class Inflater {
 
   /** The next `count` bits (up to 16), least significant first. */
   bits(count: number): number {
-    const d = this.d, at = this.pos, i = at >> 3;
-    this.pos = at + count;
-    return ((d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)) >>> (at & 7)) & ((1 << count) - 1);
+    const value = peek(this.d, this.pos) & ((1 << count) - 1);
+    this.pos += count;
+    return value;
   }
 
   /** The next symbol of `code`, or -1 when the input ends before it does. */
   symbol(code: Code): number {
-    const d = this.d, at = this.pos, i = at >> 3;
-    const window = (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)) >>> (at & 7);
-    const entry = code.table[window & ((1 << ROOT_BITS) - 1)] || slowSymbol(d, at, code);
+    const entry = code.table[peek(this.d, this.pos) & ROOT_MASK] ||
+      slowSymbol(this.d, this.pos, code);
     return this.#take(entry);
   }
 
@@ -230,11 +234,10 @@ class Inflater {
    * short codes are read and bytes written here rather than through `symbol` and `room`.
    */
   block(lit: Code, dist: Code): boolean {
-    const d = this.d, litTable = lit.table, mask = (1 << ROOT_BITS) - 1;
+    const d = this.d, litTable = lit.table;
     let pos = this.pos, n = this.n, out = this.out;
     for (;;) {
-      let i = pos >> 3;
-      let entry = litTable[((d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)) >>> (pos & 7)) & mask];
+      let entry = litTable[peek(d, pos) & ROOT_MASK];
       if (!entry || pos + (entry & 15) > this.end) {
         this.pos = pos;
         const sym = this.symbol(lit);
@@ -258,19 +261,15 @@ class Inflater {
         return true;
       }
       if (sym > 285) throw new Error("invalid length code");
-      i = pos >> 3;
       const lengthBits = LENGTH_EXTRA[sym - 257];
-      const length = LENGTH_BASE[sym - 257] +
-        (((d[i] | (d[i + 1] << 8)) >>> (pos & 7)) & ((1 << lengthBits) - 1));
+      const length = LENGTH_BASE[sym - 257] + (peek(d, pos) & ((1 << lengthBits) - 1));
       this.pos = pos + lengthBits;
       const code = this.symbol(dist);
       if (code < 0) break;
       if (code > 29) throw new Error("invalid distance code");
       pos = this.pos;
-      i = pos >> 3;
       const distBits = DIST_EXTRA[code];
-      const distance = DIST_BASE[code] +
-        (((d[i] | (d[i + 1] << 8) | (d[i + 2] << 16)) >>> (pos & 7)) & ((1 << distBits) - 1));
+      const distance = DIST_BASE[code] + (peek(d, pos) & ((1 << distBits) - 1));
       pos += distBits;
       if (pos > this.end) break;
       if (distance > n) throw new Error("invalid distance too far back");
