@@ -1,5 +1,5 @@
 import { BpeTokenizer, DEFAULT_SPECIAL_TOKENS } from "./bpe_tokenizer.ts";
-import { preTokenEnd } from "./pre_tokenize.ts";
+import { preTokenEnd, preTokenize } from "./pre_tokenize.ts";
 
 /** Options for {@linkcode trainBpe}. */
 export interface BpeTrainOptions {
@@ -199,11 +199,7 @@ export class WordCounts {
   /** Counts the pre-tokens of `text`, straight into the table: no tally to pack and unpack. */
   addText(text: string): void {
     const held = this.#counts;
-    for (let at = 0, end = 0; at < text.length; at = end) {
-      end = preTokenEnd(text, at);
-      const word = text.slice(at, end);
-      held.set(word, (held.get(word) ?? 0) + 1);
-    }
+    for (const word of preTokenize(text)) held.set(word, (held.get(word) ?? 0) + 1);
     if (held.size > this.maxWords) this.#reduce();
   }
 
